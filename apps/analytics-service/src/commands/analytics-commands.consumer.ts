@@ -1,0 +1,22 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Broker, JobReporter, QUEUES, runNoop } from '#shared';
+import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
+
+/** Everything analytics-service does arrives on analytics_q; this is the one consumer of that queue in the process. */
+@Injectable()
+export class AnalyticsCommandsConsumer implements OnModuleInit {
+  private readonly reporter: JobReporter;
+
+  constructor(
+    @Inject(Broker) private readonly broker: Broker,
+    @Inject(ANALYTICS_CONFIG) private readonly config: AnalyticsConfig,
+  ) {
+    this.reporter = new JobReporter(broker, 'analytics');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.broker.consumeCommands(QUEUES.analytics, this.config.GEOJOBS_PREFETCH ?? 200, {
+      'analytics.noop': (command) => runNoop(command, this.reporter),
+    });
+  }
+}

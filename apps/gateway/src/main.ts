@@ -1,0 +1,22 @@
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { bootstrapService } from '#shared';
+import { AppModule } from './app.module.js';
+import { GatewayConfig } from './config/gateway.config.js';
+
+await bootstrapService({
+  name: 'gateway',
+  config: GatewayConfig,
+  port: (config) => config.GEOJOBS_GATEWAY_PORT,
+  module: (config, logger) => AppModule.forRoot(config, logger),
+  configure: (app) => {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('geojobs')
+        .setDescription('Background jobs of the open-data portal: geopreview, exports, packages, analytics')
+        .setVersion('1')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+  },
+});

@@ -1,0 +1,22 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Broker, JobReporter, QUEUES, runNoop } from '#shared';
+import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
+
+/** Everything geo-service does arrives on geo_q; this is the one consumer of that queue in the process. */
+@Injectable()
+export class GeoCommandsConsumer implements OnModuleInit {
+  private readonly reporter: JobReporter;
+
+  constructor(
+    @Inject(Broker) private readonly broker: Broker,
+    @Inject(GEO_CONFIG) private readonly config: GeoConfig,
+  ) {
+    this.reporter = new JobReporter(broker, 'geo');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.broker.consumeCommands(QUEUES.geo, this.config.GEOJOBS_PREFETCH ?? 4, {
+      'geo.noop': (command) => runNoop(command, this.reporter),
+    });
+  }
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import amqp, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import type { Logger } from 'pino';
+import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
+import { COMMAND_CONTRACTS, type Commands } from '../contracts/job.commands.js';
+import { EVENT_CONTRACTS, type Events } from '../contracts/job.events.js';
+import { EXCHANGES } from '../contracts/routing.js';
+import { ConfirmedPublisher } from './confirmed-publisher.js';
+import { Consumer, type ConsumerSpec, type HandlerMap, type RetryPolicy } from './consumer.js';
+import { declareTopology, type TopologyOptions } from './topology.js';
+
+export interface BrokerOptions extends TopologyOptions {
+  url: string;
+  /** Shown in the management UI's connection list. */
+  connectionName: string;
+  /** Tries in all before a failing message is dead-lettered. */
+  maxAttempts: number;
+  /** Sent but unconfirmed messages allowed at once. */
+  maxUnconfirmed: number;
+  heartbeatSeconds: number;
+}
+
+/**
+ * The one connection of a process to RabbitMQ: declares the topology, publishes with confirms and runs
+ * consumers. amqplib's recovery reconnects after the broker restarts; every reconnect declares the
+ * topology again, re-opens the publisher channel (re-sending anything unconfirmed) and restarts every
+ * consumer. Nothing here blocks start-up: while the broker is away, publishes wait and `connected` is false.
+ */
+export class Broker {
+  private connection: RecoveringChannelModel | null = null;
+  private readonly publisher: ConfirmedPublisher;
+  private readonly consumers: Consumer<unknown>[] = [];
+  /** The connection each consumer was last started on, and its channel there. */
+  private readonly startedOn = new Map<Consumer<unknown>, ChannelModel>();
+  private readonly consumerChannels = new Map<Consumer<unknown>, Channel>();
+  private model: ChannelModel | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly options: BrokerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.publisher = new ConfirmedPublisher(options.maxUnconfirmed);
+  }
+
+  get connected(): boolean {
+    return this.model !== null;
+  }
+
+  /** Starts connecting; resolves at once. Use `ready()` to wait for the first connection. */
+  async start(): Promise<void> {
+    const url = new URL(this.options.url);
+    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds));
+    const connection = await amqp.connect(url.toString(), {
+      clientProperties: { connection_name: this.options.connectionName },
+      recovery: {
+        initialDelay: 200,
+        maxDelay: 5_000,
+        maxRetries: Infinity,
+        waitForConnect: false,
+        setup: (model: ChannelModel) => this.setup(model),
+      },
+    });
+    connection.on('disconnect', (error: Error) => {
+      this.model = null;
+      if (!this.closing) this.logger.warn({ err: error }, 'lost the broker; reconnecting');
+    });
+    connection.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
+      this.logger.info({ attempt, delayMs: delay }, 'reconnecting to the broker'),
+    );
+    connection.on('error', (error: Error) => this.logger.warn({ err: error }, 'broker connection error'));
+    this.connection = connection;
+  }
+
+  async ready(): Promise<void> {
+    if (!this.connection) throw new Error('Broker.start() was not called');
+    await this.connection.waitForConnect();
+    while (!this.model) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  publishCommand<K extends keyof Commands & string>(type: K, payload: Commands[K], origin: MessageOrigin): Promise<void> {
+    return this.publishEnvelope(EXCHANGES.commands, this.envelope(type, COMMAND_CONTRACTS[type].version, payload, origin));
+  }
+
+  publishEvent<K extends keyof Events & string>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
+    return this.publishEnvelope(EXCHANGES.events, this.envelope(type, EVENT_CONTRACTS[type].version, payload, origin));
+  }
+
+  /** Publishes a ready envelope under its type as routing key; resolves once the broker has confirmed it. */
+  publishEnvelope<T>(exchange: string, envelope: Envelope<T>): Promise<void> {
+    return this.publisher.publish(exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
+      messageId: envelope.id,
+      correlationId: envelope.correlationId,
+      type: envelope.type,
+      contentType: 'application/json',
+      timestamp: Date.parse(envelope.occurredAt),
+    });
+  }
+
+  /** Runs handlers for the messages of one queue, on this connection and every later one. */
+  async consume<M>(spec: ConsumerSpec<M>): Promise<void> {
+    const consumer = new Consumer(spec, this.publisher, this.retryPolicy(), this.logger) as Consumer<unknown>;
+    this.consumers.push(consumer);
+    if (this.model) await this.startConsumer(this.model, consumer);
+  }
+
+  consumeCommands(queue: string, prefetch: number, handlers: HandlerMap<Commands>): Promise<void> {
+    return this.consume({ queue, prefetch, contracts: COMMAND_CONTRACTS, handlers });
+  }
+
+  consumeEvents(queue: string, prefetch: number, handlers: HandlerMap<Events>): Promise<void> {
+    return this.consume({ queue, prefetch, contracts: EVENT_CONTRACTS, handlers });
+  }
+
+  /** Stops taking messages, lets running handlers finish and their outcomes confirm, then disconnects. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.consumerChannels.values()].map((channel) => channel.close()));
+    await Promise.allSettled(this.consumers.map((consumer) => consumer.drain()));
+    this.publisher.abandon(new Error('the broker connection was closed'));
+    await this.connection?.close().catch(() => undefined);
+    this.model = null;
+  }
+
+  envelope<T, K extends string>(type: K, version: number, payload: T, origin: MessageOrigin): Envelope<T, K> {
+    return {
+      id: randomUUID(),
+      type,
+      version,
+      occurredAt: new Date().toISOString(),
+      correlationId: origin.correlationId,
+      causationId: origin.causationId ?? null,
+      payload,
+    };
+  }
+
+  private retryPolicy(): RetryPolicy {
+    return { maxAttempts: this.options.maxAttempts, delaysMs: this.options.retryDelaysMs };
+  }
+
+  private async setup(model: ChannelModel): Promise<void> {
+    const admin = await model.createChannel();
+    await declareTopology(admin, this.options);
+    await admin.close();
+    const publishing = await model.createConfirmChannel();
+    publishing.on('error', (error: Error) => this.logger.warn({ err: error }, 'publisher channel error'));
+    this.publisher.attach(publishing);
+    this.model = model;
+    for (const consumer of this.consumers) await this.startConsumer(model, consumer);
+    this.logger.info('connected to the broker');
+  }
+
+  /** Starts a consumer on a connection unless it already runs there (setup and consume() may both try). */
+  private async startConsumer(model: ChannelModel, consumer: Consumer<unknown>): Promise<void> {
+    if (this.startedOn.get(consumer) === model) return;
+    this.startedOn.set(consumer, model);
+    const channel = await model.createChannel();
+    this.consumerChannels.set(consumer, channel);
+    channel.on('error', (error: Error) => this.logger.warn({ err: error, queue: consumer.queue }, 'consumer channel error'));
+    await consumer.start(channel);
+  }
+}

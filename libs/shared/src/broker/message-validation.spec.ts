@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { COMMAND_CONTRACTS } from '../contracts/job.commands.js';
+import { MalformedMessageError, parseEnvelope, validatePayload } from './message-validation.js';
+
+const envelope = (overrides: Record<string, unknown> = {}) => ({
+  id: randomUUID(),
+  type: 'geo.noop',
+  version: 1,
+  occurredAt: new Date().toISOString(),
+  correlationId: 'job-1',
+  causationId: null,
+  payload: { jobId: randomUUID(), sleepMs: 5 },
+  ...overrides,
+});
+const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+
+describe('message validation', () => {
+  it('accepts a well-formed envelope and payload, dropping unknown payload fields', async () => {
+    const parsed = await parseEnvelope(bytes(envelope({ payload: { jobId: randomUUID(), extra: 'x' } })));
+    const payload = await validatePayload(COMMAND_CONTRACTS['geo.noop'], parsed);
+    expect(payload).not.toHaveProperty('extra');
+  });
+
+  it.each([
+    ['not JSON', '{', /body is not JSON/],
+    ['a JSON array', '[1]', /not a JSON object/],
+    ['an envelope without id', envelope({ id: undefined }), /id must be a UUID/],
+    ['an envelope without payload', envelope({ payload: undefined }), /payload must be an object/],
+  ])('rejects %s', async (_what, body, reason) => {
+    await expect(parseEnvelope(bytes(body))).rejects.toThrow(reason);
+    await expect(parseEnvelope(bytes(body))).rejects.toBeInstanceOf(MalformedMessageError);
+  });
+
+  it('names each bad payload field', async () => {
+    const parsed = await parseEnvelope(bytes(envelope({ payload: { jobId: 'nope', sleepMs: -1 } })));
+    await expect(validatePayload(COMMAND_CONTRACTS['geo.noop'], parsed)).rejects.toThrow(
+      /jobId: jobId must be a UUID; sleepMs: sleepMs must not be less than 0/,
+    );
+  });
+
+  it('refuses a payload version newer than the contract', async () => {
+    const parsed = await parseEnvelope(bytes(envelope({ version: 2 })));
+    await expect(validatePayload(COMMAND_CONTRACTS['geo.noop'], parsed)).rejects.toThrow(/version 2 is newer than the supported 1/);
+  });
+});

@@ -1,0 +1,71 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import type { LogLevel } from '../logging/logger.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.split(',').map((part) => Number(part.trim())) : value;
+
+/** Settings every service shares: the broker, logging, the HTTP listener. */
+export class ServiceConfig {
+  @Matches(/^amqps?:\/\/.+/, { message: 'must be an amqp:// or amqps:// URL' })
+  GEOJOBS_AMQP_URL!: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  GEOJOBS_LOG_LEVEL: LogLevel = 'info';
+
+  @IsString()
+  GEOJOBS_HTTP_HOST = '127.0.0.1';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  GEOJOBS_DELIVERY_LIMIT = 10;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  GEOJOBS_MAX_ATTEMPTS = 5;
+
+  @Transform(toList)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  GEOJOBS_RETRY_DELAYS_MS: number[] = [1_000, 5_000, 30_000];
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  GEOJOBS_MAX_UNCONFIRMED = 2_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  @IsOptional()
+  GEOJOBS_PREFETCH?: number;
+}
+
+/**
+ * Reads a config class from the environment, once, at boot. Unknown variables are ignored; a missing or bad
+ * one stops the process with a message naming every offending variable and what it must be.
+ */
+export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const config = plainToInstance(cls, present, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => {
+      const secret = /URL|PASSWORD|SECRET|KEY/.test(error.property);
+      const shown = error.value === undefined ? 'not set' : secret ? 'value hidden' : `got ${JSON.stringify(error.value)}`;
+      return `  ${error.property} (${shown}): ${Object.values(error.constraints ?? {}).join('; ')}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

@@ -1,0 +1,18 @@
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DynamicModule } from '@nestjs/common';
+import type { EntitySchema, MixedList } from 'typeorm';
+
+/**
+ * The service's connection to PostgreSQL, with its own least-privilege role (the URL's user). The schema is
+ * the migrations' business: nothing is ever synchronised from the entities.
+ */
+export function databaseModule(url: string, entities: MixedList<Function | string | EntitySchema> = []): DynamicModule {
+  return TypeOrmModule.forRoot({
+    type: 'postgres',
+    url,
+    entities,
+    synchronize: false,
+    migrationsRun: false,
+    extra: { max: 20 },
+  });
+}

@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+
+export * from './contracts/contract.js';
+export * from './contracts/envelope.js';
+export * from './contracts/routing.js';
+export * from './contracts/job.commands.js';
+export * from './contracts/job.events.js';
+export * from './broker/broker.js';
+export * from './broker/confirmed-publisher.js';
+export * from './broker/consumer.js';
+export * from './broker/message-validation.js';
+export * from './broker/topology.js';
+export * from './logging/correlation.js';
+export * from './logging/logger.js';
+export * from './broker/broker.module.js';
+export * from './config/config.js';
+export * from './health/health.module.js';
+export * from './jobs/job-reporter.js';
+export * from './jobs/noop.runner.js';
+export * from './bootstrap/bootstrap.js';
+export * from './database/database.js';
+export * from './database/roles.js';

@@ -1,0 +1,43 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger } from 'pino';
+import { currentCorrelation } from './correlation.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The process-wide pino logger: JSON lines, each carrying the job id of the request or message being handled. */
+export function createLogger(service: string, level: LogLevel): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    mixin: () => {
+      const context = currentCorrelation();
+      return context ? { correlationId: context.correlationId, messageId: context.messageId } : {};
+    },
+  });
+}
+
+/** Nest's logger interface over pino, so framework messages come out as the same structured lines. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.logger.info({ context }, String(message));
+  }
+
+  error(message: unknown, trace?: string, context?: string): void {
+    this.logger.error({ context, trace }, String(message));
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.logger.warn({ context }, String(message));
+  }
+
+  debug(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+
+  verbose(message: unknown, context?: string): void {
+    this.logger.trace({ context }, String(message));
+  }
+}

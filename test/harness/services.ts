@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { TestContext } from './context.js';
+import { ROOT } from './infra.js';
+import { TEST_RETRY_DELAYS_MS } from './broker.js';
+
+export type ServiceName = 'gateway' | 'geo-service' | 'export-service' | 'analytics-service';
+
+const PREFIX: Record<ServiceName, string> = {
+  gateway: 'GATEWAY',
+  'geo-service': 'GEO',
+  'export-service': 'EXPORT',
+  'analytics-service': 'ANALYTICS',
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  process: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: the process dies mid-work, acking nothing. */
+  kill(): Promise<void>;
+}
+
+/** The service's environment against this test file's database and vhost. */
+export function serviceEnv(name: ServiceName, context: TestContext, port: number): Record<string, string> {
+  const prefix = PREFIX[name];
+  const env: Record<string, string> = {
+    GEOJOBS_AMQP_URL: context.amqpUrl,
+    GEOJOBS_LOG_LEVEL: process.env.GEOJOBS_TEST_LOG_LEVEL ?? 'warn',
+    GEOJOBS_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
+    [`GEOJOBS_${prefix}_PORT`]: String(port),
+  };
+  const database = context.databaseUrls[prefix.toLowerCase() as 'gateway' | 'geo' | 'export'];
+  if (database) env[`GEOJOBS_${prefix}_DATABASE_URL`] = database;
+  return env;
+}
+
+/** Runs the built service as its own process, as production does, and waits until its /health says up. */
+export async function startService(
+  name: ServiceName,
+  context: TestContext,
+  extraEnv: Record<string, string> = {},
+): Promise<RunningService> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...serviceEnv(name, context, port), ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const service: RunningService = {
+    name,
+    url,
+    process: child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+    const healthy = await fetch(`${url}/health`).then((response) => response.ok, () => false);
+    if (healthy) return service;
+    if (Date.now() > deadline) {
+      await service.kill();
+      throw new Error(`${name} did not become healthy in 30 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

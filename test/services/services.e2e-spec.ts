@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { Broker, EXCHANGES, type JobFailedV1, type JobSucceededV1 } from '#shared';
+import { createTestContext, type TestContext } from '../harness/context.js';
+import { startTestBroker, Tap, waitFor } from '../harness/broker.js';
+import { startService, type RunningService, type ServiceName } from '../harness/services.js';
+
+describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
+  let context: TestContext;
+  let broker: Broker;
+  let events: Tap;
+  const running: RunningService[] = [];
+
+  const start = async (name: ServiceName, env?: Record<string, string>) => {
+    const service = await startService(name, context, env);
+    running.push(service);
+    return service;
+  };
+
+  beforeAll(async () => {
+    context = await createTestContext();
+    broker = await startTestBroker(context);
+    events = await Tap.on(context.amqpUrl, EXCHANGES.events, 'job.#');
+  });
+
+  afterAll(async () => {
+    await Promise.all(running.map((service) => service.stop()));
+    await events?.close();
+    await broker?.close();
+    await context?.dispose();
+  });
+
+  const eventsOf = (jobId: string) => events.envelopes<{ jobId: string }>().filter((event) => event.payload.jobId === jobId);
+
+  it('each service answers /health with its broker and database up', async () => {
+    const services = await Promise.all(
+      (['gateway', 'geo-service', 'export-service', 'analytics-service'] as const).map((name) => start(name)),
+    );
+    for (const service of services) {
+      const response = await fetch(`${service.url}/health`);
+      const body = (await response.json()) as { status: string; info: Record<string, { status: string }> };
+      expect(response.status).toBe(200);
+      expect(body.status).toBe('ok');
+      expect(body.info.broker.status).toBe('up');
+      if (service.name !== 'analytics-service') expect(body.info.database.status).toBe('up');
+    }
+  });
+
+  it.each(['geo', 'export', 'analytics'] as const)('%s-service runs a noop job and reports it as events', async (service) => {
+    const jobId = randomUUID();
+    await broker.publishCommand(`${service}.noop`, { jobId, sleepMs: 10 }, { correlationId: jobId });
+    await waitFor(() => eventsOf(jobId).some((event) => event.type === 'job.succeeded'), `${service} noop to succeed`);
+    const [started, succeeded] = eventsOf(jobId);
+    expect(started).toMatchObject({ type: 'job.started', correlationId: jobId, payload: { jobId, service } });
+    expect(succeeded).toMatchObject({ type: 'job.succeeded', correlationId: jobId, causationId: started.causationId });
+    expect((succeeded.payload as unknown as JobSucceededV1).result).toEqual({ sleptMs: 10 });
+  });
+
+  it('reports a failing noop job as job.failed with its message', async () => {
+    const jobId = randomUUID();
+    await broker.publishCommand('export.noop', { jobId, fail: 'asked to fail' }, { correlationId: jobId });
+    const failed = await waitFor(() => eventsOf(jobId).find((event) => event.type === 'job.failed'), 'job.failed');
+    expect((failed.payload as unknown as JobFailedV1).error).toEqual({ type: 'noop', class: 'NoopFailure', message: 'asked to fail' });
+  });
+
+  it('redelivers to another consumer the message of a consumer killed before it acked', async () => {
+    const first = running.find((service) => service.name === 'geo-service')!;
+    const jobId = randomUUID();
+    await broker.publishCommand('geo.noop', { jobId, sleepMs: 2_000 }, { correlationId: jobId });
+    await waitFor(() => eventsOf(jobId).some((event) => event.type === 'job.started'), 'the first consumer to start');
+    await first.kill();
+    running.splice(running.indexOf(first), 1);
+
+    await start('geo-service');
+    await waitFor(() => eventsOf(jobId).some((event) => event.type === 'job.succeeded'), 'the job to succeed on the second consumer');
+    const types = eventsOf(jobId).map((event) => event.type);
+    expect(types).toEqual(['job.started', 'job.started', 'job.succeeded']);
+  });
+
+  it('refuses to start with a bad variable, naming it', async () => {
+    await expect(start('geo-service', { GEOJOBS_AMQP_URL: 'http://not-a-broker', GEOJOBS_DELIVERY_LIMIT: 'many' })).rejects.toThrow(
+      /exited with 78[\s\S]*GEOJOBS_AMQP_URL \(value hidden\): must be an amqp:\/\/ or amqps:\/\/ URL[\s\S]*GEOJOBS_DELIVERY_LIMIT/,
+    );
+  });
+});
