@@ -8,9 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 infra_started=0
-if ! bash scripts/infra.sh status | grep -qi 'postgres.*running' || ! bash scripts/infra.sh status | grep -qi 'rabbitmq.*running'; then
-  infra_started=1
-fi
+bash scripts/infra.sh status >/dev/null || infra_started=1
 bash scripts/infra.sh up
 eval "$(bash scripts/infra.sh env)"
 node dist/scripts/migrate.js

@@ -11,7 +11,7 @@ export GEOJOBS_RABBITMQ_MGMT_PORT="${GEOJOBS_BENCH_MGMT_PORT:-56673}"
 
 bash scripts/setup.sh >/dev/null
 started=0
-if ! bash scripts/infra.sh status | grep -qi 'rabbitmq.*running'; then started=1; fi
+bash scripts/infra.sh status >/dev/null || started=1
 bash scripts/infra.sh up >/dev/null
 eval "$(bash scripts/infra.sh env)"
 stop() { if [ "$started" = 1 ]; then bash scripts/infra.sh down >/dev/null; fi; }

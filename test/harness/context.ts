@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { assertTestDatabase, readHarness, TEMPLATE_DATABASE } from './infra.js';
+import { assertTestDatabase, readHarness, TEMPLATE_DATABASE } from './global-setup.js';
 
 export interface TestContext {
   /** This file's own database, cloned from the migrated template. */

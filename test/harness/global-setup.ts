@@ -1,15 +1,76 @@
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import pg from 'pg';
-import { assertTestDatabase, HARNESS_FILE, infra, infraEnv, ROOT, TEMPLATE_DATABASE, type Harness } from './infra.js';
-
 /**
  * Once per run: build, start (or reuse) the test PostgreSQL and RabbitMQ, and migrate a template database
- * that every test file clones.
+ * that every test file clones. Jest loads this file on its own (its relative imports are not transformed),
+ * so everything it needs is here, and the test files import the shared names from it.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The test run's own PostgreSQL and RabbitMQ: their own folder and ports, beside any running dev system. */
+export const TEST_INFRA_ENV: Record<string, string> = {
+  GEOJOBS_DATA_DIR: join(ROOT, '.data', 'test'),
+  GEOJOBS_PG_PORT: process.env.GEOJOBS_TEST_PG_PORT ?? '55432',
+  GEOJOBS_AMQP_PORT: process.env.GEOJOBS_TEST_AMQP_PORT ?? '55672',
+  GEOJOBS_RABBITMQ_MGMT_PORT: process.env.GEOJOBS_TEST_MGMT_PORT ?? '55673',
+  GEOJOBS_DB_NAME: 'geojobs_test',
+};
+
+export const TEMPLATE_DATABASE = 'geojobs_test_template';
+export const HARNESS_FILE = join(TEST_INFRA_ENV.GEOJOBS_DATA_DIR, 'harness.json');
+
+export interface Harness {
+  /** What `infra.sh env` printed: connection URLs of the test servers. */
+  env: Record<string, string>;
+  startedInfra: boolean;
+}
+
+export const readHarness = (): Harness => JSON.parse(readFileSync(HARNESS_FILE, 'utf8')) as Harness;
+
+/** The test set-up refuses to touch a database whose name does not say it is for tests. */
+export function assertTestDatabase(name: string): void {
+  if (!/^geojobs_test(_[a-z0-9_]+)?$/.test(name)) {
+    throw new Error(`refusing to touch database "${name}": test databases are named geojobs_test_*`);
+  }
+}
+
+/** Runs scripts/infra.sh with an environment of servers; returns what it printed. */
+export function infra(command: string, env: Record<string, string> = TEST_INFRA_ENV, inherit = false): string {
+  const output = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), command], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'inherit'],
+  });
+  return output ?? '';
+}
+
+/** Whether both servers of an environment are running already (`infra.sh status` exits 0). */
+export function infraRunning(env: Record<string, string> = TEST_INFRA_ENV): boolean {
+  try {
+    infra('status', env);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses the `export NAME=value` lines of `infra.sh env`. */
+export function infraEnv(env: Record<string, string> = TEST_INFRA_ENV): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of infra('env', env).split('\n')) {
+    const match = /^export ([A-Z0-9_]+)=['"]?(.*?)['"]?$/.exec(line.trim());
+    if (match) values[match[1]] = match[2];
+  }
+  return values;
+}
+
 export default async function globalSetup(): Promise<void> {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  const startedInfra = !/postgres.*running[\s\S]*rabbitmq.*running/i.test(infra('status'));
+  const startedInfra = !infraRunning();
   infra('up', undefined, true);
   const env = infraEnv();
 
@@ -17,9 +78,7 @@ export default async function globalSetup(): Promise<void> {
   const admin = new pg.Client({ connectionString: env.GEOJOBS_ADMIN_DATABASE_URL });
   await admin.connect();
   try {
-    const stale = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'geojobs\\_test\\_%'`,
-    );
+    const stale = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'geojobs\\_test\\_%'`);
     for (const { datname } of stale.rows) {
       assertTestDatabase(datname);
       await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
@@ -39,4 +98,6 @@ export default async function globalSetup(): Promise<void> {
 
   const harness: Harness = { env, startedInfra };
   writeFileSync(HARNESS_FILE, JSON.stringify(harness));
+  // Read by global-teardown.ts, which jest runs in this same process.
+  (globalThis as { geojobsTestInfra?: unknown }).geojobsTestInfra = { root: ROOT, env: TEST_INFRA_ENV, startedInfra };
 }

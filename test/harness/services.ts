@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from './context.js';
-import { ROOT } from './infra.js';
+import { ROOT } from './global-setup.js';
 import { TEST_RETRY_DELAYS_MS } from './broker.js';
 
 export type ServiceName = 'gateway' | 'geo-service' | 'export-service' | 'analytics-service';

@@ -37,7 +37,8 @@ export const retryQueueOf = (delayMs: number): string => `geojobs.retry.${delayM
 /** Headers geojobs sets on messages it retries or dead-letters. */
 export const HEADERS = {
   attempts: 'x-geojobs-attempts',
-  retryDelay: 'x-geojobs-retry-delay',
+  /** Picks the retry holding queue; no `x-` prefix, since a headers exchange ignores those when matching. */
+  retryDelay: 'geojobs-retry-delay',
   reason: 'x-geojobs-reason',
   error: 'x-geojobs-error',
   originalQueue: 'x-geojobs-original-queue',

@@ -1,0 +1,506 @@
+#!/usr/bin/env bash
+# Local infrastructure for geojobs without Docker: PostgreSQL 15 + PostGIS and
+# RabbitMQ (with the management UI), each running from a data folder of its own.
+#
+#   scripts/infra.sh up       start both (creating data, secrets, roles, database, broker user on first run)
+#   scripts/infra.sh down     stop both (fine when they are not running)
+#   scripts/infra.sh status   "running"/"stopped" for each (exit 0 when both run, 3 otherwise)
+#   scripts/infra.sh env      print `export` lines for the services:  eval "$(scripts/infra.sh env)"
+#
+# Environment (all optional; every address is bound to 127.0.0.1 only):
+#   GEOJOBS_DATA_DIR            data folder               (default <repo>/.data/dev)
+#   GEOJOBS_PG_PORT             PostgreSQL port           (default 5432)
+#   GEOJOBS_DB_NAME             database name             (default geojobs)
+#   GEOJOBS_AMQP_PORT           AMQP port                 (default 5672)
+#   GEOJOBS_RABBITMQ_MGMT_PORT  management UI/API port    (default 15672)
+#   GEOJOBS_RABBITMQ_DIST_PORT  Erlang distribution port  (default AMQP port + 20000, or AMQP port - 10000
+#                                                          when that would pass 65535)
+#   GEOJOBS_RABBITMQ_NODENAME   Erlang node name          (default geojobs-<amqp port>@localhost)
+#   GEOJOBS_INFRA_TIMEOUT       seconds to wait for each server to start (default 60)
+#   GEOJOBS_PG_BIN              PostgreSQL binaries       (default /usr/lib/postgresql/15/bin)
+#   GEOJOBS_RABBITMQ_BIN        unwrapped RabbitMQ scripts (default /usr/lib/rabbitmq/bin)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+DATA_DIR="${GEOJOBS_DATA_DIR:-$REPO_ROOT/.data/dev}"
+[[ "$DATA_DIR" == /* ]] || DATA_DIR="$PWD/$DATA_DIR"
+PG_PORT="${GEOJOBS_PG_PORT:-5432}"
+DB_NAME="${GEOJOBS_DB_NAME:-geojobs}"
+AMQP_PORT="${GEOJOBS_AMQP_PORT:-5672}"
+MGMT_PORT="${GEOJOBS_RABBITMQ_MGMT_PORT:-15672}"
+TIMEOUT="${GEOJOBS_INFRA_TIMEOUT:-60}"
+PG_BIN="${GEOJOBS_PG_BIN:-/usr/lib/postgresql/15/bin}"
+RMQ_BIN="${GEOJOBS_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
+
+HOST=127.0.0.1
+AMQP_USER=geojobs
+SECRET_KEYS=(PG_SUPERUSER_PASSWORD PG_GATEWAY_PASSWORD PG_GEO_PASSWORD PG_EXPORT_PASSWORD AMQP_PASSWORD)
+
+SECRETS_FILE="$DATA_DIR/secrets.env"
+LOCK_FILE="$DATA_DIR/.infra.lock"
+PGDATA="$DATA_DIR/postgres"
+PG_LOG="$DATA_DIR/log/postgresql.log"
+RMQ_DIR="$DATA_DIR/rabbitmq"
+RMQ_HOME="$RMQ_DIR/home"
+RMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid"
+RMQ_LOG_DIR="$RMQ_DIR/log"
+RMQ_STATE_FILE="$RMQ_DIR/running-settings" # "<nodename> <amqp> <mgmt> <dist>" of the node last started
+
+# ---------------------------------------------------------------- helpers
+
+info() { echo "[infra] $*"; }
+warn() { echo "[infra] WARNING: $*" >&2; }
+die() { echo "[infra] ERROR: $*" >&2; exit 1; }
+
+is_root() { [[ "$(id -u)" == 0 ]]; }
+
+check_port_value() { # <value> <variable name>
+  if ! [[ "$1" =~ ^[0-9]+$ ]] || (($1 < 1 || $1 > 65535)); then die "$2='$1' is not a port number (1-65535)"; fi
+}
+
+validate_settings() {
+  check_port_value "$PG_PORT" GEOJOBS_PG_PORT
+  check_port_value "$AMQP_PORT" GEOJOBS_AMQP_PORT
+  check_port_value "$MGMT_PORT" GEOJOBS_RABBITMQ_MGMT_PORT
+  check_port_value "$DIST_PORT" GEOJOBS_RABBITMQ_DIST_PORT
+  [[ "$DB_NAME" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "GEOJOBS_DB_NAME='$DB_NAME' must be letters, digits and _"
+  [[ "$NODENAME" =~ ^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+$ ]] || die "GEOJOBS_RABBITMQ_NODENAME='$NODENAME' is not name@host"
+  [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "GEOJOBS_INFRA_TIMEOUT='$TIMEOUT' is not a number of seconds"
+}
+
+default_dist_port() {
+  if ((AMQP_PORT + 20000 <= 65535)); then echo $((AMQP_PORT + 20000)); else echo $((AMQP_PORT - 10000)); fi
+}
+
+DIST_PORT="${GEOJOBS_RABBITMQ_DIST_PORT:-$( [[ "$AMQP_PORT" =~ ^[0-9]+$ ]] && default_dist_port || echo "$AMQP_PORT")}"
+NODENAME="${GEOJOBS_RABBITMQ_NODENAME:-geojobs-$AMQP_PORT@localhost}"
+[[ "$NODENAME" == *@* ]] || NODENAME="$NODENAME@localhost"
+
+port_in_use() { # <port>: something accepts connections on 127.0.0.1:<port>
+  # shellcheck disable=SC2016 # $0 is expanded by the inner bash
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
+}
+
+port_owner() { # <port>: best-effort description of the listening process
+  command -v ss >/dev/null 2>&1 || return 0
+  ss -Hltnp "( sport = :$1 )" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/(\1, pid \2)/p;T;q' || true
+}
+
+require_free_port() { # <port> <variable name> <what>
+  port_in_use "$1" || return 0
+  local owner
+  owner="$(port_owner "$1")"
+  die "port $1 ($3) is already in use by another process${owner:+ $owner}; stop it or set $2 to a free port"
+}
+
+proc_is() { # <pid> <command name prefix>: a live (not zombie) process of that name
+  [[ "$1" =~ ^[0-9]+$ ]] || return 1
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ "${stat##*) }" != Z* && "$(cat "/proc/$1/comm" 2>/dev/null)" == "$2"* ]]
+}
+
+random_hex() { od -An -tx1 -N"${1:-24}" /dev/urandom | tr -d ' \n'; }
+
+take_lock() { # one infra.sh at a time per data dir; servers we start must not inherit fd 9
+  mkdir -p "$DATA_DIR"
+  exec 9>"$LOCK_FILE"
+  flock -n 9 && return 0
+  info "waiting for another infra.sh working on $DATA_DIR"
+  flock -w 300 9 || die "another infra.sh is still busy with $DATA_DIR (lock $LOCK_FILE)"
+}
+
+# ---------------------------------------------------------------- secrets
+
+ensure_secrets() {
+  if [[ ! -f "$SECRETS_FILE" ]]; then
+    [[ -f "$PGDATA/PG_VERSION" ]] &&
+      die "$SECRETS_FILE is missing but $PGDATA exists: its passwords are lost; remove $DATA_DIR to start afresh"
+    info "creating $SECRETS_FILE"
+  fi
+  local key
+  for key in "${SECRET_KEYS[@]}"; do
+    grep -q "^$key=" "$SECRETS_FILE" 2>/dev/null || (umask 077 && echo "$key=$(random_hex 24)" >>"$SECRETS_FILE")
+  done
+  chmod 600 "$SECRETS_FILE"
+}
+
+load_secrets() {
+  [[ -r "$SECRETS_FILE" ]] || die "no $SECRETS_FILE; run 'scripts/infra.sh up' first"
+  local key value
+  while IFS='=' read -r key value; do
+    if [[ " ${SECRET_KEYS[*]} " == *" $key "* ]]; then printf -v "$key" '%s' "$value"; fi
+  done <"$SECRETS_FILE"
+  for key in "${SECRET_KEYS[@]}"; do
+    [[ -n "${!key:-}" ]] || die "$SECRETS_FILE has no $key; run 'scripts/infra.sh up'"
+  done
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+as_pg() { # run a command as the owner of the cluster (user postgres when we are root)
+  if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+pg_own() { # <path...>: hand paths to the postgres user when root
+  if is_root; then chown postgres:postgres "$@"; fi
+}
+
+pg_socket_dir() { # the data dir, unless its path is too long for a unix socket
+  if ((${#PGDATA} + 20 < 108)); then echo "$PGDATA"; fi
+}
+
+pg_running() { # the postmaster named in postmaster.pid is alive and serves PGDATA (not a zombie, not a reused pid)
+  local pid cwd
+  pid="$(head -n1 "$PGDATA/postmaster.pid" 2>/dev/null)" && proc_is "$pid" postgres || return 1
+  cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)" || return 0
+  [[ "$cwd" == "$(cd "$PGDATA" && pwd -P)" ]]
+}
+
+pg_running_port() { sed -n 4p "$PGDATA/postmaster.pid" 2>/dev/null; }
+
+pg_clear_stale_pid() {
+  [[ -f "$PGDATA/postmaster.pid" ]] || return 0
+  warn "removing stale $PGDATA/postmaster.pid (PostgreSQL was not shut down cleanly)"
+  rm -f "$PGDATA/postmaster.pid" "$PGDATA"/.s.PGSQL.*.lock
+}
+
+pg_initdb() {
+  [[ -f "$PGDATA/PG_VERSION" ]] && return 0
+  [[ -x "$PG_BIN/initdb" ]] || die "no $PG_BIN/initdb; run scripts/install.sh (or set GEOJOBS_PG_BIN)"
+  info "initialising PostgreSQL in $PGDATA"
+  local tmp="$PGDATA.initdb" pwfile="$DATA_DIR/.pg-superuser-pw"
+  rm -rf "$tmp"
+  mkdir -p "$tmp" && chmod 700 "$tmp"
+  (umask 077 && printf '%s\n' "$PG_SUPERUSER_PASSWORD" >"$pwfile")
+  pg_own "$tmp" "$pwfile"
+  as_pg "$PG_BIN/initdb" -D "$tmp" -U postgres --pwfile="$pwfile" --auth-local=peer \
+    --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$DATA_DIR/log/initdb.log" 2>&1 ||
+    { rm -f "$pwfile"; die "initdb failed, see $DATA_DIR/log/initdb.log"; }
+  rm -f "$pwfile"
+  echo "include_if_exists = 'geojobs.conf'" >>"$tmp/postgresql.conf"
+  mv "$tmp" "$PGDATA"
+}
+
+pg_write_conf() { # settings re-written on every up, picked up at (re)start
+  cat >"$PGDATA/geojobs.conf" <<EOF
+# Written by scripts/infra.sh on every 'up'; local edits are overwritten.
+listen_addresses = '$HOST'
+port = $PG_PORT
+unix_socket_directories = '$(pg_socket_dir)'
+max_connections = 300
+shared_buffers = 128MB
+fsync = on
+password_encryption = scram-sha-256
+log_line_prefix = '%m [%p] %q%u@%d '
+log_min_duration_statement = 2000
+EOF
+  pg_own "$PGDATA/geojobs.conf"
+}
+
+pg_start() {
+  if pg_running; then
+    local running_port
+    running_port="$(pg_running_port)"
+    if [[ "$running_port" == "$PG_PORT" ]]; then
+      info "PostgreSQL already running on $HOST:$PG_PORT"
+      return 0
+    fi
+    info "PostgreSQL is running on port $running_port, restarting on $PG_PORT"
+    pg_stop
+  fi
+  require_free_port "$PG_PORT" GEOJOBS_PG_PORT PostgreSQL
+  pg_clear_stale_pid
+  pg_write_conf
+  touch "$PG_LOG" && pg_own "$PG_LOG"
+  info "starting PostgreSQL on $HOST:$PG_PORT (log $PG_LOG)"
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_LOG" -w -t "$TIMEOUT" start >/dev/null 9>&- ||
+    die "PostgreSQL did not start within ${TIMEOUT}s; see $PG_LOG:
+$(tail -n 15 "$PG_LOG" 2>/dev/null)"
+}
+
+pg_admin_psql() { # <database> [psql args...]: psql as the superuser over TCP
+  local db="$1"
+  shift
+  PGPASSWORD="$PG_SUPERUSER_PASSWORD" PGOPTIONS='-c client_min_messages=warning' \
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U postgres -d "$db" "$@"
+}
+
+pg_provision() { # login roles (passwords re-set each run), database, postgis
+  pg_admin_psql postgres \
+    -v gateway_pw="$PG_GATEWAY_PASSWORD" -v geo_pw="$PG_GEO_PASSWORD" -v export_pw="$PG_EXPORT_PASSWORD" \
+    -v db="$DB_NAME" >/dev/null <<'SQL' || die "could not create the PostgreSQL roles/database (log $PG_LOG)"
+SELECT format('CREATE ROLE %I LOGIN', r)
+  FROM unnest(ARRAY['geojobs_gateway', 'geojobs_geo', 'geojobs_export']) AS r
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
+ALTER ROLE geojobs_gateway WITH LOGIN PASSWORD :'gateway_pw';
+ALTER ROLE geojobs_geo WITH LOGIN PASSWORD :'geo_pw';
+ALTER ROLE geojobs_export WITH LOGIN PASSWORD :'export_pw';
+SELECT format('CREATE DATABASE %I OWNER postgres', :'db')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
+SQL
+  pg_admin_psql "$DB_NAME" -c 'CREATE EXTENSION IF NOT EXISTS postgis' >/dev/null ||
+    die "could not create the postgis extension in $DB_NAME (is postgresql-15-postgis-3 installed?)"
+}
+
+pg_up() {
+  mkdir -p "$DATA_DIR/log"
+  is_root && ! as_pg test -x "$DATA_DIR" &&
+    die "user postgres cannot reach $DATA_DIR (a parent folder is not traversable); set GEOJOBS_DATA_DIR elsewhere"
+  pg_initdb
+  pg_start
+  pg_provision
+}
+
+pg_stop() {
+  pg_running || return 0
+  info "stopping PostgreSQL ($PGDATA)"
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t "$TIMEOUT" stop >/dev/null
+}
+
+# ---------------------------------------------------------------- RabbitMQ
+
+RMQ_ENV=(
+  HOME="$RMQ_HOME"
+  RABBITMQ_NODENAME="$NODENAME"
+  RABBITMQ_DIST_PORT="$DIST_PORT"
+  RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia"
+  RABBITMQ_LOG_BASE="$RMQ_LOG_DIR"
+  RABBITMQ_PID_FILE="$RMQ_PID_FILE"
+  RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins"
+  RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf"
+  RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_DIR/advanced.config"
+  RABBITMQ_CONF_ENV_FILE="$RMQ_DIR/rabbitmq-env.conf"
+  ERL_EPMD_ADDRESS="$HOST"
+  ERL_CRASH_DUMP="$RMQ_LOG_DIR/erl_crash.dump"
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+)
+
+rmq() { # <script> [args...]: a RabbitMQ script with this instance's environment
+  local script="$1"
+  shift
+  env -u RABBITMQ_NODE_PORT -u RABBITMQ_NODE_IP_ADDRESS -u RABBITMQ_USE_LONGNAME \
+    "${RMQ_ENV[@]}" "$RMQ_BIN/$script" "$@"
+}
+
+rmqctl() { rmq rabbitmqctl -q "$@"; }
+
+rmq_pid() { # pid of our running broker, if any
+  local pid
+  pid="$(cat "$RMQ_PID_FILE" 2>/dev/null)" && proc_is "$pid" beam || return 1
+  if [[ -r "/proc/$pid/environ" ]]; then # and it is ours, not a reused pid
+    grep -qxF "RABBITMQ_PID_FILE=$RMQ_PID_FILE" < <(tr '\0' '\n' <"/proc/$pid/environ") || return 1
+  fi
+  echo "$pid"
+}
+
+rmq_running() { rmq_pid >/dev/null; }
+
+rmq_log() { echo "$RMQ_LOG_DIR/$NODENAME.log"; }
+
+rmq_write_files() {
+  mkdir -p "$RMQ_HOME" "$RMQ_DIR/mnesia" "$RMQ_LOG_DIR"
+  if [[ ! -f "$RMQ_HOME/.erlang.cookie" ]]; then
+    (umask 077 && random_hex 20 | tr 'a-f' 'A-F' >"$RMQ_HOME/.erlang.cookie")
+    chmod 400 "$RMQ_HOME/.erlang.cookie"
+  fi
+  echo '[rabbitmq_management].' >"$RMQ_DIR/enabled_plugins"
+  (umask 077 && cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
+# Written by scripts/infra.sh on every 'up'; local edits are overwritten.
+listeners.tcp.default = $HOST:$AMQP_PORT
+management.tcp.ip = $HOST
+management.tcp.port = $MGMT_PORT
+# The first boot creates this user instead of 'guest'; infra.sh re-applies it on every up.
+default_user = $AMQP_USER
+default_pass = $AMQP_PASSWORD
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+log.file.level = info
+log.console = false
+EOF
+  )
+}
+
+rmq_launch() {
+  local startup_log="$RMQ_LOG_DIR/startup.log"
+  info "starting RabbitMQ node $NODENAME on $HOST:$AMQP_PORT (log $(rmq_log))"
+  (cd "$RMQ_DIR" && exec setsid -w nohup env -u RABBITMQ_NODE_PORT -u RABBITMQ_NODE_IP_ADDRESS \
+    -u RABBITMQ_USE_LONGNAME "${RMQ_ENV[@]}" "$RMQ_BIN/rabbitmq-server" >"$startup_log" 2>&1 </dev/null 9>&-) &
+  RMQ_LAUNCHER_PID=$!
+}
+
+rmq_fail() { # <reason>
+  die "$1; see $(rmq_log) and $RMQ_LOG_DIR/startup.log:
+$(tail -n 15 "$RMQ_LOG_DIR/startup.log" 2>/dev/null)"
+}
+
+rmq_await() { # until the node answers and has booted, or TIMEOUT
+  local deadline=$((SECONDS + TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if [[ -n "${RMQ_LAUNCHER_PID:-}" ]] && ! kill -0 "$RMQ_LAUNCHER_PID" 2>/dev/null; then
+      rmq_fail "RabbitMQ exited while starting"
+    fi
+    if rmq_running && rmqctl await_startup --timeout $((deadline - SECONDS + 1)) >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 1
+  done
+  rmq_fail "RabbitMQ did not start within ${TIMEOUT}s"
+}
+
+rmq_settings() { echo "$NODENAME $AMQP_PORT $MGMT_PORT $DIST_PORT"; }
+
+rmq_running_node() { # node name of the broker last started from this data dir
+  local node _
+  read -r node _ 2>/dev/null <"$RMQ_STATE_FILE" && echo "$node" || echo "$NODENAME"
+}
+
+rmq_start() {
+  RMQ_LAUNCHER_PID=
+  if rmq_running && [[ "$(cat "$RMQ_STATE_FILE" 2>/dev/null)" != "$(rmq_settings)" ]]; then
+    info "RabbitMQ is running with other settings ($(cat "$RMQ_STATE_FILE" 2>/dev/null)), restarting"
+    rmq_stop
+  fi
+  if rmq_running; then
+    info "RabbitMQ already running as $NODENAME on $HOST:$AMQP_PORT"
+  else
+    require_free_port "$AMQP_PORT" GEOJOBS_AMQP_PORT "RabbitMQ AMQP"
+    require_free_port "$MGMT_PORT" GEOJOBS_RABBITMQ_MGMT_PORT "RabbitMQ management"
+    require_free_port "$DIST_PORT" GEOJOBS_RABBITMQ_DIST_PORT "RabbitMQ Erlang distribution"
+    [[ -x "$RMQ_BIN/rabbitmq-server" ]] || die "no $RMQ_BIN/rabbitmq-server; run scripts/install.sh"
+    rmq_write_files
+    rmq_settings >"$RMQ_STATE_FILE"
+    rmq_launch
+  fi
+  rmq_await
+}
+
+rmq_user_ok() { # fast check through the management API: user, password, tag and permissions are right
+  command -v curl >/dev/null 2>&1 || return 1
+  local base="http://$HOST:$MGMT_PORT/api" auth="$AMQP_USER:$AMQP_PASSWORD" me perms
+  me="$(curl -fsS -m 5 -u "$auth" "$base/whoami" 2>/dev/null)" &&
+    perms="$(curl -fsS -m 5 -u "$auth" "$base/permissions/%2F/$AMQP_USER" 2>/dev/null)" &&
+    [[ "$me" == *'"administrator"'* && "$perms" == *'"configure":".*","write":".*","read":".*"'* ]]
+}
+
+rmq_provision() {
+  rmq_user_ok && return 0
+  info "setting up RabbitMQ user $AMQP_USER"
+  local verb=add_user # the password goes through stdin, not the process list
+  local users
+  users="$(rmqctl list_users)"
+  if grep -q "^${AMQP_USER}[[:space:]]" <<<"$users"; then verb=change_password; fi
+  printf '%s\n' "$AMQP_PASSWORD" | rmqctl "$verb" "$AMQP_USER" >/dev/null
+  rmqctl set_user_tags "$AMQP_USER" administrator >/dev/null
+  rmqctl set_permissions -p / "$AMQP_USER" '.*' '.*' '.*' >/dev/null
+}
+
+rmq_up() {
+  rmq_start
+  rmq_provision
+}
+
+epmd_cleanup() { # stop the Erlang port mapper once no node uses it any more
+  command -v epmd >/dev/null 2>&1 || return 0
+  local names
+  names="$(ERL_EPMD_ADDRESS="$HOST" epmd -names 2>/dev/null)" || return 0
+  grep -q '^name ' <<<"$names" || epmd -kill >/dev/null 2>&1 || true
+}
+
+rmq_stop() {
+  local pid node
+  pid="$(rmq_pid)" || return 0
+  node="$(rmq_running_node)"
+  info "stopping RabbitMQ node $node"
+  if ! rmqctl -n "$node" shutdown --timeout "$TIMEOUT" >/dev/null 2>&1; then
+    warn "rabbitmqctl shutdown failed, sending SIGTERM to $pid"
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
+  local deadline=$((SECONDS + TIMEOUT))
+  while proc_is "$pid" beam; do
+    ((SECONDS < deadline)) || { warn "RabbitMQ ($pid) ignores SIGTERM, killing it"; kill -KILL "$pid"; }
+    sleep 0.5
+  done
+  epmd_cleanup
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+  take_lock
+  ensure_secrets
+  load_secrets
+  pg_up
+  rmq_up
+  info "PostgreSQL: postgres://$HOST:$PG_PORT/$DB_NAME (data $PGDATA)"
+  info "AMQP: amqp://$HOST:$AMQP_PORT (user $AMQP_USER)"
+  info "RabbitMQ management UI: http://$HOST:$MGMT_PORT/ (user $AMQP_USER; passwords in $SECRETS_FILE)"
+}
+
+cmd_down() {
+  [[ -d "$DATA_DIR" ]] || { info "nothing to stop in $DATA_DIR"; return 0; }
+  take_lock
+  rmq_stop
+  pg_stop
+  info "stopped ($DATA_DIR)"
+}
+
+cmd_status() { # one write, so `infra.sh status | grep -q ...` never meets SIGPIPE; "stopped", never "not running"
+  local rc=0 pid out
+  if pg_running; then
+    out="[infra] PostgreSQL: running (pid $(head -n1 "$PGDATA/postmaster.pid")) on $HOST:$(pg_running_port), data $PGDATA"
+  else
+    out="[infra] PostgreSQL: stopped (data $PGDATA)"
+    rc=3
+  fi
+  if pid="$(rmq_pid)"; then
+    local node="$NODENAME" amqp="$AMQP_PORT" mgmt="$MGMT_PORT" _
+    read -r node amqp mgmt _ 2>/dev/null <"$RMQ_STATE_FILE" || true
+    out+=$'\n'"[infra] RabbitMQ: running (pid $pid) as $node on $HOST:$amqp, management http://$HOST:$mgmt/"
+  else
+    out+=$'\n'"[infra] RabbitMQ: stopped (data $RMQ_DIR)"
+    rc=3
+  fi
+  printf '%s\n' "$out"
+  return "$rc"
+}
+
+cmd_env() {
+  load_secrets
+  local pg="$HOST:$PG_PORT/$DB_NAME"
+  cat <<EOF
+export GEOJOBS_PG_HOST='$HOST'
+export GEOJOBS_PG_PORT='$PG_PORT'
+export GEOJOBS_DB_NAME='$DB_NAME'
+export GEOJOBS_AMQP_URL='amqp://$AMQP_USER:$AMQP_PASSWORD@$HOST:$AMQP_PORT'
+export GEOJOBS_RABBITMQ_MGMT_URL='http://$AMQP_USER:$AMQP_PASSWORD@$HOST:$MGMT_PORT'
+export GEOJOBS_ADMIN_DATABASE_URL='postgres://postgres:$PG_SUPERUSER_PASSWORD@$pg'
+export GEOJOBS_GATEWAY_DATABASE_URL='postgres://geojobs_gateway:$PG_GATEWAY_PASSWORD@$pg'
+export GEOJOBS_GEO_DATABASE_URL='postgres://geojobs_geo:$PG_GEO_PASSWORD@$pg'
+export GEOJOBS_EXPORT_DATABASE_URL='postgres://geojobs_export:$PG_EXPORT_PASSWORD@$pg'
+EOF
+}
+
+usage() {
+  echo "usage: scripts/infra.sh up|down|status|env   (settings: see the top of this file)" >&2
+  exit 2
+}
+
+main() {
+  (($# == 1)) || usage
+  validate_settings
+  case "$1" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    -h | --help | help) usage ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"
