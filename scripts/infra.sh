@@ -4,6 +4,7 @@
 #
 #   scripts/infra.sh up       start both (creating data, secrets, roles, database, broker user on first run)
 #   scripts/infra.sh down     stop both (fine when they are not running)
+#   scripts/infra.sh up|down postgres|rabbitmq   the same for one of them (tests restart the broker alone)
 #   scripts/infra.sh status   "running"/"stopped" for each (exit 0 when both run, 3 otherwise)
 #   scripts/infra.sh env      print `export` lines for the services:  eval "$(scripts/infra.sh env)"
 #
@@ -430,23 +431,27 @@ rmq_stop() {
 
 # ---------------------------------------------------------------- commands
 
-cmd_up() {
+cmd_up() { # $1: all|postgres|rabbitmq
   take_lock
   ensure_secrets
   load_secrets
-  pg_up
-  rmq_up
-  info "PostgreSQL: postgres://$HOST:$PG_PORT/$DB_NAME (data $PGDATA)"
-  info "AMQP: amqp://$HOST:$AMQP_PORT (user $AMQP_USER)"
-  info "RabbitMQ management UI: http://$HOST:$MGMT_PORT/ (user $AMQP_USER; passwords in $SECRETS_FILE)"
+  if [[ "$1" != rabbitmq ]]; then
+    pg_up
+    info "PostgreSQL: postgres://$HOST:$PG_PORT/$DB_NAME (data $PGDATA)"
+  fi
+  if [[ "$1" != postgres ]]; then
+    rmq_up
+    info "AMQP: amqp://$HOST:$AMQP_PORT (user $AMQP_USER)"
+    info "RabbitMQ management UI: http://$HOST:$MGMT_PORT/ (user $AMQP_USER; passwords in $SECRETS_FILE)"
+  fi
 }
 
-cmd_down() {
+cmd_down() { # $1: all|postgres|rabbitmq
   [[ -d "$DATA_DIR" ]] || { info "nothing to stop in $DATA_DIR"; return 0; }
   take_lock
-  rmq_stop
-  pg_stop
-  info "stopped ($DATA_DIR)"
+  [[ "$1" == postgres ]] || rmq_stop
+  [[ "$1" == rabbitmq ]] || pg_stop
+  info "stopped $1 ($DATA_DIR)"
 }
 
 cmd_status() { # one write, so `infra.sh status | grep -q ...` never meets SIGPIPE; "stopped", never "not running"
@@ -486,16 +491,18 @@ EOF
 }
 
 usage() {
-  echo "usage: scripts/infra.sh up|down|status|env   (settings: see the top of this file)" >&2
+  echo "usage: scripts/infra.sh up|down [postgres|rabbitmq] | status | env   (settings: see the top of this file)" >&2
   exit 2
 }
 
 main() {
-  (($# == 1)) || usage
+  (($# == 1 || $# == 2)) || usage
+  local component="${2:-all}"
+  [[ "$component" =~ ^(all|postgres|rabbitmq)$ ]] || usage
   validate_settings
   case "$1" in
-    up) cmd_up ;;
-    down) cmd_down ;;
+    up) cmd_up "$component" ;;
+    down) cmd_down "$component" ;;
     status) cmd_status ;;
     env) cmd_env ;;
     -h | --help | help) usage ;;

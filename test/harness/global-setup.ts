@@ -39,8 +39,8 @@ export function assertTestDatabase(name: string): void {
 }
 
 /** Runs scripts/infra.sh with an environment of servers; returns what it printed. */
-export function infra(command: string, env: Record<string, string> = TEST_INFRA_ENV, inherit = false): string {
-  const output = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), command], {
+export function infra(command: string | string[], env: Record<string, string> = TEST_INFRA_ENV, inherit = false): string {
+  const output = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), ...[command].flat()], {
     env: { ...process.env, ...env },
     encoding: 'utf8',
     stdio: inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'inherit'],
