@@ -1,12 +1,12 @@
 /**
  * `npm run bench:broker`: 100,000 small persistent messages on a quorum queue, published with confirms and
  * then consumed, through the broker module and through a bare amqplib loop (confirm window 1,000,
- * prefetch 200). Prints messages/s for each and the ratio.
+ * prefetch 200) sending the same messages the same way. Prints messages/s for each and the ratio.
  */
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { pino } from 'pino';
-import { Broker, EXCHANGES, QUEUES } from '#shared';
+import { Broker, declareTopology, EXCHANGES, QUEUES } from '#shared';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PREFETCH = 200;
@@ -65,24 +65,33 @@ async function throughBrokerModule(url: string): Promise<{ publish: number; cons
   return { publish: rate(COUNT, publishMs), consume: rate(COUNT, consumeMs) };
 }
 
-async function throughBareAmqplib(url: string): Promise<{ publish: number; consume: number }> {
+/**
+ * The same messages by hand: the same envelope bytes and properties, published persistent and mandatory to
+ * the same exchange and routing key, into the same quorum queue; consumed and acked without looking inside.
+ * `direct` sends to the queue through the default exchange with no properties instead: the cheapest route
+ * there is, shown for reference.
+ */
+async function throughBareAmqplib(url: string, route: 'same' | 'direct'): Promise<{ publish: number; consume: number }> {
   const connection = await amqp.connect(url);
   const channel = await connection.createConfirmChannel();
-  const queue = 'bench_bare_q';
-  await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await declareTopology(channel, { deliveryLimit: 10, retryDelaysMs: [1_000] });
+  const jobId = randomUUID();
   const body = Buffer.from(
-    JSON.stringify({ id: randomUUID(), type: 'geo.noop', version: 1, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, payload: { jobId: randomUUID(), sleepMs: 1 } }),
+    JSON.stringify({ id: randomUUID(), type: 'geo.noop', version: 1, occurredAt: new Date().toISOString(), correlationId: jobId, causationId: null, payload: { jobId, sleepMs: 1 } }),
   );
+  const properties = { persistent: true, mandatory: true, correlationId: jobId, type: 'geo.noop', contentType: 'application/json' };
   const publishMs = await time(async () => {
     let outstanding = 0;
     let wake: () => void = () => undefined;
+    const confirmed = () => {
+      outstanding--;
+      wake();
+    };
     for (let i = 0; i < COUNT; i++) {
       while (outstanding >= WINDOW) await new Promise<void>((resolve) => (wake = resolve));
       outstanding++;
-      channel.sendToQueue(queue, body, { persistent: true, messageId: String(i) }, () => {
-        outstanding--;
-        wake();
-      });
+      if (route === 'same') channel.publish(EXCHANGES.commands, 'geo.noop', body, { ...properties, messageId: randomUUID() }, confirmed);
+      else channel.sendToQueue(QUEUES.geo, body, { persistent: true }, confirmed);
     }
     await channel.waitForConfirms();
   });
@@ -92,7 +101,7 @@ async function throughBareAmqplib(url: string): Promise<{ publish: number; consu
   const consumeMs = await time(
     () =>
       new Promise<void>((resolve) => {
-        void consumer.consume(queue, (message) => {
+        void consumer.consume(QUEUES.geo, (message) => {
           if (!message) return;
           consumer.ack(message);
           if (++consumed === COUNT) resolve();
@@ -103,10 +112,23 @@ async function throughBareAmqplib(url: string): Promise<{ publish: number; consu
   return { publish: rate(COUNT, publishMs), consume: rate(COUNT, consumeMs) };
 }
 
-const bare = await throughBareAmqplib(await freshVhost('geojobs_bench_bare'));
-const module = await throughBrokerModule(await freshVhost('geojobs_bench_module'));
+/** Rounds alternate the three ways, and each figure is the median of its rounds: the broker's own noise is large. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+type Rates = { publish: number; consume: number };
+const runs: Record<'direct' | 'bare' | 'module', Rates[]> = { direct: [], bare: [], module: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  runs.direct.push(await throughBareAmqplib(await freshVhost('geojobs_bench_direct'), 'direct'));
+  runs.bare.push(await throughBareAmqplib(await freshVhost('geojobs_bench_bare'), 'same'));
+  runs.module.push(await throughBrokerModule(await freshVhost('geojobs_bench_module')));
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const summary = (rates: Rates[]): Rates => ({ publish: median(rates.map((r) => r.publish)), consume: median(rates.map((r) => r.consume)) });
+const [direct, bare, module] = [summary(runs.direct), summary(runs.bare), summary(runs.module)];
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
-console.log(`broker benchmark: ${COUNT} persistent messages on a quorum queue (publish confirm window ${WINDOW}, prefetch ${PREFETCH})`);
-console.log(`  bare amqplib    publish ${bare.publish} msg/s   consume ${bare.consume} msg/s`);
-console.log(`  broker module   publish ${module.publish} msg/s   consume ${module.consume} msg/s`);
-console.log(`  ratio (module / bare)   publish ${ratio(module.publish, bare.publish)}×   consume ${ratio(module.consume, bare.consume)}×   (target ≥ 0.80×)`);
+const line = (name: string, r: { publish: number; consume: number }) =>
+  console.log(`  ${name.padEnd(44)} publish ${String(r.publish).padStart(6)} msg/s   consume ${String(r.consume).padStart(6)} msg/s`);
+console.log(`broker benchmark: ${COUNT} small persistent messages on a quorum queue, confirm window ${WINDOW}, prefetch ${PREFETCH}, median of ${ROUNDS} rounds`);
+line('bare amqplib, default exchange (reference)', direct);
+line('bare amqplib, same exchange/key/properties', bare);
+line('broker module (envelope, validation, acks)', module);
+console.log(`  ratio module / bare (same route)   publish ${ratio(module.publish, bare.publish)}×   consume ${ratio(module.consume, bare.consume)}×   (target ≥ 0.80×)`);

@@ -93,7 +93,6 @@ export class Broker {
       correlationId: envelope.correlationId,
       type: envelope.type,
       contentType: 'application/json',
-      timestamp: Date.parse(envelope.occurredAt),
     });
   }
 

@@ -62,7 +62,7 @@ export class ConfirmedPublisher {
 
   publish(exchange: string, routingKey: string, content: Buffer, options: Outgoing['options']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ exchange, routingKey, content, options, resolve, reject });
+      this.waiting.push({ exchange, routingKey, content, options: { ...options, persistent: true, mandatory: true }, resolve, reject });
       this.flush();
     });
   }
@@ -95,7 +95,7 @@ export class ConfirmedPublisher {
           message.exchange,
           message.routingKey,
           message.content,
-          { ...message.options, persistent: true, mandatory: true },
+          message.options,
           (error: Error | null) => this.settle(message, error),
         );
       } catch (error) {

@@ -6,6 +6,7 @@ import type { Envelope } from '../contracts/envelope.js';
 import { EXCHANGES, HEADERS, deadLetterQueueOf } from '../contracts/routing.js';
 import { runWithCorrelation } from '../logging/correlation.js';
 import type { ConfirmedPublisher } from './confirmed-publisher.js';
+import { AckBatcher } from './ack-batcher.js';
 import { MalformedMessageError, parseEnvelope, validatePayload } from './message-validation.js';
 
 /** Thrown by a handler for a failure that retrying cannot mend: the message is dead-lettered at once. */
@@ -64,9 +65,11 @@ export class Consumer<M> {
 
   async start(channel: Channel): Promise<void> {
     await channel.prefetch(this.spec.prefetch);
+    const acks = new AckBatcher(channel);
     await channel.consume(this.spec.queue, (message) => {
       if (!message) return; // cancelled by the broker (queue deleted); the next reconnect consumes again
-      const work = this.handle(channel, message).finally(() => this.inFlight.delete(work));
+      acks.delivered(message);
+      const work = this.handle(acks, message).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     });
   }
@@ -76,57 +79,59 @@ export class Consumer<M> {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+  private async handle(acks: AckBatcher, message: ConsumeMessage): Promise<void> {
     let envelope: Envelope<Record<string, unknown>>;
     let handler: MessageHandler<unknown, string>;
     let payload: object;
     try {
-      envelope = await parseEnvelope(message.content);
+      envelope = parseEnvelope(message.content);
       const type = envelope.type as keyof M & string;
       const contract = this.spec.contracts[type];
       const found = this.spec.handlers[type] as MessageHandler<unknown, string> | undefined;
       if (!contract || !found) throw new MalformedMessageError(`no handler for ${envelope.type} on ${this.spec.queue}`);
       handler = found;
-      payload = await validatePayload(contract as ContractsOf<Record<string, object>>[string], envelope);
+      payload = validatePayload(contract as ContractsOf<Record<string, object>>[string], envelope);
     } catch (error) {
-      await this.settle(channel, message, () => this.deadLetter(message, 'malformed', error as Error, 0));
+      await this.settle(acks, message, () => this.deadLetter(message, 'malformed', error as Error, 0));
       return;
     }
 
+    envelope.payload = payload as Record<string, unknown>;
     const attempt = Number(message.properties.headers?.[HEADERS.attempts] ?? 0) + 1;
     const context = { correlationId: envelope.correlationId, messageId: envelope.id };
-    await runWithCorrelation(context, async () => {
-      try {
-        await handler({ ...envelope, payload }, { attempt, redelivered: message.fields.redelivered });
-        this.ack(channel, message);
-      } catch (error) {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        if (failure instanceof PermanentError) {
-          await this.settle(channel, message, () => this.deadLetter(message, 'rejected', failure, attempt));
-        } else if (attempt >= this.retry.maxAttempts) {
-          await this.settle(channel, message, () => this.deadLetter(message, 'failed', failure, attempt));
-        } else {
-          await this.settle(channel, message, () => this.scheduleRetry(message, attempt, failure));
-        }
-      }
-    });
+    await runWithCorrelation(context, () => this.run(acks, message, handler, envelope, attempt));
   }
 
-  /** Acks once the message's new home has confirmed it; if that fails the message stays unacked and returns. */
-  private async settle(channel: Channel, message: ConsumeMessage, republish: () => Promise<void>): Promise<void> {
+  private async run(
+    acks: AckBatcher,
+    message: ConsumeMessage,
+    handler: MessageHandler<unknown, string>,
+    envelope: Envelope<unknown>,
+    attempt: number,
+  ): Promise<void> {
     try {
-      await republish();
-      this.ack(channel, message);
+      await handler(envelope, { attempt, redelivered: message.fields.redelivered });
+      acks.settle(message);
     } catch (error) {
-      this.logger.error({ err: error, queue: this.spec.queue }, 'could not re-publish a message; it will be redelivered');
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (failure instanceof PermanentError) {
+        await this.settle(acks, message, () => this.deadLetter(message, 'rejected', failure, attempt));
+      } else if (attempt >= this.retry.maxAttempts) {
+        await this.settle(acks, message, () => this.deadLetter(message, 'failed', failure, attempt));
+      } else {
+        await this.settle(acks, message, () => this.scheduleRetry(message, attempt, failure));
+      }
     }
   }
 
-  private ack(channel: Channel, message: ConsumeMessage): void {
+  /** Acks once the message's new home has confirmed it; if that fails the message goes back to its queue. */
+  private async settle(acks: AckBatcher, message: ConsumeMessage, republish: () => Promise<void>): Promise<void> {
     try {
-      channel.ack(message);
-    } catch {
-      // The channel closed under us; the broker redelivers the message, and handlers are idempotent.
+      await republish();
+      acks.settle(message);
+    } catch (error) {
+      this.logger.error({ err: error, queue: this.spec.queue }, 'could not re-publish a message; returning it to the queue');
+      acks.requeue(message);
     }
   }
 

@@ -1,0 +1,24 @@
+import amqp from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { Broker, declareTopology, EXCHANGES, QUEUES } from './dist/libs/shared/src/index.js';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+const url = new URL(process.env.GEOJOBS_AMQP_URL); url.pathname = '/geojobs_bench_module';
+const conn = await amqp.connect(url.toString());
+const ch = await conn.createConfirmChannel();
+await declareTopology(ch, { deliveryLimit: 10, retryDelaysMs: [1000] });
+await ch.purgeQueue('geo_q');
+const N = 100000; const jobId = randomUUID();
+const body = Buffer.from(JSON.stringify({ id: randomUUID(), type: 'geo.noop', version: 1, occurredAt: new Date().toISOString(), correlationId: jobId, causationId: null, payload: { jobId, sleepMs: 1 } }));
+for (let i = 0; i < N; i++) { ch.publish(EXCHANGES.commands, 'geo.noop', body, { persistent: true, messageId: randomUUID(), correlationId: jobId, type: 'geo.noop', contentType: 'application/json' }); if (i % 1000 === 0) await ch.waitForConfirms(); }
+await ch.waitForConfirms(); await conn.close();
+const broker = new Broker({ url: url.toString(), connectionName: 'x', deliveryLimit: 10, retryDelaysMs: [1000], maxAttempts: 3, maxUnconfirmed: 1000, heartbeatSeconds: 30 }, pino({ level: 'warn' }));
+await broker.start(); await broker.ready();
+const session = new Session(); session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start');
+let n = 0; const t = performance.now();
+await new Promise(res => broker.consumeCommands(QUEUES.geo, 200, { 'geo.noop': async () => { if (++n === N) res(); } }));
+console.log('consume', Math.round(N / (performance.now() - t) * 1000));
+const { profile } = await session.post('Profiler.stop');
+writeFileSync('/tmp/prof/consume.cpuprofile', JSON.stringify(profile));
+await broker.close();
