@@ -15,19 +15,27 @@ const amqpUrl = process.env.GEOJOBS_AMQP_URL;
 const managementUrl = process.env.GEOJOBS_RABBITMQ_MGMT_URL;
 if (!amqpUrl || !managementUrl) throw new Error('run through npm run bench:broker (needs GEOJOBS_AMQP_URL)');
 
-async function freshVhost(name: string): Promise<string> {
+/**
+ * A vhost of its own for one measurement, deleted afterwards. Names are never reused: quorum queues of a
+ * deleted vhost take a moment to go, and re-declaring them under the same name meanwhile fails.
+ */
+async function withVhost<T>(prefix: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `${prefix}_${randomUUID().slice(0, 8)}`;
   const base = new URL(managementUrl!);
   const auth = `Basic ${Buffer.from(`${base.username}:${decodeURIComponent(base.password)}`).toString('base64')}`;
   base.username = '';
   base.password = '';
   const call = (method: string, path: string, body?: unknown) =>
     fetch(new URL(path, base), { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  await call('DELETE', `/api/vhosts/${name}`);
   await call('PUT', `/api/vhosts/${name}`, {});
   await call('PUT', `/api/permissions/${name}/${new URL(amqpUrl!).username}`, { configure: '.*', write: '.*', read: '.*' });
   const url = new URL(amqpUrl!);
   url.pathname = `/${name}`;
-  return url.toString();
+  try {
+    return await fn(url.toString());
+  } finally {
+    await call('DELETE', `/api/vhosts/${name}`);
+  }
 }
 
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
@@ -117,9 +125,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 type Rates = { publish: number; consume: number };
 const runs: Record<'direct' | 'bare' | 'module', Rates[]> = { direct: [], bare: [], module: [] };
 for (let round = 0; round < ROUNDS; round++) {
-  runs.direct.push(await throughBareAmqplib(await freshVhost('geojobs_bench_direct'), 'direct'));
-  runs.bare.push(await throughBareAmqplib(await freshVhost('geojobs_bench_bare'), 'same'));
-  runs.module.push(await throughBrokerModule(await freshVhost('geojobs_bench_module')));
+  runs.direct.push(await withVhost('geojobs_bench_direct', (url) => throughBareAmqplib(url, 'direct')));
+  runs.bare.push(await withVhost('geojobs_bench_bare', (url) => throughBareAmqplib(url, 'same')));
+  runs.module.push(await withVhost('geojobs_bench_module', throughBrokerModule));
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const summary = (rates: Rates[]): Rates => ({ publish: median(rates.map((r) => r.publish)), consume: median(rates.map((r) => r.consume)) });
