@@ -55,6 +55,22 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
     expect((succeeded.payload as unknown as JobSucceededV1).result).toEqual({ sleptMs: 10 });
   });
 
+  it('logs with the job id as correlation id, over AMQP and over HTTP', async () => {
+    // the only analytics-service consuming, so the message is handled by this one
+    const quiet = running.filter((service) => service.name === 'analytics-service');
+    await Promise.all(quiet.map((service) => service.stop()));
+    const analytics = await start('analytics-service', { GEOJOBS_LOG_LEVEL: 'debug' });
+    const jobId = randomUUID();
+    await broker.publishCommand('analytics.noop', { jobId }, { correlationId: jobId });
+    await waitFor(() => analytics.output().includes(`"correlationId":"${jobId}"`), 'a log line carrying the job id');
+    const line = analytics.output().split('\n').find((text) => text.includes(`"correlationId":"${jobId}"`))!;
+    expect(JSON.parse(line)).toMatchObject({ service: 'analytics-service', correlationId: jobId, msg: 'message handled', type: 'analytics.noop' });
+
+    const response = await fetch(`${analytics.url}/health`, { headers: { 'x-correlation-id': jobId } });
+    expect(response.headers.get('x-correlation-id')).toBe(jobId);
+    await analytics.stop();
+  });
+
   it('reports a failing noop job as job.failed with its message', async () => {
     const jobId = randomUUID();
     await broker.publishCommand('export.noop', { jobId, fail: 'asked to fail' }, { correlationId: jobId });

@@ -110,8 +110,10 @@ export class Consumer<M> {
     attempt: number,
   ): Promise<void> {
     try {
+      const started = performance.now();
       await handler(envelope, { attempt, redelivered: message.fields.redelivered });
       acks.settle(message);
+      this.logger.debug({ type: envelope.type, attempt, ms: Math.round(performance.now() - started) }, 'message handled');
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       if (failure instanceof PermanentError) {
