@@ -13,7 +13,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The test run's own PostgreSQL and RabbitMQ: their own folder and ports, beside any running dev system. */
 export const TEST_INFRA_ENV: Record<string, string> = {
-  GEOJOBS_DATA_DIR: join(ROOT, '.data', 'test'),
+  GEOJOBS_DATA_DIR: process.env.GEOJOBS_TEST_DATA_DIR ?? join(ROOT, '.data', 'test'),
   GEOJOBS_PG_PORT: process.env.GEOJOBS_TEST_PG_PORT ?? '55432',
   GEOJOBS_AMQP_PORT: process.env.GEOJOBS_TEST_AMQP_PORT ?? '55672',
   GEOJOBS_RABBITMQ_MGMT_PORT: process.env.GEOJOBS_TEST_MGMT_PORT ?? '55673',

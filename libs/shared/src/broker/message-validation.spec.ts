@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { COMMAND_CONTRACTS } from '../contracts/job.commands.js';
+import { COMMAND_CONTRACTS } from '../contracts/commands.js';
 import { MalformedMessageError, parseEnvelope, validatePayload } from './message-validation.js';
 
 const envelope = (overrides: Record<string, unknown> = {}) => ({

@@ -18,16 +18,14 @@ export class NoopCommandV1 {
   fail?: string;
 }
 
-/** Every command, by routing key. A service consumes the commands whose key starts with its name. */
-export interface Commands {
+/** The noop command of each service. */
+export interface NoopCommands {
   'geo.noop': NoopCommandV1;
   'export.noop': NoopCommandV1;
   'analytics.noop': NoopCommandV1;
 }
 
-export type CommandKey = keyof Commands;
-
-export const COMMAND_CONTRACTS: ContractsOf<Commands> = {
+export const NOOP_COMMAND_CONTRACTS: ContractsOf<NoopCommands> = {
   'geo.noop': { version: 1, payload: NoopCommandV1 },
   'export.noop': { version: 1, payload: NoopCommandV1 },
   'analytics.noop': { version: 1, payload: NoopCommandV1 },

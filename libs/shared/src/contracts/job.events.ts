@@ -57,17 +57,15 @@ export class JobFailedV1 {
   error!: JobErrorV1;
 }
 
-/** Every event, by routing key. */
-export interface Events {
+/** A job's lifecycle, as the service running it reports it. */
+export interface JobEvents {
   'job.started': JobStartedV1;
   'job.progress': JobProgressV1;
   'job.succeeded': JobSucceededV1;
   'job.failed': JobFailedV1;
 }
 
-export type EventKey = keyof Events;
-
-export const EVENT_CONTRACTS: ContractsOf<Events> = {
+export const JOB_EVENT_CONTRACTS: ContractsOf<JobEvents> = {
   'job.started': { version: 1, payload: JobStartedV1 },
   'job.progress': { version: 1, payload: JobProgressV1 },
   'job.succeeded': { version: 1, payload: JobSucceededV1 },
