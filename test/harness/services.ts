@@ -2,8 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from './context.js';
-import { ROOT } from './global-setup.js';
+import { readHarness, ROOT } from './global-setup.js';
 import { TEST_RETRY_DELAYS_MS } from './broker.js';
+
+/** The first admin of every gateway a test starts. */
+export const TEST_ADMIN = { username: 'admin', password: 'correct horse battery staple' };
 
 export type ServiceName = 'gateway' | 'geo-service' | 'export-service' | 'analytics-service';
 
@@ -47,6 +50,14 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
   };
   const database = context.databaseUrls[prefix.toLowerCase() as 'gateway' | 'geo' | 'export'];
   if (database) env[`GEOJOBS_${prefix}_DATABASE_URL`] = database;
+  if (name === 'gateway') {
+    Object.assign(env, {
+      GEOJOBS_JWT_SECRET: readHarness().env.GEOJOBS_JWT_SECRET,
+      GEOJOBS_ADMIN_USER: TEST_ADMIN.username,
+      GEOJOBS_ADMIN_PASSWORD: TEST_ADMIN.password,
+      GEOJOBS_STORAGE_DIR: join(ROOT, '.data', 'test-storage', context.vhost),
+    });
+  }
   return env;
 }
 

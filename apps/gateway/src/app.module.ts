@@ -1,18 +1,31 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
-import type { GatewayConfig } from './config/gateway.config.js';
+import { AuthModule } from './auth/auth.module.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
+      global: true,
       imports: [
         BrokerModule.forRoot(brokerOptionsFrom(config, 'gateway'), logger),
         databaseModule(config.GEOJOBS_GATEWAY_DATABASE_URL),
         HealthModule.forRoot({ database: true }),
+        AuthModule.forRoot(config),
+        JobsModule,
+        MetricsModule,
       ],
+      providers: [{ provide: GATEWAY_CONFIG, useValue: config }],
+      exports: [GATEWAY_CONFIG],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
 }

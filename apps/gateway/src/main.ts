@@ -1,3 +1,4 @@
+import { ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService } from '#shared';
 import { AppModule } from './app.module.js';
@@ -9,12 +10,14 @@ await bootstrapService({
   port: (config) => config.GEOJOBS_GATEWAY_PORT,
   module: (config, logger) => AppModule.forRoot(config, logger),
   configure: (app) => {
+    app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
         .setTitle('geojobs')
         .setDescription('Background jobs of the open-data portal: geopreview, exports, packages, analytics')
         .setVersion('1')
+        .addBearerAuth()
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });

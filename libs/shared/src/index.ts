@@ -25,3 +25,5 @@ export * from './jobs/noop.runner.js';
 export * from './bootstrap/bootstrap.js';
 export * from './database/database.js';
 export * from './database/roles.js';
+export * from './http/public.decorator.js';
+export * from './jobs/job-cancellations.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { Broker, JobReporter, QUEUES, runNoop } from '#shared';
+import { Broker, JobCancellations, JobReporter, QUEUES, runNoop } from '#shared';
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
 
 /** Everything analytics-service does arrives on analytics_q; this is the one consumer of that queue in the process. */
@@ -9,6 +9,7 @@ export class AnalyticsCommandsConsumer implements OnModuleInit {
 
   constructor(
     @Inject(Broker) private readonly broker: Broker,
+    @Inject(JobCancellations) private readonly cancellations: JobCancellations,
     @Inject(ANALYTICS_CONFIG) private readonly config: AnalyticsConfig,
   ) {
     this.reporter = new JobReporter(broker, 'analytics');
@@ -16,7 +17,7 @@ export class AnalyticsCommandsConsumer implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.broker.consumeCommands(QUEUES.analytics, this.config.GEOJOBS_PREFETCH ?? 200, {
-      'analytics.noop': (command) => runNoop(command, this.reporter),
+      'analytics.noop': (command) => this.cancellations.run(command.payload.jobId, (signal) => runNoop(command, this.reporter, signal)),
     });
   }
 }

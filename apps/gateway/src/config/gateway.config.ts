@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { ServiceConfig } from '#shared';
 
 export class GatewayConfig extends ServiceConfig {
@@ -11,4 +11,42 @@ export class GatewayConfig extends ServiceConfig {
 
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   GEOJOBS_GATEWAY_DATABASE_URL!: string;
+
+  /** Signs access and temporary tokens; keep it across restarts or every token dies with the process. */
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  GEOJOBS_JWT_SECRET!: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(7 * 24 * 3_600)
+  GEOJOBS_TOKEN_TTL_SECONDS = 3_600;
+
+  /** The first admin, created at start when no user of that name exists. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  GEOJOBS_ADMIN_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'must be at least 8 characters' })
+  GEOJOBS_ADMIN_PASSWORD?: string;
+
+  /** Failed and successful logins allowed per client address per minute. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_LOGIN_ATTEMPTS_PER_MINUTE = 10;
+
+  /** Where job result files live (the local storage backend). */
+  @IsString()
+  GEOJOBS_STORAGE_DIR = '.data/storage';
+
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  GEOJOBS_PUBLIC_TILES?: 'true' | 'false';
 }
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,3 +1,4 @@
 import { JobsSchema1764201600000 } from './1764201600000-JobsSchema.js';
+import { Jobs1764201700000 } from './1764201700000-Jobs.js';
 
-export const GATEWAY_MIGRATIONS = [JobsSchema1764201600000];
+export const GATEWAY_MIGRATIONS = [JobsSchema1764201600000, Jobs1764201700000];

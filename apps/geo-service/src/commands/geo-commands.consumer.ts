@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { Broker, JobReporter, QUEUES, runNoop } from '#shared';
+import { Broker, JobCancellations, JobReporter, QUEUES, runNoop } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
 
 /** Everything geo-service does arrives on geo_q; this is the one consumer of that queue in the process. */
@@ -9,6 +9,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
 
   constructor(
     @Inject(Broker) private readonly broker: Broker,
+    @Inject(JobCancellations) private readonly cancellations: JobCancellations,
     @Inject(GEO_CONFIG) private readonly config: GeoConfig,
   ) {
     this.reporter = new JobReporter(broker, 'geo');
@@ -16,7 +17,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.broker.consumeCommands(QUEUES.geo, this.config.GEOJOBS_PREFETCH ?? 4, {
-      'geo.noop': (command) => runNoop(command, this.reporter),
+      'geo.noop': (command) => this.cancellations.run(command.payload.jobId, (signal) => runNoop(command, this.reporter, signal)),
     });
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type Dynami
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/config.js';
+import { JobCancellations } from '../jobs/job-cancellations.js';
 import { Broker, type BrokerOptions } from './broker.js';
 
 @Injectable()
@@ -55,8 +56,9 @@ export class BrokerModule {
         { provide: Broker, useFactory: () => new Broker(options, logger.child({ component: 'broker' })) },
         BrokerLifecycle,
         BrokerHealthIndicator,
+        JobCancellations,
       ],
-      exports: [Broker, BrokerHealthIndicator],
+      exports: [Broker, BrokerHealthIndicator, JobCancellations],
     };
   }
 }

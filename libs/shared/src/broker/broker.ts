@@ -33,6 +33,8 @@ export class Broker {
   /** The connection each consumer was last started on, and its channel there. */
   private readonly startedOn = new Map<Consumer<unknown>, ChannelModel>();
   private readonly consumerChannels = new Map<Consumer<unknown>, Channel>();
+  private readonly subscriptions: { pattern: string; handlers: HandlerMap<Events>; startedOn?: ChannelModel }[] = [];
+  private readonly subscriptionChannels: Channel[] = [];
   private model: ChannelModel | null = null;
   private closing = false;
 
@@ -111,10 +113,20 @@ export class Broker {
     return this.consume({ queue, prefetch, contracts: EVENT_CONTRACTS, handlers });
   }
 
+  /**
+   * This process's own copy of the events matching a pattern (e.g. `job.cancelled`), through an exclusive
+   * queue that lives as long as the connection: a broadcast, unlike the competing consumers of a work queue.
+   * Events published while the process was disconnected are not seen.
+   */
+  async subscribe(pattern: string, handlers: HandlerMap<Events>): Promise<void> {
+    this.subscriptions.push({ pattern, handlers });
+    if (this.model) await this.startSubscription(this.model, this.subscriptions[this.subscriptions.length - 1]);
+  }
+
   /** Stops taking messages, lets running handlers finish and their outcomes confirm, then disconnects. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.allSettled([...this.consumerChannels.values()].map((channel) => channel.close()));
+    await Promise.allSettled([...this.consumerChannels.values(), ...this.subscriptionChannels].map((channel) => channel.close()));
     await Promise.allSettled(this.consumers.map((consumer) => consumer.drain()));
     this.publisher.abandon(new Error('the broker connection was closed'));
     await this.connection?.close().catch(() => undefined);
@@ -146,7 +158,20 @@ export class Broker {
     this.publisher.attach(publishing);
     this.model = model;
     for (const consumer of this.consumers) await this.startConsumer(model, consumer);
+    for (const subscription of this.subscriptions) await this.startSubscription(model, subscription);
     this.logger.info('connected to the broker');
+  }
+
+  private async startSubscription(model: ChannelModel, subscription: (typeof this.subscriptions)[number]): Promise<void> {
+    if (subscription.startedOn === model) return;
+    subscription.startedOn = model;
+    const channel = await model.createChannel();
+    this.subscriptionChannels.push(channel);
+    channel.on('error', (error: Error) => this.logger.warn({ err: error, pattern: subscription.pattern }, 'subscription channel error'));
+    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    await channel.bindQueue(queue, EXCHANGES.events, subscription.pattern);
+    const spec = { queue, prefetch: 100, contracts: EVENT_CONTRACTS, handlers: subscription.handlers, deadLetters: false };
+    await new Consumer<Events>(spec, this.publisher, this.retryPolicy(), this.logger).start(channel);
   }
 
   /** Starts a consumer on a connection unless it already runs there (setup and consume() may both try). */

@@ -35,6 +35,11 @@ export interface ConsumerSpec<M> {
   prefetch: number;
   contracts: ContractsOf<M>;
   handlers: HandlerMap<M>;
+  /**
+   * False for a process's own notification queue (see Broker.subscribe): a message it cannot handle is
+   * logged and dropped, since that queue has no dead-letter queue and a retry would not help. Default true.
+   */
+  deadLetters?: boolean;
 }
 
 /** A retried message comes back through the default exchange, under its queue's name: keep the first key. */
@@ -128,6 +133,11 @@ export class Consumer<M> {
 
   /** Acks once the message's new home has confirmed it; if that fails the message goes back to its queue. */
   private async settle(acks: AckBatcher, message: ConsumeMessage, republish: () => Promise<void>): Promise<void> {
+    if (this.spec.deadLetters === false) {
+      this.logger.warn({ queue: this.spec.queue }, 'dropped a notification that could not be handled');
+      acks.settle(message);
+      return;
+    }
     try {
       await republish();
       acks.settle(message);

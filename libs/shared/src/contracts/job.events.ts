@@ -57,12 +57,19 @@ export class JobFailedV1 {
   error!: JobErrorV1;
 }
 
-/** A job's lifecycle, as the service running it reports it. */
+/** The gateway cancelled a job: a service skips its queued command and aborts it if running. */
+export class JobCancelledV1 {
+  @IsUUID()
+  jobId!: string;
+}
+
+/** A job's lifecycle, as the service running it reports it (and the gateway, for cancellation). */
 export interface JobEvents {
   'job.started': JobStartedV1;
   'job.progress': JobProgressV1;
   'job.succeeded': JobSucceededV1;
   'job.failed': JobFailedV1;
+  'job.cancelled': JobCancelledV1;
 }
 
 export const JOB_EVENT_CONTRACTS: ContractsOf<JobEvents> = {
@@ -70,4 +77,5 @@ export const JOB_EVENT_CONTRACTS: ContractsOf<JobEvents> = {
   'job.progress': { version: 1, payload: JobProgressV1 },
   'job.succeeded': { version: 1, payload: JobSucceededV1 },
   'job.failed': { version: 1, payload: JobFailedV1 },
+  'job.cancelled': { version: 1, payload: JobCancelledV1 },
 };

@@ -7,6 +7,7 @@ import {
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '../broker/broker.module.js';
+import { Public } from '../http/public.decorator.js';
 
 export interface HealthOptions {
   /** The service has a database connection (TypeORM) to check. */
@@ -15,6 +16,7 @@ export interface HealthOptions {
 
 const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');
 
+@Public()
 @Controller('health')
 class HealthController {
   constructor(

@@ -3,14 +3,23 @@ import type { Envelope } from '../contracts/envelope.js';
 import type { NoopCommandV1 } from '../contracts/job.commands.js';
 import type { JobReporter } from './job-reporter.js';
 
+const PROGRESS_STEPS = 4;
+
 /**
  * The `noop` job every service runs: sleeps, then fails with the given message or succeeds. It goes through
  * the same lifecycle events as real work, so it checks a service end to end.
  */
-export async function runNoop(command: Envelope<NoopCommandV1>, reporter: JobReporter): Promise<void> {
+export async function runNoop(command: Envelope<NoopCommandV1>, reporter: JobReporter, signal?: AbortSignal): Promise<void> {
   const { sleepMs = 0, fail } = command.payload;
   await reporter.started(command);
-  if (sleepMs > 0) await sleep(sleepMs);
+  if (sleepMs > 0) {
+    // in steps, reporting progress, so a noop also exercises progress streams
+    const steps = Math.min(PROGRESS_STEPS, Math.max(1, Math.floor(sleepMs / 50)));
+    for (let step = 1; step <= steps; step++) {
+      await sleep(sleepMs / steps, undefined, { signal });
+      if (step < steps) await reporter.progress(command, step, steps, `slept ${step} of ${steps} parts`);
+    }
+  }
   if (fail !== undefined) {
     await reporter.failed(command, { type: 'noop', class: 'NoopFailure', message: fail });
     return;

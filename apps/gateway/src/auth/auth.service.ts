@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
+import { CredentialsRepository } from './credentials.repository.js';
+import { ROLES, type Principal, type Role, type TokenScope } from './principal.js';
+import { hashApiKey, hashPassword, newApiKey, newPassword, verifyPassword } from './secrets.js';
+
+interface TokenClaims {
+  sub: string;
+  role: Role;
+  typ: 'access' | 'temporary';
+  scope?: TokenScope;
+}
+
+export interface IssuedToken {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+@Injectable()
+export class AuthService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    @Inject(CredentialsRepository) private readonly credentials: CredentialsRepository,
+    @Inject(JwtService) private readonly jwt: JwtService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  /** The first admin: from GEOJOBS_ADMIN_USER/PASSWORD, or generated and printed once when there is none. */
+  async onApplicationBootstrap(): Promise<void> {
+    const { GEOJOBS_ADMIN_USER: user, GEOJOBS_ADMIN_PASSWORD: password } = this.config;
+    if (user && password) {
+      if (await this.credentials.createUser(user, await hashPassword(password), 'admin')) this.logger.log(`created admin ${user}`);
+      return;
+    }
+    if ((await this.credentials.countAdmins()) > 0) return;
+    const generated = newPassword();
+    if (await this.credentials.createUser('admin', await hashPassword(generated), 'admin')) {
+      process.stdout.write(`\n[gateway] created the first admin: user "admin", password "${generated}" (shown once)\n\n`);
+    }
+  }
+
+  async login(username: string, password: string): Promise<IssuedToken | undefined> {
+    const user = await this.credentials.findUser(username);
+    if (!user || !(await verifyPassword(password, user.passwordHash))) return undefined;
+    return this.issue({ sub: user.username, role: user.role, typ: 'access' }, this.config.GEOJOBS_TOKEN_TTL_SECONDS);
+  }
+
+  /** A short-lived token limited to some methods and path prefixes, minted by an authenticated caller. */
+  mintTemporary(principal: Principal, scope: TokenScope, seconds: number): IssuedToken {
+    const claims: TokenClaims = { sub: principal.name, role: principal.role, typ: 'temporary', scope: narrow(principal.scope, scope) };
+    return { ...this.issue(claims, seconds), token_type: 'TmpToken' };
+  }
+
+  async createUser(username: string, password: string, role: Role): Promise<boolean> {
+    return this.credentials.createUser(username, await hashPassword(password), role);
+  }
+
+  /** Returns the key itself once; only its hash is kept. */
+  async createApiKey(name: string, role: Role, owner: string): Promise<{ id: string; key: string }> {
+    const key = newApiKey();
+    const id = await this.credentials.createApiKey(name, hashApiKey(key), role, owner);
+    return { id, key };
+  }
+
+  /** Who an `Authorization` header (or a `?key=` API key) belongs to; undefined when invalid, expired or absent. */
+  async authenticate(authorization: string | undefined, queryKey: string | undefined): Promise<Principal | undefined> {
+    if (authorization) {
+      const [scheme, value = ''] = authorization.trim().split(/\s+/, 2);
+      switch (scheme.toLowerCase()) {
+        case 'bearer':
+          return this.fromToken(value, 'access');
+        case 'tmptoken':
+          return this.fromToken(value, 'temporary');
+        case 'apikey':
+          return this.fromApiKey(value);
+        default:
+          // CKAN sends its key bare: `Authorization: <api key>`
+          return value === '' ? this.fromApiKey(scheme) : undefined;
+      }
+    }
+    return queryKey ? this.fromApiKey(queryKey) : undefined;
+  }
+
+  async fromApiKey(key: string): Promise<Principal | undefined> {
+    const found = await this.credentials.findApiKey(hashApiKey(key));
+    return found && { name: found.owner, role: found.role, via: 'api-key' };
+  }
+
+  private async fromToken(token: string, expected: TokenClaims['typ']): Promise<Principal | undefined> {
+    try {
+      const claims = await this.jwt.verifyAsync<TokenClaims>(token, { algorithms: ['HS256'] });
+      if (claims.typ !== expected || !ROLES.includes(claims.role)) return undefined;
+      return expected === 'temporary'
+        ? { name: claims.sub, role: claims.role, via: 'temporary-token', scope: claims.scope }
+        : { name: claims.sub, role: claims.role, via: 'password' };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private issue(claims: TokenClaims, seconds: number): IssuedToken {
+    return {
+      access_token: this.jwt.sign({ ...claims }, { expiresIn: seconds, algorithm: 'HS256' }),
+      token_type: 'Bearer',
+      expires_in: seconds,
+    };
+  }
+}
+
+/** A temporary token minted with a temporary token can only narrow what the first one allowed. */
+function narrow(current: TokenScope | undefined, wanted: TokenScope): TokenScope {
+  if (!current) return wanted;
+  return {
+    methods: wanted.methods.filter((method) => current.methods.includes(method)),
+    paths: wanted.paths.filter((path) => current.paths.some((allowed) => pathWithin(path, allowed))),
+  };
+}
+
+/** `path` is `prefix` or below it, on a segment boundary. */
+export function pathWithin(path: string, prefix: string): boolean {
+  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  return path === base || path.startsWith(`${base}/`);
+}

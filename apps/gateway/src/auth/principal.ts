@@ -1,0 +1,18 @@
+export const ROLES = ['admin', 'portal', 'reader'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Limits of a temporary token: the HTTP methods and path prefixes it may be used for. */
+export interface TokenScope {
+  methods: string[];
+  paths: string[];
+}
+
+/** Who is calling: the owner of the jobs they submit, with a role, maybe limited by a temporary token's scope. */
+export interface Principal {
+  name: string;
+  role: Role;
+  via: 'password' | 'api-key' | 'temporary-token';
+  scope?: TokenScope;
+}
+
+export const canSeeAll = (principal: Principal): boolean => principal.role === 'admin';

@@ -1,0 +1,151 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { JOB_STATES, type JobState } from '../job.model.js';
+
+export const ACTION_TYPES = ['webhook', 'analytics', 'job'] as const;
+
+export class ChainedJobDto {
+  @ApiProperty()
+  @IsString()
+  type!: string;
+
+  @ApiProperty()
+  @IsObject()
+  input!: Record<string, unknown>;
+}
+
+/** A followup: `webhook` {url, secret?}, `analytics` {event, properties?} or `job` {job: {type, input}}. */
+export class ActionDto {
+  @ApiProperty({ enum: ACTION_TYPES })
+  @IsIn(ACTION_TYPES)
+  type!: (typeof ACTION_TYPES)[number];
+
+  @ApiProperty({ required: false })
+  @ValidateIf((action: ActionDto) => action.type === 'webhook')
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  url?: string;
+
+  @ApiProperty({ required: false })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  secret?: string;
+
+  @ApiProperty({ required: false })
+  @ValidateIf((action: ActionDto) => action.type === 'analytics')
+  @IsString()
+  @MinLength(1)
+  event?: string;
+
+  @ApiProperty({ required: false })
+  @IsOptional()
+  @IsObject()
+  properties?: Record<string, unknown>;
+
+  @ApiProperty({ required: false, type: ChainedJobDto })
+  @ValidateIf((action: ActionDto) => action.type === 'job')
+  @ValidateNested()
+  @Type(() => ChainedJobDto)
+  job?: ChainedJobDto;
+}
+
+export class FollowupsDto {
+  @ApiProperty({ required: false, type: [ActionDto] })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ActionDto)
+  onSuccess?: ActionDto[];
+
+  @ApiProperty({ required: false, type: [ActionDto] })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ActionDto)
+  onFailure?: ActionDto[];
+}
+
+export class SagaOptionsDto {
+  @ApiProperty({ enum: ['all-settled', 'fail-fast'], default: 'all-settled' })
+  @IsIn(['all-settled', 'fail-fast'])
+  policy!: 'all-settled' | 'fail-fast';
+
+  @ApiProperty({ required: false })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3_600)
+  deadlineSeconds?: number;
+}
+
+export class CreateJobDto {
+  @ApiProperty({ example: 'noop' })
+  @IsString()
+  type!: string;
+
+  @ApiProperty({ example: { service: 'geo', sleepMs: 100 } })
+  @IsObject()
+  input!: Record<string, unknown>;
+
+  @ApiProperty({ required: false, description: 'the same key (per caller) returns the same job' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,200}$/, { message: 'idempotencyKey must be 1–200 printable characters' })
+  idempotencyKey?: string;
+
+  @ApiProperty({ required: false, type: FollowupsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FollowupsDto)
+  followups?: FollowupsDto;
+
+  @ApiProperty({ required: false, type: SagaOptionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SagaOptionsDto)
+  saga?: SagaOptionsDto;
+}
+
+export class ListJobsQuery {
+  @IsOptional()
+  @IsIn(JOB_STATES)
+  state?: JobState;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  type?: string;
+
+  @IsOptional()
+  @IsString()
+  owner?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}

@@ -1,0 +1,145 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Envelope, Events } from '#shared';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { JOB_CHANGES_CHANNEL } from './jobs.repository.js';
+
+type LifecycleEvent = { [K in 'job.started' | 'job.progress' | 'job.succeeded' | 'job.failed']: Envelope<Events[K], K> }[
+  'job.started' | 'job.progress' | 'job.succeeded' | 'job.failed'
+];
+
+interface Pending {
+  event: LifecycleEvent;
+  done: () => void;
+  failed: (error: Error) => void;
+}
+
+const MAX_BATCH = 500;
+const LINGER_MS = 5;
+
+/**
+ * Applies the services' lifecycle events to the jobs table, many at a time: events that arrive together are
+ * written in one transaction. Each message id goes into the inbox first, so a redelivered event is applied
+ * once; and every update is guarded by the job's state, so events count only in lifecycle order — a late
+ * `progress` or `started` never undoes `succeeded`, and nothing moves a job out of a final state.
+ */
+@Injectable()
+export class JobEventsApplier {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+  ) {}
+
+  /** Resolves once the event is committed (the consumer then acks it). */
+  apply(event: LifecycleEvent): Promise<void> {
+    return new Promise((done, failed) => {
+      this.pending.push({ event, done, failed });
+      if (this.pending.length >= MAX_BATCH) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), LINGER_MS);
+    });
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    this.db
+      .transaction((manager) => this.write(manager, batch.map((item) => item.event)))
+      .then(
+        (finished) => {
+          for (const item of batch) item.done();
+          if (finished > 0) this.outbox.kick();
+        },
+        (error: Error) => {
+          for (const item of batch) item.failed(error);
+        },
+      );
+  }
+
+  /** Returns how many jobs reached a final state (their followups went to the outbox). */
+  private async write(manager: EntityManager, events: LifecycleEvent[]): Promise<number> {
+    const fresh: { message_id: string }[] = await manager.query(
+      'INSERT INTO jobs.inbox (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING message_id',
+      [events.map((event) => event.id)],
+    );
+    const isFresh = new Set(fresh.map((row) => row.message_id));
+    const of = <K extends LifecycleEvent['type']>(type: K) =>
+      events.filter((event): event is Extract<LifecycleEvent, { type: K }> => event.type === type && isFresh.has(event.id));
+
+    const started = of('job.started');
+    const progress = latestPerJob(of('job.progress'));
+    const succeeded = of('job.succeeded');
+    const failed = of('job.failed');
+    const changed = new Set<string>();
+    const collect = (rows: { id: string }[]) => rows.forEach((row) => changed.add(row.id));
+
+    if (started.length > 0) {
+      collect(
+        await manager.query(
+          `WITH updated AS (
+             UPDATE jobs.jobs j SET state = 'running', started_at = coalesce(j.started_at, e.at), updated_at = now()
+             FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS at) e
+             WHERE j.id = e.id AND j.state = 'queued' RETURNING j.id
+           ) SELECT id FROM updated`,
+          [started.map((e) => e.payload.jobId), started.map((e) => e.occurredAt)],
+        ),
+      );
+    }
+    if (progress.length > 0) {
+      collect(
+        await manager.query(
+          `WITH updated AS (
+             UPDATE jobs.jobs j SET state = 'running', started_at = coalesce(j.started_at, now()), progress_current = e.current,
+               progress_total = e.total, progress_message = e.message, updated_at = now()
+             FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS current, unnest($3::int[]) AS total, unnest($4::text[]) AS message) e
+             WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id
+           ) SELECT id FROM updated`,
+          [
+            progress.map((e) => e.payload.jobId),
+            progress.map((e) => e.payload.current),
+            progress.map((e) => e.payload.total),
+            progress.map((e) => e.payload.message),
+          ],
+        ),
+      );
+    }
+    const finals = [
+      ...succeeded.map((e) => ({ id: e.payload.jobId, state: 'succeeded', result: e.payload.result, error: null, at: e.occurredAt })),
+      ...failed.map((e) => ({ id: e.payload.jobId, state: 'failed', result: null, error: e.payload.error, at: e.occurredAt })),
+    ];
+    let finished = 0;
+    if (finals.length > 0) {
+      const rows: { id: string }[] = await manager.query(
+        `WITH updated AS (
+           UPDATE jobs.jobs j SET state = e.state, result = e.result, error = e.error, finished_at = e.at,
+             started_at = coalesce(j.started_at, e.at), progress_current = greatest(j.progress_current, j.progress_total), updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, state text, result jsonb, error jsonb, at timestamptz)
+           WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id
+         ) SELECT id FROM updated`,
+        [JSON.stringify(finals)],
+      );
+      collect(rows);
+      finished = rows.length;
+    }
+    if (changed.size > 0) {
+      await manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [[...changed]]);
+    }
+    return finished;
+  }
+}
+
+/** Of several progress reports for a job in one batch, only the newest matters. */
+function latestPerJob<E extends { occurredAt: string; payload: { jobId: string } }>(events: E[]): E[] {
+  const latest = new Map<string, E>();
+  for (const event of events) {
+    const seen = latest.get(event.payload.jobId);
+    if (!seen || seen.occurredAt <= event.occurredAt) latest.set(event.payload.jobId, event);
+  }
+  return [...latest.values()];
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'expired'];
+export const isFinal = (state: JobState): boolean => FINAL_STATES.includes(state);
+
+export interface JobError {
+  type: string;
+  class: string;
+  message: string;
+}
+
+/** A row of jobs.jobs, as the database returns it. */
+export interface JobRow {
+  id: string;
+  type: string;
+  state: JobState;
+  progress_current: number;
+  progress_total: number;
+  progress_message: string;
+  input: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  error: JobError | null;
+  parent_id: string | null;
+  idempotency_key: string | null;
+  followups: Record<string, unknown>;
+  saga: Record<string, unknown> | null;
+  owner: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  expires_at: Date | null;
+}
+
+export interface ChildrenSummary {
+  total: number;
+  byState: Partial<Record<JobState, number>>;
+  /** Settled children out of all, 0–100. */
+  percent: number;
+}
+
+/** The job as the API shows it. */
+export interface JobView {
+  id: string;
+  type: string;
+  state: JobState;
+  progress: { current: number; total: number; message: string };
+  input: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  error: JobError | null;
+  parentId: string | null;
+  children: ChildrenSummary | null;
+  idempotencyKey: string | null;
+  followups: Record<string, unknown>;
+  owner: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  expiresAt: string | null;
+}
+
+const iso = (value: Date | null): string | null => (value ? new Date(value).toISOString() : null);
+
+export function toView(row: JobRow, children: ChildrenSummary | null = null): JobView {
+  return {
+    id: row.id,
+    type: row.type,
+    state: row.state,
+    progress: { current: row.progress_current, total: row.progress_total, message: row.progress_message },
+    input: row.input,
+    result: row.result,
+    error: row.error,
+    parentId: row.parent_id,
+    children,
+    idempotencyKey: row.idempotency_key,
+    followups: row.followups,
+    owner: row.owner,
+    createdAt: iso(row.created_at)!,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    expiresAt: iso(row.expires_at),
+  };
+}
+
+/** JSON with object keys sorted at every depth, so equal inputs hash equally whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const fingerprint = (input: unknown): string => createHash('sha256').update(canonical(input)).digest('hex');

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation } from '#shared';
+import { canSeeAll, type Principal } from '../auth/principal.js';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
+import { JOB_TYPE_NAMES, JOB_TYPES } from './job-types.js';
+import { fingerprint, toView, type JobRow, type JobView } from './job.model.js';
+import { JobsRepository, type NewJob } from './jobs.repository.js';
+import { validated } from './request-validation.js';
+
+export const MAX_BULK_JOBS = 1_000;
+
+export interface Submitted {
+  job: JobView;
+  /** False when the submission was a duplicate and `job` is the existing one. */
+  created: boolean;
+}
+
+@Injectable()
+export class JobsService {
+  constructor(
+    @Inject(JobsRepository) private readonly jobs: JobsRepository,
+    @Inject(Broker) private readonly broker: Broker,
+    @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+  ) {}
+
+  /** Validates a job or an array of jobs (each field problem named with its place), then submits them together. */
+  async submitBody(principal: Principal, body: unknown): Promise<Submitted[]> {
+    if (Array.isArray(body)) {
+      if (body.length === 0 || body.length > MAX_BULK_JOBS) {
+        throw new BadRequestException([`an array of jobs holds 1 to ${MAX_BULK_JOBS} jobs, not ${body.length}`]);
+      }
+      return this.submit(principal, body.map((item, index) => validated(CreateJobDto, item, `[${index}]`)), '[%d].');
+    }
+    return this.submit(principal, [validated(CreateJobDto, body, '')], '');
+  }
+
+  /** Writes the jobs and their commands in one transaction; duplicates come back as the existing jobs. */
+  async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string): Promise<Submitted[]> {
+    const newJobs = requests.map((request, index) => this.prepare(principal, request, pathFormat.replace('%d', String(index))));
+    for (let attempt = 0; ; attempt++) {
+      const inserted = await this.jobs.insert(newJobs);
+      if (inserted.size > 0) this.outbox.kick();
+      const results: Submitted[] = [];
+      let raced = false;
+      const fresh = new Map((await this.jobs.findByIds([...inserted])).map((row) => [row.id, row]));
+      for (const job of newJobs) {
+        const row = fresh.get(job.id) ?? (await this.jobs.findDuplicate(job));
+        if (!row) {
+          raced = true; // the job we collided with finished meanwhile: submit again
+          break;
+        }
+        results.push({ job: toView(row), created: inserted.has(job.id) });
+      }
+      if (!raced) return results;
+      if (attempt >= 3) throw new ConflictException('the job kept colliding with jobs finishing at the same moment; try again');
+    }
+  }
+
+  async get(principal: Principal, id: string): Promise<JobView> {
+    const row = await this.visible(principal, id);
+    const children = await this.jobs.childrenSummaries([row.id]);
+    return toView(row, children.get(row.id) ?? null);
+  }
+
+  async list(principal: Principal, query: ListJobsQuery): Promise<JobView[]> {
+    const owner = canSeeAll(principal) ? query.owner : principal.name;
+    const rows = await this.jobs.list({ state: query.state, type: query.type, owner, limit: query.limit ?? 50, offset: query.offset ?? 0 });
+    const children = await this.jobs.childrenSummaries(rows.map((row) => row.id));
+    return rows.map((row) => toView(row, children.get(row.id) ?? null));
+  }
+
+  /** Cancels a queued or running job and its subtasks; cancelling a cancelled job again is a no-op. */
+  async cancel(principal: Principal, id: string): Promise<JobView> {
+    const row = await this.visible(principal, id);
+    if (row.state === 'succeeded' || row.state === 'failed' || row.state === 'expired') {
+      throw new ConflictException(`job ${id} has already ${row.state === 'expired' ? 'expired' : row.state}`);
+    }
+    const cancelled = await this.jobs.cancel(id, (jobId) =>
+      this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
+    );
+    if (cancelled.length > 0) this.outbox.kick();
+    return this.get(principal, id);
+  }
+
+  /** The job, if this caller may see it: its owner, or an admin. Others get the same 404 as a missing job. */
+  async visible(principal: Principal, id: string): Promise<JobRow> {
+    const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.jobs.findById(id) : undefined;
+    if (!row || (!canSeeAll(principal) && row.owner !== principal.name)) throw new NotFoundException(`no job ${id}`);
+    return row;
+  }
+
+  private prepare(principal: Principal, request: CreateJobDto, path: string): NewJob {
+    const type = JOB_TYPES[request.type];
+    if (!type) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
+    const input = validated(type.input, request.input, `${path}input`);
+    const id = randomUUID();
+    const command = type.command(id, input);
+    const plainInput = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
+    return {
+      id,
+      type: request.type,
+      input: plainInput,
+      inputFingerprint: fingerprint(plainInput),
+      idempotencyKey: request.idempotencyKey ?? null,
+      followups: request.followups ? (JSON.parse(JSON.stringify(request.followups)) as Record<string, unknown>) : {},
+      saga: request.saga ? { ...request.saga } : null,
+      owner: principal.name,
+      parentId: null,
+      ckan: null,
+      command: this.broker.envelope(command.key, COMMAND_CONTRACTS[command.key].version, command.payload, {
+        correlationId: id,
+        causationId: currentCorrelation()?.correlationId,
+      }),
+    };
+  }
+}
