@@ -1,3 +1,4 @@
 import { PackagesSchema1764201600002 } from './1764201600002-PackagesSchema.js';
+import { PackagesStepCache1764201800001 } from './1764201800001-PackagesStepCache.js';
 
-export const EXPORT_MIGRATIONS = [PackagesSchema1764201600002];
+export const EXPORT_MIGRATIONS = [PackagesSchema1764201600002, PackagesStepCache1764201800001];

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'expired'];
@@ -82,17 +80,3 @@ export function toView(row: JobRow, children: ChildrenSummary | null = null): Jo
     expiresAt: iso(row.expires_at),
   };
 }
-
-/** JSON with object keys sorted at every depth, so equal inputs hash equally whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const fingerprint = (input: unknown): string => createHash('sha256').update(canonical(input)).digest('hex');

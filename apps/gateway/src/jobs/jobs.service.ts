@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation } from '#shared';
+import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation, fingerprint } from '#shared';
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
 import { JOB_TYPE_NAMES, JOB_TYPES } from './job-types.js';
-import { fingerprint, toView, type JobRow, type JobView } from './job.model.js';
+import { toView, type JobRow, type JobView } from './job.model.js';
 import { JobsRepository, type NewJob } from './jobs.repository.js';
 import { validated } from './request-validation.js';
 

@@ -1,3 +1,4 @@
 import { LayersSchema1764201600001 } from './1764201600001-LayersSchema.js';
+import { LayersStepCache1764201800000 } from './1764201800000-LayersStepCache.js';
 
-export const GEO_MIGRATIONS = [LayersSchema1764201600001];
+export const GEO_MIGRATIONS = [LayersSchema1764201600001, LayersStepCache1764201800000];
