@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Broker, JobReporter, QUEUES, runNoop } from '#shared';
+import { AnalyticsService } from '../analytics/analytics.service.js';
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
 
 /** Everything analytics-service does arrives on analytics_q; this is the one consumer of that queue in the process. */
@@ -10,6 +11,7 @@ export class AnalyticsCommandsConsumer implements OnModuleInit {
   constructor(
     @Inject(Broker) private readonly broker: Broker,
     @Inject(ANALYTICS_CONFIG) private readonly config: AnalyticsConfig,
+    @Inject(AnalyticsService) private readonly analytics: AnalyticsService,
   ) {
     this.reporter = new JobReporter(broker, 'analytics');
   }
@@ -17,6 +19,7 @@ export class AnalyticsCommandsConsumer implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.broker.consumeCommands(QUEUES.analytics, this.config.GEOJOBS_PREFETCH ?? 200, {
       'analytics.noop': (command) => runNoop(command, this.reporter),
+      'analytics.track': (command, context) => this.analytics.track(command, context),
     });
   }
 }
