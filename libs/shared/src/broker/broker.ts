@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
 import { COMMAND_CONTRACTS, type Commands } from '../contracts/commands.js';
 import { EVENT_CONTRACTS, type Events } from '../contracts/events.js';
-import { EXCHANGES } from '../contracts/routing.js';
+import { EXCHANGES, HEADERS, deadLetterQueueOf } from '../contracts/routing.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
-import { Consumer, type ConsumerSpec, type HandlerMap, type RetryPolicy } from './consumer.js';
+import { Consumer, type ConsumerSpec, type DeadLetterReason, type HandlerMap, type RetryPolicy } from './consumer.js';
 import { declareTopology, type TopologyOptions } from './topology.js';
 
 export interface BrokerOptions extends TopologyOptions {
@@ -18,6 +18,14 @@ export interface BrokerOptions extends TopologyOptions {
   /** Sent but unconfirmed messages allowed at once. */
   maxUnconfirmed: number;
   heartbeatSeconds: number;
+}
+
+export interface DeadLetterOutcome {
+  reason: DeadLetterReason;
+  /** Why, as a reader of the dead-letter queue needs it. */
+  error: string;
+  /** Tries the message had had when it was given up. */
+  attempts: number;
 }
 
 /**
@@ -95,6 +103,30 @@ export class Broker {
       correlationId: envelope.correlationId,
       type: envelope.type,
       contentType: 'application/json',
+    });
+  }
+
+  /**
+   * Puts a message a handler built itself into `queue`'s dead-letter queue, with the same headers the consumer
+   * sets: for a handler that takes part of a message it was given (one event of a batch that a destination
+   * refused) and must dead-letter that part alone while the rest succeeds. Resolves once confirmed.
+   */
+  publishDeadLetter<T>(queue: string, envelope: Envelope<T>, outcome: DeadLetterOutcome): Promise<void> {
+    const { reason, error, attempts } = outcome;
+    const dlq = deadLetterQueueOf(queue);
+    return this.publisher.publish(EXCHANGES.deadLetter, dlq, Buffer.from(JSON.stringify(envelope)), {
+      messageId: envelope.id,
+      correlationId: envelope.correlationId,
+      type: envelope.type,
+      contentType: 'application/json',
+      headers: {
+        [HEADERS.reason]: reason,
+        [HEADERS.error]: error.slice(0, 4_000),
+        [HEADERS.attempts]: attempts,
+        [HEADERS.originalQueue]: queue,
+        [HEADERS.originalRoutingKey]: envelope.type,
+        [HEADERS.deadLetteredAt]: new Date().toISOString(),
+      },
     });
   }
 

@@ -46,7 +46,7 @@ export interface ConsumerSpec<M> {
 const originalRoutingKey = (message: ConsumeMessage): string =>
   String(message.properties.headers?.[HEADERS.originalRoutingKey] ?? message.fields.routingKey);
 
-type DeadLetterReason = 'malformed' | 'rejected' | 'failed';
+export type DeadLetterReason = 'malformed' | 'rejected' | 'failed';
 
 /**
  * Takes messages from one queue with manual acks and a per-consumer prefetch. Every message is acked only

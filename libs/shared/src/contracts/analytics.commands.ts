@@ -29,7 +29,16 @@ export class AnalyticsEventV1 {
   @IsObject()
   properties!: Record<string, unknown>;
 
+  /** Mixpanel project token of this event (HDX sends one per event); analytics-service falls back to MIXPANEL_TOKEN. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  token?: string;
+
+  /** Where the event goes; each destination receives it once. */
   @IsArray()
+  @ArrayMinSize(1)
   @IsIn(ANALYTICS_DESTINATIONS, { each: true })
   destinations!: AnalyticsDestination[];
 }

@@ -1,0 +1,33 @@
+import { backoffDelay, retryAfterMs, sleep } from './backoff.js';
+
+describe('backoffDelay', () => {
+  const policy = { baseMs: 100, maxMs: 1_000 };
+
+  it('doubles per attempt with equal jitter, up to the cap', () => {
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(attempt, policy, 0, () => 1))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+    expect([1, 2, 3].map((attempt) => backoffDelay(attempt, policy, 0, () => 0))).toEqual([50, 100, 200]);
+  });
+
+  it('waits at least as long as the server asked, within the cap', () => {
+    expect(backoffDelay(1, policy, 700, () => 0)).toBe(700);
+    expect(backoffDelay(1, policy, 60_000, () => 0)).toBe(1_000);
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(retryAfterMs('2')).toBe(2_000);
+    expect(retryAfterMs(new Date(10_000).toUTCString(), 7_000)).toBe(3_000);
+    expect(retryAfterMs(undefined)).toBe(0);
+    expect(retryAfterMs('soon')).toBe(0);
+  });
+});
+
+describe('sleep', () => {
+  it('stops waiting when the signal aborts', async () => {
+    const controller = new AbortController();
+    const slept = sleep(60_000, controller.signal);
+    controller.abort();
+    await expect(slept).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,84 @@
+import { retryAfterMs } from './backoff.js';
+
+/** What came back from a destination. */
+export interface HttpAnswer {
+  status: number;
+  body: string;
+  retryAfter?: string;
+}
+
+/** One event of a batch that the destination refused, and its words for why. */
+export interface RejectedRecord {
+  index: number;
+  reason: string;
+}
+
+/**
+ * What to do with a batch after one try: it was taken (perhaps with some records refused for good), or the
+ * destination could not take it now (429, 5xx, timeout, network) and it is tried again later.
+ */
+export type SendOutcome = { kind: 'accepted'; rejected: RejectedRecord[] } | { kind: 'retry'; reason: string; retryAfterMs: number };
+
+interface MixpanelAnswerBody {
+  status?: number | string;
+  error?: string;
+  failed_records?: { index?: number; insert_id?: string; $insert_id?: string; field?: string; message?: string }[];
+}
+
+const parse = (body: string): MixpanelAnswerBody | undefined => {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as MixpanelAnswerBody) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const every = (count: number, reason: string): RejectedRecord[] => Array.from({ length: count }, (_, index) => ({ index, reason }));
+
+/** Retry on 408, 429, 5xx; anything else that is not 2xx is a refusal that retrying cannot mend. */
+export function isRetryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * Reads a Mixpanel `/import` or `/track` answer (`strict=1`, `verbose=1`) for a batch of `count` events
+ * whose `$insert_id`s are `insertIds`: a 400 names the refused records in `failed_records` (by index, or by
+ * insert id) and Mixpanel kept the others; a 400 without them, or another 4xx, refuses the whole batch;
+ * a 200 whose verbose body says `status: 0` too.
+ */
+export function mixpanelOutcome(answer: HttpAnswer, insertIds: readonly string[]): SendOutcome {
+  const count = insertIds.length;
+  if (isRetryable(answer.status)) {
+    return { kind: 'retry', reason: `HTTP ${answer.status} ${answer.body.slice(0, 200)}`.trim(), retryAfterMs: retryAfterMs(answer.retryAfter) };
+  }
+  const body = parse(answer.body);
+  if (answer.status >= 200 && answer.status < 300) {
+    if (body?.status === 0) return { kind: 'accepted', rejected: every(count, `Mixpanel: ${body.error ?? 'status 0'}`) };
+    return { kind: 'accepted', rejected: [] };
+  }
+  const failed = body?.failed_records;
+  if (answer.status === 400 && Array.isArray(failed) && failed.length > 0) {
+    const byInsertId = new Map(insertIds.map((id, index) => [id, index]));
+    const rejected = new Map<number, string>();
+    for (const record of failed) {
+      const id = record.insert_id ?? record.$insert_id;
+      const index = Number.isInteger(record.index) && record.index! >= 0 && record.index! < count ? record.index! : id ? byInsertId.get(id) : undefined;
+      if (index === undefined) continue;
+      const reason = [record.field, record.message].filter(Boolean).join(': ') || body?.error || 'failed validation';
+      rejected.set(index, `Mixpanel 400: ${reason}`);
+    }
+    if (rejected.size > 0) return { kind: 'accepted', rejected: [...rejected].map(([index, reason]) => ({ index, reason })) };
+  }
+  const reason = body?.error ?? answer.body.slice(0, 500);
+  return { kind: 'accepted', rejected: every(count, `Mixpanel ${answer.status}: ${reason}`.trim()) };
+}
+
+/** Reads a GA4 Measurement Protocol answer: 2xx taken; retryable codes retried; another 4xx refuses the batch. */
+export function ga4Outcome(answer: HttpAnswer, count: number): SendOutcome {
+  if (isRetryable(answer.status)) {
+    return { kind: 'retry', reason: `HTTP ${answer.status} ${answer.body.slice(0, 200)}`.trim(), retryAfterMs: retryAfterMs(answer.retryAfter) };
+  }
+  if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted', rejected: [] };
+  return { kind: 'accepted', rejected: every(count, `GA4 ${answer.status}: ${answer.body.slice(0, 500)}`.trim()) };
+}
