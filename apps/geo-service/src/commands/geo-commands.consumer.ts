@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Broker, JobReporter, QUEUES, runNoop } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
+import { GeopreviewService } from '../geopreview/geopreview.service.js';
 
 /** Everything geo-service does arrives on geo_q; this is the one consumer of that queue in the process. */
 @Injectable()
@@ -10,6 +11,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
   constructor(
     @Inject(Broker) private readonly broker: Broker,
     @Inject(GEO_CONFIG) private readonly config: GeoConfig,
+    @Inject(GeopreviewService) private readonly geopreview: GeopreviewService,
   ) {
     this.reporter = new JobReporter(broker, 'geo');
   }
@@ -17,6 +19,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.broker.consumeCommands(QUEUES.geo, this.config.GEOJOBS_PREFETCH ?? 4, {
       'geo.noop': (command) => runNoop(command, this.reporter),
+      'geo.preview': (command) => this.geopreview.run(command, this.reporter),
     });
   }
 }
