@@ -69,56 +69,63 @@ export class GeopreviewService {
     const base = this.config.GEOJOBS_GEO_SCRATCH_DIR ?? tmpdir();
     await mkdir(base, { recursive: true });
     const scratch = await mkdtemp(join(base, 'geopreview-'));
-    const step = (index: number, detail = '') => reporter.progress(command, index, STEPS.length, `${STEPS[index - 1]}${detail}`);
+    let outcome: { result: Record<string, unknown> } | { error: JobErrorV1 };
     try {
-      await step(1);
-      const downloadFolder = join(scratch, 'download');
-      await mkdir(downloadFolder);
-      const downloaded = await this.downloads.download(payload.url, downloadFolder);
-
-      await step(2);
-      const unpacked = join(scratch, 'unpacked');
-      const { kind } = await checkKind(downloaded.path, payload.format);
-      let files = [downloaded.path];
-      let root = downloadFolder;
-      if (kind === 'zip') {
-        await this.unpack.unzip(downloaded.path, unpacked);
-        files = await this.unpack.findLayerFiles(unpacked);
-        root = unpacked;
-        if (files.length === 0) throw new FormatError('the archive holds no layer file (.shp, .geojson, .kml, .gpkg, .gdb, .csv)');
-      }
-
-      await step(3);
-      const declared = kind === 'zip' ? undefined : payload.format;
-      const all = await this.sources.listLayers(files, root, declared);
-      const selected = payload.layer === undefined ? all : all.filter((layer) => layer.key === payload.layer || layer.name === payload.layer);
-      if (selected.length === 0) {
-        throw new FormatError(
-          payload.layer === undefined ? 'the file holds no layer' : `no layer "${payload.layer}" in the file; it holds: ${all.map((layer) => layer.key).join(', ')}`,
-        );
-      }
-
-      const imported: ImportedLayer[] = [];
-      for (const [index, layer] of selected.entries()) {
-        await step(4, selected.length > 1 ? ` layer ${index + 1} of ${selected.length}: ${layer.key}` : '');
-        imported.push(await this.importLayer(payload, layer, all.length > 1));
-      }
-      await step(5);
-      for (const layer of imported) {
-        await this.broker.publishEvent(
-          'geo.layer.imported',
-          { jobId: payload.jobId, resourceId: payload.resourceId, layerId: layer.layerId, description: { ...layer } },
-          { correlationId: command.correlationId, causationId: command.id },
-        );
-      }
-      const result = imported.length === 1 ? { ...imported[0] } : { layerId: imported[0].layerId, layers: imported };
-      await reporter.succeeded(command, result);
+      outcome = { result: await this.process(command, reporter, scratch) };
     } catch (error) {
       this.logger.warn({ err: error, resourceId: payload.resourceId }, 'geopreview failed');
-      await reporter.failed(command, toJobError(error));
+      outcome = { error: toJobError(error) };
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+    if ('error' in outcome) await reporter.failed(command, outcome.error);
+    else await reporter.succeeded(command, outcome.result);
+  }
+
+  private async process(command: Envelope<GeoPreviewV1>, reporter: JobReporter, scratch: string): Promise<Record<string, unknown>> {
+    const { payload } = command;
+    const step = (index: number, detail = '') => reporter.progress(command, index, STEPS.length, `${STEPS[index - 1]}${detail}`);
+    await step(1);
+    const downloadFolder = join(scratch, 'download');
+    await mkdir(downloadFolder);
+    const downloaded = await this.downloads.download(payload.url, downloadFolder);
+
+    await step(2);
+    const unpacked = join(scratch, 'unpacked');
+    const { kind } = await checkKind(downloaded.path, payload.format);
+    let files = [downloaded.path];
+    let root = downloadFolder;
+    if (kind === 'zip') {
+      await this.unpack.unzip(downloaded.path, unpacked);
+      files = await this.unpack.findLayerFiles(unpacked);
+      root = unpacked;
+      if (files.length === 0) throw new FormatError('the archive holds no layer file (.shp, .geojson, .kml, .gpkg, .gdb, .csv)');
+    }
+
+    await step(3);
+    const declared = kind === 'zip' ? undefined : payload.format;
+    const all = await this.sources.listLayers(files, root, declared);
+    const selected = payload.layer === undefined ? all : all.filter((layer) => layer.key === payload.layer || layer.name === payload.layer);
+    if (selected.length === 0) {
+      throw new FormatError(
+        payload.layer === undefined ? 'the file holds no layer' : `no layer "${payload.layer}" in the file; it holds: ${all.map((layer) => layer.key).join(', ')}`,
+      );
+    }
+
+    const imported: ImportedLayer[] = [];
+    for (const [index, layer] of selected.entries()) {
+      await step(4, selected.length > 1 ? ` layer ${index + 1} of ${selected.length}: ${layer.key}` : '');
+      imported.push(await this.importLayer(payload, layer, all.length > 1));
+    }
+    await step(5);
+    for (const layer of imported) {
+      await this.broker.publishEvent(
+        'geo.layer.imported',
+        { jobId: payload.jobId, resourceId: payload.resourceId, layerId: layer.layerId, description: { ...layer } },
+        { correlationId: command.correlationId, causationId: command.id },
+      );
+    }
+    return imported.length === 1 ? { ...imported[0] } : { layerId: imported[0].layerId, layers: imported };
   }
 
   /** One layer: import, clean, describe. */

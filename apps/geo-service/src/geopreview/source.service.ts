@@ -123,11 +123,18 @@ export class SourceService {
     const format = FORMATS[kind];
     if (!format || format.drivers.length === 0) throw new UnsupportedFormatError(`${basename(file)}: unsupported format ${kind}`);
     const path = kind === 'csv' ? await this.csvAsVrt(file, head) : file;
-    try {
-      return await gdal.openAsync(path, 'r', format.drivers);
-    } catch (error) {
-      throw new UnreadableFileError(`${basename(file)} could not be read as ${kind}; it may be corrupt or truncated (${(error as Error).message})`, { cause: error });
+    // One driver at a time, in order of preference: given a list, GDAL may take a later one (KML before LIBKML).
+    let failure: unknown;
+    for (const driver of format.drivers) {
+      try {
+        return await gdal.openAsync(path, 'r', [driver]);
+      } catch (error) {
+        failure = error;
+      }
     }
+    throw new UnreadableFileError(`${basename(file)} could not be read as ${kind}; it may be corrupt or truncated (${(failure as Error).message})`, {
+      cause: failure,
+    });
   }
 
   /** A VRT next to the CSV naming its geometry columns; the CSV's own columns all stay. */
