@@ -117,7 +117,10 @@ export class DownloadService {
     const client = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = client.get(url, { headers, agent: false, lookup: this.guardedLookup(hostname), signal: deadline });
+      let response: IncomingMessage | undefined;
+      // once the response has begun, failing it makes its reader (the pipeline in save) see this error
       const fail = (error: Error) => {
+        response?.destroy(error);
         request.destroy(error);
         reject(error);
       };
@@ -132,7 +135,10 @@ export class DownloadService {
       request.setTimeout(this.limits.readTimeoutMs, () =>
         fail(new DownloadTimeoutError(`no data from ${url.host} for ${this.limits.readTimeoutMs} ms`)),
       );
-      request.once('response', resolve);
+      request.once('response', (incoming) => {
+        response = incoming;
+        resolve(incoming);
+      });
       request.once('error', (error) => reject(downloadError(error, deadline, this.limits.totalTimeoutMs)));
     });
   }
