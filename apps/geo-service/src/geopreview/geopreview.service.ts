@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { Broker, Envelope, GeoPreviewV1, JobErrorV1, JobReporter } from '#shared';
+import { UnroutableMessageError, type Broker, type Envelope, type GeoPreviewV1, type JobErrorV1, type JobReporter } from '#shared';
 import type { GeoConfig } from '../config/geo.config.js';
 import { DescribeService, type LayerDescription } from './describe.service.js';
 import { DownloadService } from './download.service.js';
@@ -103,42 +103,52 @@ export class GeopreviewService {
     }
 
     await step(3);
-    const declared = kind === 'zip' ? undefined : payload.format;
-    const all = await this.sources.listLayers(files, root, declared);
-    const selected = payload.layer === undefined ? all : all.filter((layer) => layer.key === payload.layer || layer.name === payload.layer);
-    if (selected.length === 0) {
-      throw new FormatError(
-        payload.layer === undefined ? 'the file holds no layer' : `no layer "${payload.layer}" in the file; it holds: ${all.map((layer) => layer.key).join(', ')}`,
-      );
-    }
-
     const imported: ImportedLayer[] = [];
-    for (const [index, layer] of selected.entries()) {
-      await step(4, selected.length > 1 ? ` layer ${index + 1} of ${selected.length}: ${layer.key}` : '');
-      imported.push(await this.importLayer(payload, layer, all.length > 1));
+    const declared = kind === 'zip' ? undefined : payload.format;
+    const all = await this.sources.openAll(files, root, declared);
+    try {
+      const selected = payload.layer === undefined ? all : all.filter((layer) => layer.key === payload.layer || layer.name === payload.layer);
+      if (selected.length === 0) {
+        throw new FormatError(
+          payload.layer === undefined ? 'the file holds no layer' : `no layer "${payload.layer}" in the file; it holds: ${all.map((layer) => layer.key).join(', ')}`,
+        );
+      }
+      for (const [index, layer] of selected.entries()) {
+        await step(4, selected.length > 1 ? ` layer ${index + 1} of ${selected.length}: ${layer.key}` : '');
+        imported.push(await this.importLayer(payload, layer, all.length > 1));
+      }
+    } finally {
+      SourceService.closeAll(all);
     }
     await step(5);
-    for (const layer of imported) {
+    for (const layer of imported) await this.announce(command, layer);
+    return imported.length === 1 ? { ...imported[0] } : { layerId: imported[0].layerId, layers: imported };
+  }
+
+  /**
+   * `geo.layer.imported`, for whoever serves layers. No queue may be bound to it yet (the gateway's is to come):
+   * an event nobody listens to is no failure of the import.
+   */
+  private async announce(command: Envelope<GeoPreviewV1>, layer: ImportedLayer): Promise<void> {
+    const { payload } = command;
+    try {
       await this.broker.publishEvent(
         'geo.layer.imported',
         { jobId: payload.jobId, resourceId: payload.resourceId, layerId: layer.layerId, description: { ...layer } },
         { correlationId: command.correlationId, causationId: command.id },
       );
+    } catch (error) {
+      if (!(error instanceof UnroutableMessageError)) throw error;
+      this.logger.debug({ layerId: layer.layerId }, 'no queue is bound to geo.layer.imported; event dropped');
     }
-    return imported.length === 1 ? { ...imported[0] } : { layerId: imported[0].layerId, layers: imported };
   }
 
   /** One layer: import, clean, describe. */
   async importLayer(payload: GeoPreviewV1, layer: SourceLayer, multiLayer: boolean): Promise<ImportedLayer> {
     const table = layerTableName(payload.resourceId, multiLayer ? layer.key : undefined);
-    const source = await this.sources.open(layer);
-    try {
-      const { droppedFeatures, recoveries } = await this.imports.importLayer(source, table);
-      const description = await this.descriptions.describe(table);
-      return { ...description, resourceId: payload.resourceId, datasetId: payload.datasetId, sourceLayer: layer.key, droppedFeatures, recoveries };
-    } finally {
-      source.dataset.close();
-    }
+    const { droppedFeatures, recoveries } = await this.imports.importLayer(layer, table);
+    const description = await this.descriptions.describe(table);
+    return { ...description, resourceId: payload.resourceId, datasetId: payload.datasetId, sourceLayer: layer.key, droppedFeatures, recoveries };
   }
 }
 

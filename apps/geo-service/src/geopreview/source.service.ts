@@ -84,39 +84,42 @@ export interface SourceLayer {
   file: string;
   name: string;
   kind: string;
-}
-
-export interface OpenedSource {
   dataset: gdal.Dataset;
   layer: gdal.Layer;
 }
+
+export type OpenedSource = Pick<SourceLayer, 'dataset' | 'layer'>;
 
 /**
  * Opens layer sources with GDAL, each with the one driver its format allows. A CSV is wrapped in a VRT that says
  * where its geometry is: a WKT column, or longitude/latitude columns.
  */
 export class SourceService {
-  async listLayers(files: string[], root: string, declared?: GeoFormat): Promise<SourceLayer[]> {
+  /**
+   * Opens every file and lists its layers. The datasets stay open for the import (a GeoJSON is scanned whole
+   * when opened: opening it once saves that scan); the caller closes them with `closeAll`.
+   */
+  async openAll(files: string[], root: string, declared?: GeoFormat): Promise<SourceLayer[]> {
     const layers: SourceLayer[] = [];
-    for (const file of files) {
-      const { kind, head } = await checkKind(file, files.length === 1 && declared !== 'shapefile' && declared !== 'filegdb' && declared !== 'kmz' ? declared : undefined);
-      const dataset = await this.openDataset(file, kind, head);
-      try {
+    try {
+      for (const file of files) {
+        const { kind, head } = await checkKind(file, files.length === 1 ? declared : undefined);
+        const dataset = await this.openDataset(file, kind, head);
         for (const layer of dataset.layers) {
           const prefix = files.length > 1 ? `${relative(root, file)}:` : '';
-          layers.push({ key: `${prefix}${layer.name}`, file, name: layer.name, kind });
+          layers.push({ key: `${prefix}${layer.name}`, file, name: layer.name, kind, dataset, layer });
         }
-      } finally {
-        dataset.close();
+        if (dataset.layers.count() === 0) dataset.close();
       }
+    } catch (error) {
+      SourceService.closeAll(layers);
+      throw error;
     }
     return layers;
   }
 
-  async open(layer: SourceLayer): Promise<OpenedSource> {
-    const { head } = await sniff(layer.file);
-    const dataset = await this.openDataset(layer.file, layer.kind, head);
-    return { dataset, layer: dataset.layers.get(layer.name) };
+  static closeAll(layers: SourceLayer[]): void {
+    for (const dataset of new Set(layers.map((layer) => layer.dataset))) dataset.close();
   }
 
   private async openDataset(file: string, kind: string, head: string): Promise<gdal.Dataset> {
