@@ -1,8 +1,17 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
 import { GeoCommandsConsumer } from './commands/geo-commands.consumer.js';
 import { GEO_CONFIG, type GeoConfig } from './config/geo.config.js';
+import { GeopreviewModule } from './geopreview/geopreview.module.js';
+
+@Global()
+@Module({})
+class GeoConfigModule {
+  static forRoot(config: GeoConfig): DynamicModule {
+    return { module: GeoConfigModule, providers: [{ provide: GEO_CONFIG, useValue: config }], exports: [GEO_CONFIG] };
+  }
+}
 
 @Module({})
 export class AppModule {
@@ -10,11 +19,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        GeoConfigModule.forRoot(config),
         BrokerModule.forRoot(brokerOptionsFrom(config, 'geo-service'), logger),
         databaseModule(config.GEOJOBS_GEO_DATABASE_URL),
         HealthModule.forRoot({ database: true }),
+        GeopreviewModule.forRoot(logger),
       ],
-      providers: [{ provide: GEO_CONFIG, useValue: config }, GeoCommandsConsumer],
+      providers: [GeoCommandsConsumer],
     };
   }
 }

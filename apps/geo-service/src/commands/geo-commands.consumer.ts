@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Broker, JobCancellations, JobReporter, QUEUES, runNoop } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
+import { GeopreviewService } from '../geopreview/geopreview.service.js';
 
 /** Everything geo-service does arrives on geo_q; this is the one consumer of that queue in the process. */
 @Injectable()
@@ -11,6 +12,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
     @Inject(Broker) private readonly broker: Broker,
     @Inject(JobCancellations) private readonly cancellations: JobCancellations,
     @Inject(GEO_CONFIG) private readonly config: GeoConfig,
+    @Inject(GeopreviewService) private readonly geopreview: GeopreviewService,
   ) {
     this.reporter = new JobReporter(broker, 'geo');
   }
@@ -18,6 +20,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.broker.consumeCommands(QUEUES.geo, this.config.GEOJOBS_PREFETCH ?? 4, {
       'geo.noop': (command) => this.cancellations.run(command.payload.jobId, (signal) => runNoop(command, this.reporter, signal)),
+      'geo.preview': (command) => this.cancellations.run(command.payload.jobId, () => this.geopreview.run(command, this.reporter)),
     });
   }
 }

@@ -1,6 +1,10 @@
-import { Type } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
 import { ServiceConfig } from '#shared';
+import { AllowListEntries } from '../geopreview/host-policy.js';
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part.length > 0) : value;
 
 export class GeoConfig extends ServiceConfig {
   @Type(() => Number)
@@ -11,6 +15,65 @@ export class GeoConfig extends ServiceConfig {
 
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   GEOJOBS_GEO_DATABASE_URL!: string;
+
+  /** Hosts or CIDR ranges that downloads may reach although private or loopback. */
+  @Transform(toList)
+  @Validate(AllowListEntries)
+  GEOJOBS_ALLOWED_HOSTS: string[] = [];
+
+  /** The portal's action API; its API key is sent to this exact host only. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^/]+/, { message: 'must be an http(s):// URL' })
+  CKAN_API_BASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  CKAN_API_KEY?: string;
+
+  /** Largest download, checked on Content-Length and on the bytes received. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_CONNECT_TIMEOUT_MS = 10_000;
+
+  /** Longest wait for the next bytes of a response (headers included). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_READ_TIMEOUT_MS = 30_000;
+
+  /** Wall-clock cap of a whole download. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_DOWNLOAD_TIMEOUT_MS = 600_000;
+
+  /** Largest total size an archive may expand to. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024;
+
+  /** Largest expanded / compressed size ratio of an archive (zip bombs reach thousands). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_MAX_UNPACK_RATIO = 200;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_MAX_ARCHIVE_ENTRIES = 10_000;
+
+  /** Where each job gets its scratch folder (removed when the job ends); the system temp folder by default. */
+  @IsOptional()
+  @IsString()
+  GEOJOBS_GEO_SCRATCH_DIR?: string;
 }
 
 export const GEO_CONFIG = Symbol('GEO_CONFIG');

@@ -96,13 +96,18 @@ export class Broker {
     return this.publishEnvelope(EXCHANGES.events, this.envelope(type, EVENT_CONTRACTS[type].version, payload, origin));
   }
 
-  /** Publishes a ready envelope under its type as routing key; resolves once the broker has confirmed it. */
+  /**
+   * Publishes a ready envelope under its type as routing key; resolves once the broker has confirmed it.
+   * A command must reach a queue (it is refused with UnroutableMessageError otherwise); an event may have
+   * no subscriber at all.
+   */
   publishEnvelope<T>(exchange: string, envelope: Envelope<T>): Promise<void> {
     return this.publisher.publish(exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
       messageId: envelope.id,
       correlationId: envelope.correlationId,
       type: envelope.type,
       contentType: 'application/json',
+      mandatory: exchange !== EXCHANGES.events,
     });
   }
 

@@ -62,7 +62,7 @@ export class ConfirmedPublisher {
 
   publish(exchange: string, routingKey: string, content: Buffer, options: Outgoing['options']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ exchange, routingKey, content, options: { ...options, persistent: true, mandatory: true }, resolve, reject });
+      this.waiting.push({ exchange, routingKey, content, options: { mandatory: true, ...options, persistent: true }, resolve, reject });
       this.flush();
     });
   }

@@ -1,0 +1,186 @@
+import { createWriteStream } from 'node:fs';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AddressRefusedError, DownloadError, DownloadTimeoutError, FileTooLargeError, GeopreviewError } from './geopreview.errors.js';
+import type { HostPolicy } from './host-policy.js';
+
+export interface DownloadLimits {
+  maxBytes: number;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  totalTimeoutMs: number;
+}
+
+export interface PortalCredentials {
+  /** `https://data.example.org/api/3/action`: the key goes to this URL's host (and scheme) only. */
+  baseUrl: string;
+  apiKey: string;
+}
+
+export interface Downloaded {
+  path: string;
+  /** The name the server gave the file (Content-Disposition) or the last segment of the URL, made safe. */
+  filename: string;
+  bytes: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+/** A file name that cannot leave the folder or surprise a shell: letters, digits, `._-`. */
+export function safeFilename(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(-120);
+  return cleaned.length > 0 ? cleaned : 'download';
+}
+
+function filenameOf(response: IncomingMessage, url: URL): string {
+  const disposition = response.headers['content-disposition'];
+  const match = disposition ? /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition) : null;
+  const name = match ? decodeURIComponent(match[1]) : decodeURIComponent(url.pathname.split('/').pop() ?? '');
+  return safeFilename(name);
+}
+
+/** Whether the portal's key may go with a request to `url`: the same scheme and host (with port), exactly. */
+export function sendsPortalKey(url: URL, portal: PortalCredentials | undefined): boolean {
+  if (!portal) return false;
+  const base = new URL(portal.baseUrl);
+  return url.protocol === base.protocol && url.host === base.host;
+}
+
+/**
+ * Streams an http(s) URL to a file in the scratch folder. Every address is resolved first and checked against
+ * the host policy (the connection goes to the checked address, so DNS cannot change its answer in between);
+ * redirects are followed and checked the same way. Timeouts: connecting, waiting for bytes, and the whole.
+ */
+export class DownloadService {
+  constructor(
+    private readonly policy: HostPolicy,
+    private readonly limits: DownloadLimits,
+    private readonly portal?: PortalCredentials,
+  ) {}
+
+  async download(url: string, folder: string): Promise<Downloaded> {
+    const deadline = AbortSignal.timeout(this.limits.totalTimeoutMs);
+    let current = this.parse(url);
+    for (let hop = 0; ; hop++) {
+      const response = await this.request(current, deadline);
+      const status = response.statusCode ?? 0;
+      if (status >= 300 && status < 400 && response.headers.location) {
+        response.resume();
+        if (hop >= MAX_REDIRECTS) throw new DownloadError(`too many redirects (more than ${MAX_REDIRECTS})`);
+        current = this.parse(new URL(response.headers.location, current).toString());
+        continue;
+      }
+      if (status < 200 || status >= 300) {
+        response.resume();
+        throw new DownloadError(`the server answered ${status} ${response.statusMessage ?? ''}`.trim());
+      }
+      return this.save(response, current, folder, deadline);
+    }
+  }
+
+  private parse(text: string): URL {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new DownloadError(`not a valid URL: ${text.slice(0, 200)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DownloadError(`unsupported URL scheme ${url.protocol} (http and https only)`);
+    if (url.username || url.password) throw new DownloadError('URLs with credentials are not accepted');
+    return url;
+  }
+
+  /** Resolves like the system does, then refuses any address the policy does not allow. */
+  private guardedLookup(hostname: string): LookupFunction {
+    return (host, options, callback) => {
+      dnsLookup(host, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+        if (error) return callback(error, '', 0);
+        const refused = addresses.find((entry) => !this.policy.allows(hostname, entry.address));
+        if (refused) return callback(refusal(hostname, refused.address), '', 0);
+        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        callback(null, addresses[0].address, addresses[0].family);
+      });
+    };
+  }
+
+  private request(url: URL, deadline: AbortSignal): Promise<IncomingMessage> {
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(hostname) && !this.policy.allows(hostname, hostname)) return Promise.reject(refusal(hostname, hostname));
+    const headers: Record<string, string> = { 'user-agent': 'geojobs-geopreview', accept: '*/*' };
+    if (sendsPortalKey(url, this.portal)) headers.authorization = this.portal!.apiKey;
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const request = client.get(url, { headers, agent: false, lookup: this.guardedLookup(hostname), signal: deadline });
+      let response: IncomingMessage | undefined;
+      // once the response has begun, failing it makes its reader (the pipeline in save) see this error
+      const fail = (error: Error) => {
+        response?.destroy(error);
+        request.destroy(error);
+        reject(error);
+      };
+      request.on('socket', (socket) => {
+        const timer = setTimeout(
+          () => fail(new DownloadTimeoutError(`could not connect to ${url.host} within ${this.limits.connectTimeoutMs} ms`)),
+          this.limits.connectTimeoutMs,
+        );
+        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+        socket.once('close', () => clearTimeout(timer));
+      });
+      request.setTimeout(this.limits.readTimeoutMs, () =>
+        fail(new DownloadTimeoutError(`no data from ${url.host} for ${this.limits.readTimeoutMs} ms`)),
+      );
+      request.once('response', (incoming) => {
+        response = incoming;
+        resolve(incoming);
+      });
+      request.once('error', (error) => reject(downloadError(error, deadline, this.limits.totalTimeoutMs)));
+    });
+  }
+
+  private async save(response: IncomingMessage, url: URL, folder: string, deadline: AbortSignal): Promise<Downloaded> {
+    const { maxBytes } = this.limits;
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      response.destroy();
+      throw new FileTooLargeError(`the file is ${declared} bytes, over the limit of ${maxBytes} bytes`);
+    }
+    const filename = filenameOf(response, url);
+    const path = join(folder, filename);
+    let bytes = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) return callback(new FileTooLargeError(`the file is over the limit of ${maxBytes} bytes`));
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(response, counter, createWriteStream(path), { signal: deadline });
+    } catch (error) {
+      response.destroy();
+      throw downloadError(error, deadline, this.limits.totalTimeoutMs);
+    }
+    if (response.complete === false) throw new DownloadError('the connection closed before the whole file arrived');
+    return { path, filename, bytes };
+  }
+}
+
+function refusal(hostname: string, address: string): AddressRefusedError {
+  return new AddressRefusedError(
+    `refusing to download from ${hostname} (${address}): a private or loopback address not in GEOJOBS_ALLOWED_HOSTS`,
+  );
+}
+
+function downloadError(error: unknown, deadline: AbortSignal, totalMs: number): GeopreviewError {
+  if (error instanceof GeopreviewError) return error;
+  if (deadline.aborted) return new DownloadTimeoutError(`the download took longer than ${totalMs} ms`);
+  const cause = error as NodeJS.ErrnoException;
+  if (cause.cause instanceof GeopreviewError) return cause.cause;
+  return new DownloadError(`the download failed: ${cause.code ?? ''} ${cause.message}`.replace(/\s+/g, ' ').trim(), { cause: error });
+}

@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { Broker } from '#shared';
+import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
+import { GeopreviewService } from './geopreview.service.js';
+
+@Module({})
+export class GeopreviewModule {
+  static forRoot(logger: Logger): DynamicModule {
+    return {
+      module: GeopreviewModule,
+      providers: [
+        {
+          provide: GeopreviewService,
+          useFactory: (config: GeoConfig, database: DataSource, broker: Broker) =>
+            new GeopreviewService(config, database, broker, logger.child({ component: 'geopreview' })),
+          inject: [GEO_CONFIG, DataSource, Broker],
+        },
+      ],
+      exports: [GeopreviewService],
+    };
+  }
+}

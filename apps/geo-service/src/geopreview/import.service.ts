@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import gdal from 'gdal-async';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { LayerImportError } from './geopreview.errors.js';
+import { pgConnectionString, quoteIdent } from './layer-name.js';
+import type { OpenedSource } from './source.service.js';
+
+export const LAYERS_SCHEMA = 'layers';
+export const GEOMETRY_COLUMN = 'wkb_geometry';
+export const FID_COLUMN = 'ogc_fid';
+
+/** The recoveries a real portal needs, applied one by one when an import fails (HDX's problem solver). */
+export interface ImportAttempt {
+  promoteToMulti: boolean;
+  latin1: boolean;
+}
+
+export interface ImportResult {
+  /** What had to be done to get the layer in: `promote-to-multi`, `assume-epsg-4326`, `latin1`. */
+  recoveries: string[];
+  /** Features outside longitude/latitude range, deleted. */
+  droppedFeatures: number;
+}
+
+const SINGLE_TYPES = new Set([gdal.wkbPoint, gdal.wkbLineString, gdal.wkbPolygon, gdal.wkbPoint25D, gdal.wkbLineString25D, gdal.wkbPolygon25D, gdal.wkbUnknown]);
+
+/**
+ * GDAL's `PGCLIENTENCODING` is process-wide: it turns off GDAL's own UTF-8 check, so it is set only while a
+ * latin1 retry runs (that connection itself is opened with client_encoding=LATIN1). Another import running at
+ * the same time then meets PostgreSQL's own check instead, which fails its bad bytes just the same.
+ */
+let latin1Imports = 0;
+const withLatin1 = async <T>(run: () => Promise<T>): Promise<T> => {
+  if (latin1Imports++ === 0) gdal.config.set('PGCLIENTENCODING', 'LATIN1');
+  try {
+    return await run();
+  } finally {
+    if (--latin1Imports === 0) gdal.config.set('PGCLIENTENCODING', null as unknown as string);
+  }
+};
+
+const isWgs84 = (srs: gdal.SpatialReference): boolean => {
+  try {
+    srs.autoIdentifyEPSG();
+  } catch {
+    // not identifiable: compared by name below
+  }
+  return srs.getAuthorityName(null) === 'EPSG' && srs.getAuthorityCode(null) === '4326';
+};
+
+/**
+ * Imports one layer into PostGIS in process with GDAL's ogr2ogr library (COPY, one transaction per 64k rows),
+ * reprojected to EPSG:4326, into a staging table of its own; then cleans it, indexes it and swaps it in for the
+ * layer's table in one transaction, so a reader sees the old layer or the new one, never half of one.
+ */
+export class ImportService {
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly database: DataSource,
+    private readonly logger: Logger,
+  ) {}
+
+  async importLayer(source: OpenedSource, table: string): Promise<ImportResult> {
+    const recoveries: string[] = [];
+    const srs = source.layer.srs;
+    const reprojection = srs === null ? ['-a_srs', 'EPSG:4326'] : isWgs84(srs) ? ['-a_srs', 'EPSG:4326'] : ['-t_srs', 'EPSG:4326'];
+    if (srs === null) recoveries.push('assume-epsg-4326');
+
+    const attempts = this.attempts(source.layer.geomType);
+    let lastError: unknown;
+    for (const attempt of attempts) {
+      const staging = `stg_${randomBytes(8).toString('hex')}`;
+      try {
+        await this.translate(source, staging, attempt, reprojection);
+        const droppedFeatures = await this.cleanAndSwap(staging, table);
+        if (attempt.promoteToMulti) recoveries.push('promote-to-multi');
+        if (attempt.latin1) recoveries.push('latin1');
+        return { recoveries, droppedFeatures };
+      } catch (error) {
+        lastError = error;
+        this.logger.info({ table, attempt, err: (error as Error).message }, 'import attempt failed');
+        await this.database.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(staging)}`).catch(() => undefined);
+      }
+    }
+    const reason = (lastError as Error).message.replace(/\s+/g, ' ').trim();
+    throw new LayerImportError(`could not import layer "${source.layer.name}" into PostGIS: ${reason}`, { cause: lastError });
+  }
+
+  /** First as it is; then promoted to multi-geometries (when that can help); then read as latin1. */
+  private attempts(geometryType: number): ImportAttempt[] {
+    const promote = SINGLE_TYPES.has(geometryType);
+    const list: ImportAttempt[] = [{ promoteToMulti: false, latin1: false }];
+    if (promote) list.push({ promoteToMulti: true, latin1: false });
+    list.push({ promoteToMulti: promote, latin1: true });
+    return list;
+  }
+
+  private async translate(source: OpenedSource, staging: string, attempt: ImportAttempt, reprojection: string[]): Promise<void> {
+    const libpq = pgConnectionString(this.databaseUrl, {
+      options: '-c synchronous_commit=off',
+      ...(attempt.latin1 ? { client_encoding: 'LATIN1' } : {}),
+    });
+    const run = async () => {
+      const destination = await gdal.openAsync(`PG:${libpq} schemas=${LAYERS_SCHEMA}`, 'r+', ['PostgreSQL']);
+      try {
+        const args = [
+          '-nln', staging,
+          '-lco', `SCHEMA=${LAYERS_SCHEMA}`,
+          '-lco', `GEOMETRY_NAME=${GEOMETRY_COLUMN}`,
+          '-lco', `FID=${FID_COLUMN}`,
+          '-lco', 'SPATIAL_INDEX=NONE',
+          '-lco', 'PRECISION=NO',
+          '-gt', '65536',
+          ...reprojection,
+          ...(attempt.promoteToMulti ? ['-nlt', 'PROMOTE_TO_MULTI'] : []),
+          source.layer.name,
+        ];
+        await gdal.vectorTranslateAsync(destination, source.dataset, args);
+      } finally {
+        destination.close();
+      }
+    };
+    await (attempt.latin1 ? withLatin1(run) : run());
+  }
+
+  /**
+   * Drops features outside longitude/latitude range (only scanned for when the extent says there are some),
+   * builds the spatial index, then replaces the layer's table in one transaction.
+   */
+  private async cleanAndSwap(staging: string, table: string): Promise<number> {
+    const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
+    const geometry = quoteIdent(GEOMETRY_COLUMN);
+    const runner = this.database.createQueryRunner();
+    await runner.connect();
+    try {
+      const [extent] = (await runner.query(
+        `SELECT ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax
+           FROM (SELECT ST_Extent(${geometry}) AS e FROM ${stagingRef}) extent`,
+      )) as { xmin: number | null; ymin: number | null; xmax: number | null; ymax: number | null }[];
+      let dropped = 0;
+      if (extent.xmin !== null && (extent.xmin < -180 || extent.ymin! < -90 || extent.xmax! > 180 || extent.ymax! > 90)) {
+        const [deleted] = (await runner.query(
+          `WITH deleted AS (
+             DELETE FROM ${stagingRef} WHERE ${geometry} IS NOT NULL AND NOT
+               (ST_XMin(${geometry}) >= -180 AND ST_XMax(${geometry}) <= 180 AND ST_YMin(${geometry}) >= -90 AND ST_YMax(${geometry}) <= 90)
+             RETURNING 1)
+           SELECT count(*)::int AS count FROM deleted`,
+        )) as { count: number }[];
+        dropped = deleted.count;
+      }
+      await runner.query(`SET maintenance_work_mem = '256MB'`);
+      await runner.query(`CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`);
+      await runner.query('RESET maintenance_work_mem');
+
+      await runner.startTransaction();
+      await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${LAYERS_SCHEMA}.${table}`]);
+      await runner.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(table)} CASCADE`);
+      await runner.query(`ALTER TABLE ${stagingRef} RENAME TO ${quoteIdent(table)}`);
+      const indexes = (await runner.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [
+        LAYERS_SCHEMA,
+        table,
+      ])) as { indexname: string }[];
+      for (const { indexname } of indexes.filter(({ indexname }) => indexname.startsWith(staging))) {
+        await runner.query(`ALTER INDEX ${LAYERS_SCHEMA}.${quoteIdent(indexname)} RENAME TO ${quoteIdent(table + indexname.slice(staging.length))}`);
+      }
+      const sequences = (await runner.query(`SELECT sequencename FROM pg_sequences WHERE schemaname = $1 AND sequencename LIKE $2`, [
+        LAYERS_SCHEMA,
+        `${staging}%`,
+      ])) as { sequencename: string }[];
+      for (const { sequencename } of sequences) {
+        await runner.query(
+          `ALTER SEQUENCE ${LAYERS_SCHEMA}.${quoteIdent(sequencename)} RENAME TO ${quoteIdent(table + sequencename.slice(staging.length))}`,
+        );
+      }
+      await runner.commitTransaction();
+      return dropped;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+
+/** Longest table name: PostgreSQL keeps 63 bytes, and the index names add a suffix. */
+export const MAX_TABLE_NAME = 50;
+export const TABLE_PREFIX = 'pre_';
+
+const sanitise = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]/g, '_');
+
+/**
+ * The table (and layer id) of a resource's layer, HDX style: `pre_<resource id>` with anything but letters and
+ * digits turned into `_`; a layer of a multi-layer upload adds `__<layer>`. Too long a name is cut and ends with
+ * a hash of the whole, so two resources never share a table.
+ */
+export function layerTableName(resourceId: string, layerKey?: string): string {
+  const full = TABLE_PREFIX + sanitise(resourceId) + (layerKey === undefined ? '' : `__${sanitise(layerKey)}`);
+  if (full.length <= MAX_TABLE_NAME) return full;
+  const hash = createHash('sha256').update(`${resourceId}\0${layerKey ?? ''}`).digest('hex').slice(0, 12);
+  return `${full.slice(0, MAX_TABLE_NAME - hash.length - 1)}_${hash}`;
+}
+
+/** An identifier for SQL, always quoted: `"it""s"`. */
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** A libpq connection string (what GDAL's `PG:` takes) from a postgres:// URL; values quoted. */
+export function pgConnectionString(url: string, extra: Record<string, string> = {}): string {
+  const parsed = new URL(url);
+  const values: Record<string, string> = {
+    host: parsed.hostname,
+    port: parsed.port || '5432',
+    dbname: decodeURIComponent(parsed.pathname.slice(1)),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    ...extra,
+  };
+  return Object.entries(values)
+    .filter(([, value]) => value !== '')
+    .map(([key, value]) => `${key}='${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
+    .join(' ');
+}
