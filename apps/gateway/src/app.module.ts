@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } 
 import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
 import { AuthModule } from './auth/auth.module.js';
+import { CkanModule } from './ckan/ckan.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
@@ -18,6 +19,7 @@ export class AppModule implements NestModule {
         HealthModule.forRoot({ database: true }),
         AuthModule.forRoot(config),
         JobsModule,
+        CkanModule,
         MetricsModule,
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }],

@@ -25,6 +25,7 @@ export interface JobRow {
   followups: Record<string, unknown>;
   saga: Record<string, unknown> | null;
   owner: string;
+  ckan: { jobType: string; jobKeyHash: string; resultUrl: string | null; apiKey: string; metadata: Record<string, unknown> } | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;

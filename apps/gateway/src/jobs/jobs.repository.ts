@@ -4,6 +4,15 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope } from '#shared';
 import type { ChildrenSummary, JobRow, JobState } from './job.model.js';
 
+/** What a job submitted through CKAN's service-provider protocol keeps for its status and its callback. */
+export interface CkanJobData {
+  jobType: string;
+  jobKeyHash: string;
+  resultUrl: string | null;
+  apiKey: string;
+  metadata: Record<string, unknown>;
+}
+
 /** A job to insert, with the command that starts it (written to the outbox in the same transaction). */
 export interface NewJob {
   id: string;
@@ -15,7 +24,7 @@ export interface NewJob {
   saga: Record<string, unknown> | null;
   owner: string;
   parentId: string | null;
-  ckan: Record<string, unknown> | null;
+  ckan: CkanJobData | null;
   command: Envelope<unknown>;
 }
 

@@ -6,7 +6,7 @@ import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
 import { JOB_TYPE_NAMES, JOB_TYPES } from './job-types.js';
 import { toView, type JobRow, type JobView } from './job.model.js';
-import { JobsRepository, type NewJob } from './jobs.repository.js';
+import { JobsRepository, type CkanJobData, type NewJob } from './jobs.repository.js';
 import { validated } from './request-validation.js';
 
 export const MAX_BULK_JOBS = 1_000;
@@ -37,8 +37,11 @@ export class JobsService {
   }
 
   /** Writes the jobs and their commands in one transaction; duplicates come back as the existing jobs. */
-  async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string): Promise<Submitted[]> {
-    const newJobs = requests.map((request, index) => this.prepare(principal, request, pathFormat.replace('%d', String(index))));
+  async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string, ckan: CkanJobData | null = null): Promise<Submitted[]> {
+    const newJobs = requests.map((request, index) => ({
+      ...this.prepare(principal, request, pathFormat.replace('%d', String(index))),
+      ckan,
+    }));
     for (let attempt = 0; ; attempt++) {
       const inserted = await this.jobs.insert(newJobs);
       if (inserted.size > 0) this.outbox.kick();

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { FollowupsConsumer } from '../followups/followups.consumer.js';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { CkanCallbackService } from './ckan-callback.service.js';
+import { CkanController } from './ckan.controller.js';
+import { CkanService } from './ckan.service.js';
+
+@Module({
+  imports: [JobsModule],
+  controllers: [CkanController],
+  providers: [CkanService, CkanCallbackService, FollowupsConsumer],
+})
+export class CkanModule {}
