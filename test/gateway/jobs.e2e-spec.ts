@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EXCHANGES } from '#shared';
-import { Tap, waitFor } from '../harness/broker.js';
+import { eventually, Tap } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { startService, type RunningService } from '../harness/services.js';
@@ -45,18 +45,11 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     expect(reply.status).toBe(202);
     return reply.body;
   };
-  const until = async (client: Client, id: string, state: string, timeoutMs = 20_000) => {
-    let job: Job | undefined;
-    await waitFor(
-      () => {
-        void client.get<Job>(`/jobs/${id}`).then((reply) => (job = reply.body));
-        return job?.state === state;
-      },
-      `job ${id} to be ${state} (it is ${job?.state})`,
-      timeoutMs,
-    );
-    return job!;
-  };
+  const until = (client: Client, id: string, state: string, timeoutMs = 20_000) =>
+    eventually(async () => {
+      const { body } = await client.get<Job>(`/jobs/${id}`);
+      return body.state === state && body;
+    }, `job ${id} to be ${state}`, timeoutMs);
 
   it('runs a noop job through its whole lifecycle', async () => {
     const job = await submit(admin, { service: 'geo', sleepMs: 200 });
@@ -112,7 +105,8 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
   });
 
   it('creates exactly one job from 50 concurrent identical submissions', async () => {
-    const input = { service: 'geo', sleepMs: 500, fail: `marker ${randomUUID()}` };
+    // long enough to be still queued or running when the last of the 50 arrives, however loaded the machine
+    const input = { service: 'geo', sleepMs: 5_000, fail: `marker ${randomUUID()}` };
     const replies = await Promise.all(Array.from({ length: 50 }, () => admin.post<Job>('/jobs', { type: 'noop', input })));
     const ids = new Set(replies.map((reply) => reply.body.id));
     expect(ids.size).toBe(1);
@@ -243,6 +237,16 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
       expect((await reader.post('/api-keys', { name: 'x' })).status).toBe(403);
       const portal = await apiKeyClient('portal-c');
       expect((await portal.get('/metrics')).status).toBe(403);
+    });
+
+    it('rate-limits logins per client address', async () => {
+      const anonymous = admin.as(undefined);
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 12; attempt++) {
+        statuses.push((await anonymous.post('/token', { username: 'admin', password: `guess ${attempt}` })).status);
+      }
+      expect(statuses).toContain(429);
+      expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(10);
     });
   });
 

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { infra, infraEnv, TEST_INFRA_ENV } from '../harness/global-setup.js';
+import { eventually } from '../harness/broker.js';
+import { createTestContext, management, type TestContext } from '../harness/context.js';
+import { Client } from '../harness/http.js';
+import { startService, type RunningService } from '../harness/services.js';
+
+/** A RabbitMQ node of this file's own, since stopping the shared one would disturb the other test files. */
+const NODE_ENV = {
+  ...TEST_INFRA_ENV,
+  GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-outage`,
+  GEOJOBS_AMQP_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_AMQP_PORT) + 200),
+  GEOJOBS_RABBITMQ_MGMT_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_RABBITMQ_MGMT_PORT) + 200),
+};
+
+describe('gateway while RabbitMQ is down', () => {
+  let context: TestContext;
+  const services: RunningService[] = [];
+  let admin: Client;
+
+  beforeAll(async () => {
+    infra(['up', 'rabbitmq'], NODE_ENV);
+    const node = infraEnv(NODE_ENV);
+    const vhost = `geojobs_test_outage_${randomBytes(4).toString('hex')}`;
+    await management(node.GEOJOBS_RABBITMQ_MGMT_URL, 'PUT', `/api/vhosts/${vhost}`, {});
+    await management(node.GEOJOBS_RABBITMQ_MGMT_URL, 'PUT', `/api/permissions/${vhost}/geojobs`, { configure: '.*', write: '.*', read: '.*' });
+    const amqpUrl = new URL(node.GEOJOBS_AMQP_URL);
+    amqpUrl.pathname = `/${vhost}`;
+    context = { ...(await createTestContext()), amqpUrl: amqpUrl.toString() };
+    const gateway = await startService('gateway', context);
+    services.push(gateway, await startService('geo-service', context, { GEOJOBS_PREFETCH: '50' }));
+    admin = await Client.admin(gateway);
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.stop()));
+    await context?.dispose();
+    infra(['down', 'rabbitmq'], NODE_ENV);
+  });
+
+  it('keeps accepting jobs, which all run once the broker is back', async () => {
+    infra(['down', 'rabbitmq'], NODE_ENV);
+    await eventually(async () => (await admin.get('/health')).status === 503, 'the gateway to notice the broker is gone');
+
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => admin.post<{ id: string }>('/jobs', { type: 'noop', input: { service: 'geo', sleepMs: i } })));
+    expect(replies.map((reply) => reply.status)).toEqual(Array(100).fill(202));
+    const ids = replies.map((reply) => reply.body.id);
+
+    infra(['up', 'rabbitmq'], NODE_ENV);
+    const succeeded = async () => {
+      const jobs = await admin.get<{ id: string; state: string }[]>('/jobs?state=succeeded&limit=500');
+      return ids.every((id) => jobs.body.some((job) => job.id === id));
+    };
+    await eventually(succeeded, 'all 100 jobs to succeed', 60_000);
+  });
+});
