@@ -37,9 +37,9 @@ export class JobsRepository {
   /**
    * Inserts the jobs that are not duplicates and their commands, in one statement (one transaction). A job
    * whose idempotency key, or whose active (type, input) is taken, is skipped: the unique indexes decide,
-   * atomically. Returns the ids actually inserted.
+   * atomically. Returns the rows actually inserted.
    */
-  async insert(jobs: NewJob[], manager: EntityManager = this.db.manager): Promise<Set<string>> {
+  async insert(jobs: NewJob[], manager: EntityManager = this.db.manager): Promise<JobRow[]> {
     const rows = jobs.map((job, order) => ({
       order,
       id: job.id,
@@ -54,7 +54,7 @@ export class JobsRepository {
       ckan: job.ckan,
       command: job.command,
     }));
-    const inserted: { id: string }[] = await manager.query(
+    return manager.query(
       `WITH incoming AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
            "order" int, id uuid, type text, input jsonb, input_fingerprint text, idempotency_key text,
@@ -65,16 +65,15 @@ export class JobsRepository {
          SELECT id, type, 'queued', input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan
          FROM incoming ORDER BY "order"
          ON CONFLICT DO NOTHING
-         RETURNING id
+         RETURNING *
        ),
        commands AS (
          INSERT INTO jobs.outbox (exchange, envelope)
          SELECT 'geojobs.commands', incoming.command FROM incoming JOIN inserted USING (id) ORDER BY incoming."order"
        )
-       SELECT id FROM inserted`,
+       SELECT * FROM inserted`,
       [JSON.stringify(rows)],
     );
-    return new Set(inserted.map((row) => row.id));
   }
 
   /** The job a duplicate submission collided with: same owner and key, or the same active type and input. */
@@ -92,10 +91,6 @@ export class JobsRepository {
   async findById(id: string): Promise<JobRow | undefined> {
     const rows: JobRow[] = await this.db.query('SELECT * FROM jobs.jobs WHERE id = $1', [id]);
     return rows[0];
-  }
-
-  async findByIds(ids: string[]): Promise<JobRow[]> {
-    return this.db.query('SELECT * FROM jobs.jobs WHERE id = ANY($1::uuid[])', [ids]);
   }
 
   async list(filter: { state?: JobState; type?: string; owner?: string; limit: number; offset: number }): Promise<JobRow[]> {

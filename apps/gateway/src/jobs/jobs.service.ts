@@ -42,23 +42,22 @@ export class JobsService {
       ...this.prepare(principal, request, pathFormat.replace('%d', String(index))),
       ckan,
     }));
-    for (let attempt = 0; ; attempt++) {
-      const inserted = await this.jobs.insert(newJobs);
-      if (inserted.size > 0) this.outbox.kick();
-      const results: Submitted[] = [];
-      let raced = false;
-      const fresh = new Map((await this.jobs.findByIds([...inserted])).map((row) => [row.id, row]));
-      for (const job of newJobs) {
+    const results = new Map<string, Submitted>();
+    let pending = newJobs;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 3) throw new ConflictException('the job kept colliding with jobs finishing at the same moment; try again');
+      const fresh = new Map((await this.jobs.insert(pending)).map((row) => [row.id, row]));
+      if (fresh.size > 0) this.outbox.kick();
+      const unresolved: NewJob[] = [];
+      for (const job of pending) {
         const row = fresh.get(job.id) ?? (await this.jobs.findDuplicate(job));
-        if (!row) {
-          raced = true; // the job we collided with finished meanwhile: submit again
-          break;
-        }
-        results.push({ job: toView(row), created: inserted.has(job.id) });
+        // no row: the job we collided with finished in between, so this one may be submitted after all
+        if (row) results.set(job.id, { job: toView(row), created: fresh.has(job.id) });
+        else unresolved.push(job);
       }
-      if (!raced) return results;
-      if (attempt >= 3) throw new ConflictException('the job kept colliding with jobs finishing at the same moment; try again');
+      pending = unresolved;
     }
+    return newJobs.map((job) => results.get(job.id)!);
   }
 
   async get(principal: Principal, id: string): Promise<JobView> {

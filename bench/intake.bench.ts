@@ -1,0 +1,62 @@
+/**
+ * `npm run bench:intake`: POST /jobs from 50 concurrent clients for 30 s (BENCH_SECONDS, BENCH_CLIENTS), each
+ * job distinct (so none is answered from the duplicate check), against a gateway writing to PostgreSQL and
+ * relaying to RabbitMQ. Prints accepted jobs/s and the latency percentiles, then how long the outbox took
+ * to drain to the broker.
+ */
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const ADMIN = { username: 'bench', password: 'bench-password-123' };
+
+const database = await freshDatabase('geojobs_bench_intake');
+const vhost = await freshVhost('geojobs_bench_intake');
+const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
+  GEOJOBS_AMQP_URL: vhost.url,
+  GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database.name),
+  GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
+  GEOJOBS_ADMIN_USER: ADMIN.username,
+  GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
+});
+
+try {
+  const login = await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  let counter = 0;
+  const result = await autocannon({
+    url: `${gateway.url}/jobs`,
+    connections: CLIENTS,
+    duration: SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ type: 'noop', input: { service: 'geo', sleepMs: 1, fail: `job ${counter++}` } }) }),
+      },
+    ],
+  });
+  const accepted = result['2xx'];
+  const drainStarted = performance.now();
+  const db = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
+  await db.connect();
+  for (;;) {
+    const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM jobs.outbox');
+    if (rows[0].count === '0') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM jobs.jobs');
+  await db.end();
+
+  console.log(`intake benchmark: POST /jobs, ${CLIENTS} concurrent clients, ${SECONDS} s, every job distinct`);
+  console.log(`  accepted   ${Math.round(accepted / SECONDS)} jobs/s (${accepted} jobs, ${result.non2xx} non-2xx, ${result.errors} errors; ${rows[0].count} rows in jobs.jobs)`);
+  console.log(`  latency    p50 ${result.latency.p50} ms   p90 ${result.latency.p90} ms   p99 ${result.latency.p99} ms   max ${result.latency.max} ms`);
+  console.log(`  outbox     drained to RabbitMQ ${Math.round(performance.now() - drainStarted)} ms after the load stopped`);
+  console.log('  target     ≥ 1,500 jobs/s with p99 < 100 ms (2-core machine)');
+} finally {
+  await gateway.stop();
+  await vhost.remove();
+  await database.remove();
+}

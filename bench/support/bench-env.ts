@@ -1,0 +1,106 @@
+/**
+ * What every benchmark needs around the thing it measures: the servers that `scripts/with-infra.sh` started
+ * (their URLs in the environment), a fresh vhost and database of its own, and built services as processes.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
+
+export const benchEnv = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the benchmark through its npm script (scripts/with-infra.sh)`);
+  return value;
+};
+
+export const withDatabase = (url: string, database: string): string => {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+};
+
+async function management(method: string, path: string, body?: unknown): Promise<void> {
+  const base = new URL(benchEnv('GEOJOBS_RABBITMQ_MGMT_URL'));
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  base.username = '';
+  base.password = '';
+  await fetch(new URL(path, base), {
+    method,
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** A new vhost (names are never reused: quorum queues of a deleted one take a moment to go); its AMQP URL. */
+export async function freshVhost(prefix: string): Promise<{ url: string; remove: () => Promise<void> }> {
+  const name = `${prefix}_${randomUUID().slice(0, 8)}`;
+  await management('PUT', `/api/vhosts/${name}`, {});
+  await management('PUT', `/api/permissions/${name}/${new URL(benchEnv('GEOJOBS_AMQP_URL')).username}`, { configure: '.*', write: '.*', read: '.*' });
+  const url = new URL(benchEnv('GEOJOBS_AMQP_URL'));
+  url.pathname = `/${name}`;
+  return { url: url.toString(), remove: () => management('DELETE', `/api/vhosts/${name}`) };
+}
+
+/** A new, migrated database; dropped by `remove`. */
+export async function freshDatabase(name: string): Promise<{ name: string; remove: () => Promise<void> }> {
+  const admin = new pg.Client({ connectionString: benchEnv('GEOJOBS_ADMIN_DATABASE_URL') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  execFileSync('node', ['dist/scripts/migrate.js'], {
+    env: { ...process.env, GEOJOBS_ADMIN_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), name) },
+    stdio: 'ignore',
+  });
+  return {
+    name,
+    remove: async () => {
+      const client = new pg.Client({ connectionString: benchEnv('GEOJOBS_ADMIN_DATABASE_URL') });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface BenchService {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A built service as its own process; resolves once its /health says up. */
+export async function startBenchService(app: string, portVariable: string, env: Record<string, string>): Promise<BenchService> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [`dist/apps/${app}/src/main.js`], {
+    env: { PATH: process.env.PATH, GEOJOBS_LOG_LEVEL: 'warn', ...env, [portVariable]: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let waited = 0; ; waited += 100) {
+    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
+    if (await fetch(`${url}/health`).then((response) => response.ok, () => false)) break;
+    if (waited > 30_000) throw new Error(`${app} did not become healthy`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
