@@ -83,7 +83,9 @@ export interface BenchService {
 /** A built service as its own process; resolves once its /health says up. */
 export async function startBenchService(app: string, portVariable: string, env: Record<string, string>): Promise<BenchService> {
   const port = await freePort();
-  const child = spawn(process.execPath, [`dist/apps/${app}/src/main.js`], {
+  // BENCH_NODE_ARGS reach the service's node (e.g. `--cpu-prof` to profile it under load)
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, `dist/apps/${app}/src/main.js`], {
     env: { PATH: process.env.PATH, GEOJOBS_LOG_LEVEL: 'warn', ...env, [portVariable]: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

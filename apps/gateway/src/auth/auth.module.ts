@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -15,7 +16,8 @@ export class AuthModule {
       module: AuthModule,
       global: true,
       imports: [
-        JwtModule.register({ secret: config.GEOJOBS_JWT_SECRET, signOptions: { algorithm: 'HS256' } }),
+        // A ready KeyObject: given a string, jsonwebtoken tries it as a public key on every verify, and fails.
+        JwtModule.register({ secret: createSecretKey(Buffer.from(config.GEOJOBS_JWT_SECRET)), signOptions: { algorithm: 'HS256' } }),
         ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.GEOJOBS_LOGIN_ATTEMPTS_PER_MINUTE }]),
       ],
       controllers: [AuthController],

@@ -6,15 +6,20 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 /** The process-wide pino logger: JSON lines, each carrying the job id of the request or message being handled. */
 export function createLogger(service: string, level: LogLevel): Logger {
-  return pino({
-    name: service,
-    level,
-    base: { service },
-    mixin: () => {
-      const context = currentCorrelation();
-      return context ? { correlationId: context.correlationId, messageId: context.messageId } : {};
+  return pino(
+    {
+      name: service,
+      level,
+      base: { service },
+      mixin: () => {
+        const context = currentCorrelation();
+        return context ? { correlationId: context.correlationId, messageId: context.messageId } : {};
+      },
     },
-  });
+    // Buffered writes (flushed when full, and on exit): a synchronous write per line costs a system call
+    // per request at a few thousand requests a second.
+    pino.destination({ dest: 1, sync: false, minLength: 4_096 }),
+  );
 }
 
 /** Nest's logger interface over pino, so framework messages come out as the same structured lines. */
