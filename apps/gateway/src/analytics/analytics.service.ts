@@ -4,9 +4,10 @@ import { eventsFromHdxSendAnalytics, HdxSendAnalyticsError, type AnalyticsEventV
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CreateJobDto } from '../jobs/dto/create-job.dto.js';
+import { AnalyticsTrackJobInput } from '../jobs/job-types.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { validated } from '../jobs/request-validation.js';
-import { AnalyticsEventDto, type AnalyticsAcceptedDto } from './dto/analytics-event.dto.js';
+import { AnalyticsEventDto, checkedEvent, type AnalyticsAcceptedDto } from './dto/analytics-event.dto.js';
 import type { HdxSendAnalyticsDto } from './dto/hdx-send-analytics.dto.js';
 
 /**
@@ -28,9 +29,9 @@ export class AnalyticsService {
     if (Array.isArray(body)) {
       const max = this.config.GEOJOBS_ANALYTICS_MAX_BATCH;
       if (body.length === 0 || body.length > max) throw new BadRequestException([`an array of events holds 1 to ${max} events, not ${body.length}`]);
-      dtos = body.map((item, index) => validated(AnalyticsEventDto, item, `[${index}]`));
+      dtos = body.map((item, index) => checkedEvent(item) ?? validated(AnalyticsEventDto, item, `[${index}]`));
     } else {
-      dtos = [validated(AnalyticsEventDto, body, '')];
+      dtos = [checkedEvent(body) ?? validated(AnalyticsEventDto, body, '')];
     }
     const now = Date.now();
     const destinations = this.config.analyticsDestinations;
@@ -62,7 +63,9 @@ export class AnalyticsService {
   }
 
   private async queue(principal: Principal, events: AnalyticsEventV1[]): Promise<string> {
-    const request = Object.assign(new CreateJobDto(), { type: 'analytics.track', input: { events } });
+    // built here from validated events: JobsService takes an instance of the job type's input class as it is
+    const input = Object.assign(new AnalyticsTrackJobInput(), { events });
+    const request = Object.assign(new CreateJobDto(), { type: 'analytics.track', input });
     const [submitted] = await this.jobs.submit(principal, [request], '');
     return submitted.job.id;
   }

