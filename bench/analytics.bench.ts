@@ -1,34 +1,68 @@
 /**
- * `npm run bench:analytics`: 200,000 analytics events through analytics-service to a local Mixpanel-compatible
- * server, beside the same events sent with the mixpanel package one `track()` per event.
+ * `npm run bench:analytics`: 200,000 analytics events pushed through the gateway — `POST /analytics/events` in
+ * batches, several clients at once, authenticated with an API key — and on through RabbitMQ and
+ * analytics-service to a local Mixpanel-compatible server, beside the same events sent with the mixpanel
+ * package one `track()` per event.
  *
- * The events enter as `analytics.track` commands of 100 events each, published through the broker module —
- * what the gateway's `POST /analytics/events` will publish; the gateway endpoint is not in this measurement.
- * analytics-service runs as its own process from dist, as in production (default prefetch, batches of
- * 2,000). The clock runs from the first publish until the server has received the last event.
+ * The gateway and analytics-service run as their own processes from dist, as in production (a fresh migrated
+ * database and a vhost of their own). The clock runs from the first POST until the server has received the
+ * last event. Each request of either path gets the same simulated network round trip: the local server
+ * answers `latencyMs` after a request arrives (BENCH_LATENCY_MS, default `0,20`: loopback as it is, and a
+ * 20 ms round trip like a nearby region's). With a round trip the one-per-event rate is set by round trips
+ * alone, so that path is measured on a sample (every in-flight slot sends BENCH_TRACK_ROUND_TRIPS events).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mixpanel from 'mixpanel';
-import { pino } from 'pino';
-import { Broker, type AnalyticsEventV1 } from '#shared';
+import pg from 'pg';
 import { MixpanelServer } from './support/analytics-destinations.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
-const PER_MESSAGE = Number(process.env.BENCH_EVENTS_PER_MESSAGE ?? 100);
+/** Events per `POST /analytics/events` (the gateway's default GEOJOBS_ANALYTICS_MAX_BATCH). */
+const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
+/** Concurrent HTTP clients posting batches to the gateway. */
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
+const LATENCIES_MS = (process.env.BENCH_LATENCY_MS ?? '0,20').split(',').map(Number);
 /**
  * In-flight track() calls of the one-per-event path: 1 is how HDX's job processor sent them (one worker, one
  * event after another); 64 is a generous parallel sender (the package has no limit of its own).
  */
 const TRACK_CONCURRENCIES = (process.env.BENCH_TRACK_CONCURRENCY ?? '1,64').split(',').map(Number);
+/** With a simulated round trip, each in-flight slot of the one-per-event path sends this many events. */
+const TRACK_ROUND_TRIPS = Number(process.env.BENCH_TRACK_ROUND_TRIPS ?? 250);
 const TOKEN = 'bench-token';
+const ADMIN = { username: 'bench-admin', password: 'bench admin password' };
+const DATABASE = 'geojobs_bench_analytics';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const amqpUrl = process.env.GEOJOBS_AMQP_URL;
-const managementUrl = process.env.GEOJOBS_RABBITMQ_MGMT_URL;
-if (!amqpUrl || !managementUrl) throw new Error('run through npm run bench:analytics (needs GEOJOBS_AMQP_URL)');
+const env = process.env;
+const amqpUrl = env.GEOJOBS_AMQP_URL;
+const managementUrl = env.GEOJOBS_RABBITMQ_MGMT_URL;
+if (!amqpUrl || !managementUrl || !env.GEOJOBS_ADMIN_DATABASE_URL || !env.GEOJOBS_GATEWAY_DATABASE_URL || !env.GEOJOBS_JWT_SECRET) {
+  throw new Error('run through npm run bench:analytics (needs the infra variables)');
+}
+
+const withDatabase = (url: string, name: string) => {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+};
+
+/** A database of its own, migrated as production's is. */
+async function freshDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: env.GEOJOBS_ADMIN_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${DATABASE}"`);
+  await admin.end();
+  execFileSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'migrate.js')], {
+    cwd: ROOT,
+    env: { ...env, GEOJOBS_ADMIN_DATABASE_URL: withDatabase(env.GEOJOBS_ADMIN_DATABASE_URL!, DATABASE) },
+    stdio: 'ignore',
+  });
+}
 
 /** A vhost of its own, deleted afterwards (as bench:broker does). */
 async function withVhost<T>(fn: (url: string) => Promise<T>): Promise<T> {
@@ -66,75 +100,130 @@ const until = async (done: () => boolean, what: string, timeoutMs = 600_000) => 
   }
 };
 
-const events: AnalyticsEventV1[] = Array.from({ length: EVENTS }, (_, i) => ({
-  insertId: randomUUID(),
+/** The events as the portal posts them; the gateway gives each its insertId. */
+const events = Array.from({ length: EVENTS }, (_, i) => ({
   event: i % 3 === 0 ? 'resource download' : 'dataset view',
   distinctId: `user-${i % 1_000}`,
   time: Date.now(),
   properties: { 'dataset id': `dataset-${i % 5_000}`, 'org name': 'ocha', 'server side': true, i },
-  destinations: ['mixpanel'],
 }));
 
-async function throughAnalyticsService(url: string): Promise<number> {
-  const server = await MixpanelServer.start({ keep: false });
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'analytics-service', 'src', 'main.js')], {
-    env: {
-      PATH: process.env.PATH,
-      GEOJOBS_AMQP_URL: url,
-      GEOJOBS_ANALYTICS_PORT: String(port),
-      GEOJOBS_LOG_LEVEL: 'warn',
-      MIXPANEL_HOST: server.host,
-      MIXPANEL_PROTOCOL: 'http',
-      MIXPANEL_TOKEN: TOKEN,
-    },
+/** Starts a built service from dist and waits for its /health. */
+async function startService(name: 'gateway' | 'analytics-service', serviceEnv: Record<string, string>, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+    cwd: ROOT,
+    env: { PATH: env.PATH, GEOJOBS_LOG_LEVEL: 'warn', ...serviceEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const broker = new Broker(
-    { url, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 5, maxUnconfirmed: 2_000, heartbeatSeconds: 30 },
-    pino({ level: 'warn' }),
-  );
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const stop = async (child: ChildProcess | undefined) => {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+};
+
+async function json<T>(response: Promise<Response>): Promise<T> {
+  const reply = await response;
+  if (!reply.ok) throw new Error(`HTTP ${reply.status}: ${await reply.text()}`);
+  return (await reply.json()) as T;
+}
+
+interface GatewayRun {
+  /** Events per second delivered: first POST to the last event at the server. */
+  delivered: number;
+  /** Events per second accepted: first POST to the last 202. */
+  accepted: number;
+}
+
+/** Batches of BATCH events posted by CLIENTS clients with an API key; gateway → outbox → RabbitMQ → analytics-service → server. */
+async function throughGateway(vhostUrl: string, latencyMs: number): Promise<GatewayRun> {
+  await freshDatabase();
+  const server = await MixpanelServer.start({ keep: false, latencyMs });
+  const [gatewayPort, analyticsPort] = [await freePort(), await freePort()];
+  let gateway: ChildProcess | undefined;
+  let analytics: ChildProcess | undefined;
   try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`analytics-service exited with ${child.exitCode}`);
-      if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await broker.start();
-    await broker.ready();
+    analytics = await startService(
+      'analytics-service',
+      { GEOJOBS_AMQP_URL: vhostUrl, GEOJOBS_ANALYTICS_PORT: String(analyticsPort), MIXPANEL_HOST: server.host, MIXPANEL_PROTOCOL: 'http', MIXPANEL_TOKEN: TOKEN },
+      analyticsPort,
+    );
+    gateway = await startService(
+      'gateway',
+      {
+        GEOJOBS_AMQP_URL: vhostUrl,
+        GEOJOBS_GATEWAY_PORT: String(gatewayPort),
+        GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(env.GEOJOBS_GATEWAY_DATABASE_URL!, DATABASE),
+        GEOJOBS_JWT_SECRET: env.GEOJOBS_JWT_SECRET!,
+        GEOJOBS_ADMIN_USER: ADMIN.username,
+        GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
+        GEOJOBS_ANALYTICS_MAX_BATCH: String(Math.max(BATCH, 1)),
+        GEOJOBS_STORAGE_DIR: join(env.GEOJOBS_DATA_DIR ?? join(ROOT, '.data', 'bench'), 'analytics-storage'),
+      },
+      gatewayPort,
+    );
+    const base = `http://127.0.0.1:${gatewayPort}`;
+    const post = (path: string, body: string, authorization?: string) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+    const { access_token } = await json<{ access_token: string }>(post('/token', JSON.stringify(ADMIN)));
+    const { key } = await json<{ key: string }>(post('/api-keys', JSON.stringify({ name: 'bench-portal' }), `Bearer ${access_token}`));
+    const authorization = `ApiKey ${key}`;
+    const bodies: string[] = [];
+    for (let i = 0; i < events.length; i += BATCH) bodies.push(JSON.stringify(events.slice(i, i + BATCH)));
+
     const started = performance.now();
-    const confirms: Promise<void>[] = [];
-    for (let i = 0; i < events.length; i += PER_MESSAGE) {
-      const jobId = randomUUID();
-      confirms.push(broker.publishCommand('analytics.track', { jobId, events: events.slice(i, i + PER_MESSAGE) }, { correlationId: jobId }));
-    }
-    await Promise.all(confirms);
+    let next = 0;
+    const client = async () => {
+      while (next < bodies.length) {
+        const { accepted } = await json<{ accepted: number }>(post('/analytics/events', bodies[next++], authorization));
+        if (accepted <= 0) throw new Error('the gateway accepted no events');
+      }
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, client));
+    const acceptedMs = performance.now() - started;
     await until(() => server.received >= events.length, 'every event at the local Mixpanel server');
     const ms = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 200));
     if (server.received !== events.length) throw new Error(`the server received ${server.received} events, expected ${events.length}`);
-    return Math.round((events.length / ms) * 1_000);
+    return { delivered: Math.round((events.length / ms) * 1_000), accepted: Math.round((events.length / acceptedMs) * 1_000) };
   } finally {
-    await broker.close();
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await stop(gateway);
+    await stop(analytics);
     await server.close();
   }
 }
 
-/** The package's own way: `track()` per event (a GET of one base64 event each), `concurrency` at a time. */
-async function onePerEvent(concurrency: number): Promise<number> {
-  const server = await MixpanelServer.start({ keep: false });
+interface TrackRun {
+  rate: number;
+  sent: number;
+}
+
+/**
+ * The package's own way: `track()` per event (a GET of one base64 event each), `concurrency` at a time. With
+ * a simulated round trip only the first `concurrency × TRACK_ROUND_TRIPS` events are sent: the rate is round
+ * trips per second times the slots, whatever the number of events.
+ */
+async function onePerEvent(concurrency: number, latencyMs: number): Promise<TrackRun> {
+  const server = await MixpanelServer.start({ keep: false, latencyMs });
   const mixpanel = Mixpanel.init(TOKEN, { host: server.host, protocol: 'http', keepAlive: true });
+  const count = latencyMs > 0 ? Math.min(events.length, concurrency * TRACK_ROUND_TRIPS) : events.length;
   try {
     const started = performance.now();
     let next = 0;
     const worker = async () => {
-      while (next < events.length) {
-        const event = events[next++];
+      while (next < count) {
+        const index = next++;
+        const event = events[index];
         await new Promise<void>((resolve, reject) =>
           mixpanel.track(
             event.event,
-            { ...event.properties, distinct_id: event.distinctId, time: event.time, $insert_id: event.insertId },
+            { ...event.properties, distinct_id: event.distinctId, time: event.time, $insert_id: `bench-${index}` },
             (error) => (error ? reject(error) : resolve()),
           ),
         );
@@ -142,20 +231,31 @@ async function onePerEvent(concurrency: number): Promise<number> {
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const ms = performance.now() - started;
-    if (server.received !== events.length) throw new Error(`the server received ${server.received} events, expected ${events.length}`);
-    return Math.round((events.length / ms) * 1_000);
+    if (server.received !== count) throw new Error(`the server received ${server.received} events, expected ${count}`);
+    return { rate: Math.round((count / ms) * 1_000), sent: count };
   } finally {
     await server.close();
   }
 }
 
-const batched = await withVhost(throughAnalyticsService);
-const singles = [];
-for (const concurrency of TRACK_CONCURRENCIES) singles.push({ concurrency, rate: await onePerEvent(concurrency) });
 const pad = (n: number) => String(n).padStart(7);
-console.log(`analytics benchmark: ${EVENTS} events to a local Mixpanel-compatible HTTP server on loopback (commands published to the broker directly, not through the gateway yet)`);
-console.log(`  analytics-service (${PER_MESSAGE} events/command, batches of up to 2,000)   ${pad(batched)} events/s   (target ≥ 20,000)`);
-for (const { concurrency, rate } of singles) {
-  const label = `mixpanel package, one track() per event, ${concurrency} in flight`.padEnd(58);
-  console.log(`  ${label}${pad(rate)} events/s   ratio ${(batched / rate).toFixed(1)}×   (target ≥ 20×)`);
+console.log(
+  `analytics benchmark: ${EVENTS} events, POST /analytics/events in batches of ${BATCH} by ${CLIENTS} clients (API key) → gateway → ` +
+    'outbox → RabbitMQ → analytics-service → a local Mixpanel-compatible HTTP server on loopback',
+);
+for (const latencyMs of LATENCIES_MS) {
+  const run = await withVhost((url) => throughGateway(url, latencyMs));
+  const singles: { concurrency: number; run: TrackRun }[] = [];
+  for (const concurrency of TRACK_CONCURRENCIES) singles.push({ concurrency, run: await onePerEvent(concurrency, latencyMs) });
+  console.log(
+    latencyMs > 0
+      ? `\n  with a SIMULATED ${latencyMs} ms round trip per request (the local server waits ${latencyMs} ms before answering each request, in both paths):`
+      : '\n  real loopback, no simulated latency (≈ 0.1 ms per request: the one-per-event path pays nothing for its many requests):',
+  );
+  console.log(`    through the gateway, delivered at the server (accepted: ${run.accepted} events/s)${' '.repeat(2)}${pad(run.delivered)} events/s   (target ≥ 20,000)`);
+  for (const { concurrency, run: single } of singles) {
+    const sample = single.sent < EVENTS ? `, first ${single.sent} events` : '';
+    const label = `mixpanel package, one track() per event, ${concurrency} in flight${sample}`.padEnd(80);
+    console.log(`    ${label}${pad(single.rate)} events/s   ratio ${(run.delivered / single.rate).toFixed(1)}×   (target ≥ 20×)`);
+  }
 }

@@ -112,6 +112,11 @@ export interface MixpanelServerOptions {
   tls?: { key: string; cert: string };
   /** Keep every record (tests); off for benchmarks, which only count. */
   keep?: boolean;
+  /**
+   * Answer every request this long after it arrived: a simulated network round trip to the real Mixpanel
+   * (loopback has none), for benchmarks that compare senders making different numbers of requests.
+   */
+  latencyMs?: number;
 }
 
 /** `/track` (GET ?data= as the package's track() sends, POST form `data=`) and `/import` (JSON), like api.mixpanel.com. */
@@ -121,12 +126,15 @@ export class MixpanelServer extends RecordingServer {
   /** Refuses a record with a reason, as Mixpanel's strict mode does (400 naming it in failed_records). */
   refuse: (record: MixpanelRecord) => string | undefined = () => undefined;
 
-  private constructor(private readonly keep: boolean) {
+  private constructor(
+    private readonly keep: boolean,
+    private readonly latencyMs: number,
+  ) {
     super();
   }
 
   static async start(options: MixpanelServerOptions = {}): Promise<MixpanelServer> {
-    const server = new MixpanelServer(options.keep ?? true);
+    const server = new MixpanelServer(options.keep ?? true, options.latencyMs ?? 0);
     await server.listen((request, response) => server.handle(request, response), options.tls);
     return server;
   }
@@ -145,6 +153,7 @@ export class MixpanelServer extends RecordingServer {
     const url = new URL(request.url ?? '/', 'http://local');
     const endpoint = url.pathname.endsWith('/import') ? 'import' : url.pathname.endsWith('/track') ? 'track' : undefined;
     const body = await readBody(request);
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (!endpoint) {
       response.statusCode = 404;
       return void response.end();

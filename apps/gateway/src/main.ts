@@ -1,4 +1,5 @@
 import { ValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService } from '#shared';
 import { AppModule } from './app.module.js';
@@ -9,7 +10,10 @@ await bootstrapService({
   config: GatewayConfig,
   port: (config) => config.GEOJOBS_GATEWAY_PORT,
   module: (config, logger) => AppModule.forRoot(config, logger),
-  configure: (app) => {
+  configure: (app, config) => {
+    const express = app as NestExpressApplication;
+    express.useBodyParser('json', { limit: config.GEOJOBS_MAX_BODY_BYTES });
+    express.useBodyParser('urlencoded', { limit: config.GEOJOBS_MAX_BODY_BYTES, extended: true });
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
     const document = SwaggerModule.createDocument(
       app,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   ANALYTICS_COMMAND_CONTRACTS,
   Broker,
+  JobReporter,
   QUEUES,
   type AnalyticsDestination,
   type AnalyticsTrackV1,
@@ -12,22 +13,30 @@ import {
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
 import { AnalyticsMetrics } from './analytics-metrics.js';
 import { DestinationDelivery, type RefusedEvent } from './destination-delivery.js';
-import type { DestinationClient, EventOrigin } from './destination.js';
+import type { DestinationClient, EventOrigin, PendingEvent } from './destination.js';
 import { Ga4Service } from './ga4.service.js';
 import { MixpanelService } from './mixpanel.service.js';
 
 export const ANALYTICS_LOGGER = Symbol('ANALYTICS_LOGGER');
+
+/** How many refusal reasons a failed job's message quotes. */
+const REASONS_QUOTED = 3;
 
 /**
  * Hands each event of an `analytics.track` command to the deliveries of its destinations and resolves when
  * every one is settled — accepted by the destination or dead-lettered with its reason — so the command's
  * message is acked only then. Rejects if a destination stayed unreachable past ANALYTICS_GIVE_UP_AFTER_MS
  * (the broker retries the message; `$insert_id` keeps Mixpanel from counting its events twice).
+ *
+ * A command that belongs to a job (the gateway's `POST /analytics/events`, a `POST /jobs` of type
+ * analytics.track) reports the job's lifecycle: `job.started`, then `job.succeeded` with what was delivered
+ * and refused, or `job.failed` when every event was refused.
  */
 @Injectable()
 export class AnalyticsService implements OnModuleDestroy {
   private readonly deliveries: Record<AnalyticsDestination, DestinationDelivery>;
   private readonly stopping = new AbortController();
+  private readonly reporter: JobReporter;
 
   constructor(
     @Inject(Broker) private readonly broker: Broker,
@@ -51,6 +60,7 @@ export class AnalyticsService implements OnModuleDestroy {
         logger,
       );
     this.deliveries = { mixpanel: delivery(mixpanel), ga4: delivery(ga4) };
+    this.reporter = new JobReporter(broker, 'analytics');
   }
 
   async track(command: Envelope<AnalyticsTrackV1>, context: HandlerContext): Promise<void> {
@@ -60,11 +70,32 @@ export class AnalyticsService implements OnModuleDestroy {
       jobId: command.payload.jobId,
       attempt: context.attempt,
     };
+    const { jobId } = command.payload;
+    const job = jobId ? { ...command, payload: { jobId } } : undefined;
+    if (job) await this.reporter.started(job);
+    const pending: PendingEvent[] = [];
     const settled: Promise<void>[] = [];
     for (const event of command.payload.events) {
-      for (const destination of new Set(event.destinations)) settled.push(this.deliveries[destination].deliver({ event, origin }));
+      for (const destination of new Set(event.destinations)) {
+        const one: PendingEvent = { event, origin };
+        pending.push(one);
+        settled.push(this.deliveries[destination].deliver(one));
+      }
     }
     await Promise.all(settled);
+    if (!job) return;
+    const refused = pending.filter((one) => one.refused !== undefined);
+    const delivered = pending.length - refused.length;
+    if (delivered === 0) {
+      const reasons = [...new Set(refused.map((one) => one.refused))].slice(0, REASONS_QUOTED);
+      await this.reporter.failed(job, {
+        type: 'delivery',
+        class: 'AnalyticsEventsRefused',
+        message: `every event was refused (${refused.length} dead-lettered to ${QUEUES.analytics}.dlq): ${reasons.join('; ')}`,
+      });
+      return;
+    }
+    await this.reporter.succeeded(job, { events: command.payload.events.length, delivered, refused: refused.length });
   }
 
   /** On stop: send what is batched now, and stop waiting to retry (those messages go back to the broker). */

@@ -31,7 +31,8 @@ interface Routed {
  * Delivers events to one destination: batches them across messages, retries a batch the destination could
  * not take now (exponential backoff with jitter, for as long as `giveUpAfterMs`), and dead-letters the events
  * it refused while the rest of the batch counts as delivered. `deliver` resolves once the event is settled —
- * accepted, or safe in the dead-letter queue — so the message carrying it may be acked.
+ * accepted, or safe in the dead-letter queue (and then its `refused` says why) — so the message carrying it may
+ * be acked.
  */
 export class DestinationDelivery {
   private readonly batcher: Batcher<Routed>;
@@ -95,6 +96,7 @@ export class DestinationDelivery {
   }
 
   private async refuse(refused: RefusedEvent[]): Promise<void> {
+    for (const { pending, reason } of refused) pending.refused = reason;
     await this.options.deadLetter(refused);
     this.metrics.rejected(this.client.name, refused.length);
     this.logger.warn({ destination: this.client.name, events: refused.length, reason: refused[0]?.reason }, 'events refused; dead-lettered');

@@ -12,6 +12,8 @@ export interface EventOrigin {
 export interface PendingEvent {
   event: AnalyticsEventV1;
   origin: EventOrigin;
+  /** Set when the destination refused the event (it was dead-lettered with this reason). */
+  refused?: string;
 }
 
 /** The batch an event joins, or why no destination request could ever take it. */

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { ServiceConfig } from '#shared';
+import { ANALYTICS_DESTINATIONS, ServiceConfig, type AnalyticsDestination } from '#shared';
 
 export class GatewayConfig extends ServiceConfig {
   @Type(() => Number)
@@ -47,6 +47,29 @@ export class GatewayConfig extends ServiceConfig {
   @IsOptional()
   @IsIn(['true', 'false'])
   GEOJOBS_PUBLIC_TILES?: 'true' | 'false';
+
+  /** Largest JSON or form body, in bytes (a batch of 1,000 analytics events or jobs is well over 100 kB). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  GEOJOBS_MAX_BODY_BYTES = 16 * 1_024 * 1_024;
+
+  /** Most events one `POST /analytics/events` may carry (one analytics.track command holds at most 2,000). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_000)
+  GEOJOBS_ANALYTICS_MAX_BATCH = 1_000;
+
+  /** Where an event that names no destinations goes: comma-separated `mixpanel`, `ga4`. */
+  @Matches(new RegExp(`^(${ANALYTICS_DESTINATIONS.join('|')})(,(${ANALYTICS_DESTINATIONS.join('|')}))*$`), {
+    message: `must be a comma-separated list of ${ANALYTICS_DESTINATIONS.join(', ')}`,
+  })
+  GEOJOBS_ANALYTICS_DESTINATIONS = 'mixpanel';
+
+  get analyticsDestinations(): AnalyticsDestination[] {
+    return [...new Set(this.GEOJOBS_ANALYTICS_DESTINATIONS.split(','))] as AnalyticsDestination[];
+  }
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

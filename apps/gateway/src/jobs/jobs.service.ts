@@ -96,7 +96,8 @@ export class JobsService {
   private prepare(principal: Principal, request: CreateJobDto, path: string): NewJob {
     const type = JOB_TYPES[request.type];
     if (!type) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
-    const input = validated(type.input, request.input, `${path}input`);
+    // an instance of the input class was built by the gateway itself from validated parts (POST /analytics/events)
+    const input = request.input instanceof type.input ? request.input : validated(type.input, request.input, `${path}input`);
     const id = randomUUID();
     const command = type.command(id, input);
     const plainInput = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
