@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
 import { AuthModule } from './auth/auth.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
+import { GeopreviewModule } from './geopreview/geopreview.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LayersModule } from './layers/layers.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
@@ -18,6 +20,8 @@ export class AppModule implements NestModule {
         HealthModule.forRoot({ database: true }),
         AuthModule.forRoot(config),
         JobsModule,
+        LayersModule,
+        GeopreviewModule,
         MetricsModule,
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }],

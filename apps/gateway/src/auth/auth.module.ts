@@ -13,6 +13,7 @@ export class AuthModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AuthModule,
+      global: true,
       imports: [
         JwtModule.register({ secret: config.GEOJOBS_JWT_SECRET, signOptions: { algorithm: 'HS256' } }),
         ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.GEOJOBS_LOGIN_ATTEMPTS_PER_MINUTE }]),
