@@ -56,4 +56,8 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
   }),
 };
 
-export const JOB_TYPE_NAMES = Object.keys(JOB_TYPES);
+/** Types the gateway creates itself (DELETE /layers/:id, HDX's delete-one-layer), not taken by POST /jobs. */
+export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set(['geo.layer.delete']);
+
+/** The types POST /jobs takes. */
+export const JOB_TYPE_NAMES = Object.keys(JOB_TYPES).filter((name) => !INTERNAL_JOB_TYPES.has(name));
