@@ -5,7 +5,9 @@ import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
+import { GeopreviewModule } from './geopreview/geopreview.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LayersModule } from './layers/layers.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
@@ -22,6 +24,8 @@ export class AppModule implements NestModule {
         JobsModule,
         CkanModule,
         AnalyticsModule,
+        LayersModule,
+        GeopreviewModule,
         MetricsModule,
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }],

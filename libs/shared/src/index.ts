@@ -8,6 +8,7 @@ export * from './contracts/events.js';
 export * from './contracts/job.commands.js';
 export * from './contracts/job.events.js';
 export * from './contracts/geo.commands.js';
+export * from './contracts/layers.js';
 export * from './contracts/geo.events.js';
 export * from './contracts/analytics.commands.js';
 export * from './contracts/followup.commands.js';

@@ -44,6 +44,7 @@ export class GatewayConfig extends ServiceConfig {
   @IsString()
   GEOJOBS_STORAGE_DIR = '.data/storage';
 
+  /** Vector tiles of previewed layers need no credential unless this is `false` (then any credential, or a scoped token). */
   @IsOptional()
   @IsIn(['true', 'false'])
   GEOJOBS_PUBLIC_TILES?: 'true' | 'false';
@@ -70,6 +71,30 @@ export class GatewayConfig extends ServiceConfig {
   get analyticsDestinations(): AnalyticsDestination[] {
     return [...new Set(this.GEOJOBS_ANALYTICS_DESTINATIONS.split(','))] as AnalyticsDestination[];
   }
+  /** Bytes of recently served tiles kept in process memory. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  GEOJOBS_TILE_CACHE_BYTES = 64 * 1024 * 1024;
+
+  /** `Cache-Control: max-age` of a tile. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  GEOJOBS_TILE_MAX_AGE_SECONDS = 300;
+
+  /** Most features in a tile below zoom 12 (where one tile covers a lot of a dense layer); 0: no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  GEOJOBS_TILE_MAX_FEATURES = 20_000;
+
+  /** How long DELETE /layers/:id waits for geo-service to drop the layer before answering 202 with the job. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  GEOJOBS_LAYER_DELETE_WAIT_MS = 10_000;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,6 +1,6 @@
 import { OmitType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { AnalyticsTrackV1, GeoPreviewV1, SERVICES, type Commands, type ServiceName } from '#shared';
+import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewV1, SERVICES, type Commands, type ServiceName } from '#shared';
 
 /** `noop`: runs on the named service, sleeps, then fails with the given message or succeeds. */
 export class NoopJobInput {
@@ -20,6 +20,7 @@ export class NoopJobInput {
 }
 
 export class GeoPreviewJobInput extends OmitType(GeoPreviewV1, ['jobId', 'layer'] as const) {}
+export class GeoLayerDeleteJobInput extends OmitType(GeoLayerDeleteV1, ['jobId'] as const) {}
 export class AnalyticsTrackJobInput extends OmitType(AnalyticsTrackV1, ['jobId'] as const) {}
 
 type CommandOf = { [K in keyof Commands]: { key: K; payload: Commands[K] } }[keyof Commands];
@@ -45,10 +46,18 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
     input: GeoPreviewJobInput,
     command: (jobId, input) => ({ key: 'geo.preview', payload: { jobId, ...input } }),
   }),
+  'geo.layer.delete': define<GeoLayerDeleteJobInput>({
+    input: GeoLayerDeleteJobInput,
+    command: (jobId, input) => ({ key: 'geo.layer.delete', payload: { jobId, ...input } }),
+  }),
   'analytics.track': define<AnalyticsTrackJobInput>({
     input: AnalyticsTrackJobInput,
     command: (jobId, input) => ({ key: 'analytics.track', payload: { jobId, ...input } }),
   }),
 };
 
-export const JOB_TYPE_NAMES = Object.keys(JOB_TYPES);
+/** Types the gateway creates itself (DELETE /layers/:id, HDX's delete-one-layer), not taken by POST /jobs. */
+export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set(['geo.layer.delete']);
+
+/** The types POST /jobs takes. */
+export const JOB_TYPE_NAMES = Object.keys(JOB_TYPES).filter((name) => !INTERNAL_JOB_TYPES.has(name));

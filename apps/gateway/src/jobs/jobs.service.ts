@@ -4,12 +4,18 @@ import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation, fingerp
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
-import { JOB_TYPE_NAMES, JOB_TYPES } from './job-types.js';
+import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, JOB_TYPES } from './job-types.js';
 import { toView, type JobRow, type JobView } from './job.model.js';
 import { JobsRepository, type CkanJobData, type NewJob } from './jobs.repository.js';
 import { validated } from './request-validation.js';
 
 export const MAX_BULK_JOBS = 1_000;
+
+/** A job a caller may submit through POST /jobs: not one of the types the gateway only creates itself. */
+function publicJob(request: CreateJobDto, path: string): CreateJobDto {
+  if (INTERNAL_JOB_TYPES.has(request.type)) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
+  return request;
+}
 
 export interface Submitted {
   job: JobView;
@@ -31,9 +37,9 @@ export class JobsService {
       if (body.length === 0 || body.length > MAX_BULK_JOBS) {
         throw new BadRequestException([`an array of jobs holds 1 to ${MAX_BULK_JOBS} jobs, not ${body.length}`]);
       }
-      return this.submit(principal, body.map((item, index) => validated(CreateJobDto, item, `[${index}]`)), '[%d].');
+      return this.submit(principal, body.map((item, index) => publicJob(validated(CreateJobDto, item, `[${index}]`), `[${index}].`)), '[%d].');
     }
-    return this.submit(principal, [validated(CreateJobDto, body, '')], '');
+    return this.submit(principal, [publicJob(validated(CreateJobDto, body, ''), '')], '');
   }
 
   /** Writes the jobs and their commands in one transaction; duplicates come back as the existing jobs. */

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Broker, JobCancellations, JobReporter, QUEUES, runNoop } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
 import { GeopreviewService } from '../geopreview/geopreview.service.js';
+import { LayerDeletionService } from '../layers/layer-deletion.service.js';
 
 /** Everything geo-service does arrives on geo_q; this is the one consumer of that queue in the process. */
 @Injectable()
@@ -13,6 +14,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
     @Inject(JobCancellations) private readonly cancellations: JobCancellations,
     @Inject(GEO_CONFIG) private readonly config: GeoConfig,
     @Inject(GeopreviewService) private readonly geopreview: GeopreviewService,
+    @Inject(LayerDeletionService) private readonly layers: LayerDeletionService,
   ) {
     this.reporter = new JobReporter(broker, 'geo');
   }
@@ -21,6 +23,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
     await this.broker.consumeCommands(QUEUES.geo, this.config.GEOJOBS_PREFETCH ?? 4, {
       'geo.noop': (command) => this.cancellations.run(command.payload.jobId, (signal) => runNoop(command, this.reporter, signal)),
       'geo.preview': (command) => this.cancellations.run(command.payload.jobId, () => this.geopreview.run(command, this.reporter)),
+      'geo.layer.delete': (command) => this.cancellations.run(command.payload.jobId, () => this.layers.run(command, this.reporter)),
     });
   }
 }

@@ -30,6 +30,29 @@ export class GeoConfig extends ServiceConfig {
   @IsString()
   CKAN_API_KEY?: string;
 
+  /** The portal action that receives a geopreview's `shape_info` (HDX: `hdx_resource_update_metadata`). */
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'must be an action name' })
+  CKAN_RESOURCE_UPDATE_ACTION = 'hdx_resource_update_metadata';
+
+  /** Tries of a callback (CKAN's resource update, a callbackUrl) answered by a 429, a 5xx, a timeout or nothing. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  GEOJOBS_GEO_CALLBACK_ATTEMPTS = 5;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_CALLBACK_TIMEOUT_MS = 10_000;
+
+  /** First backoff delay of a callback retry; doubled at each try, capped at 30 s, with jitter. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS = 1_000;
+
   /** Largest download, checked on Content-Length and on the bytes received. */
   @Type(() => Number)
   @IsInt()

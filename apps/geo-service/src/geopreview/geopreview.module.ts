@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Broker } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
+import { LayerDeletionService } from '../layers/layer-deletion.service.js';
 import { GeopreviewService } from './geopreview.service.js';
 
 @Module({})
@@ -17,8 +18,13 @@ export class GeopreviewModule {
             new GeopreviewService(config, database, broker, logger.child({ component: 'geopreview' })),
           inject: [GEO_CONFIG, DataSource, Broker],
         },
+        {
+          provide: LayerDeletionService,
+          useFactory: (database: DataSource) => new LayerDeletionService(database, logger.child({ component: 'layers' })),
+          inject: [DataSource],
+        },
       ],
-      exports: [GeopreviewService],
+      exports: [GeopreviewService, LayerDeletionService],
     };
   }
 }

@@ -11,6 +11,7 @@ import { FormatError, GeopreviewError } from './geopreview.errors.js';
 import { HostPolicy } from './host-policy.js';
 import { ImportService } from './import.service.js';
 import { layerTableName } from './layer-name.js';
+import { NotifyService, type PreviewOutcome } from './notify.service.js';
 import { checkKind, SourceService, type SourceLayer } from './source.service.js';
 import { UnpackService } from './unpack.service.js';
 
@@ -26,7 +27,7 @@ export interface ImportedLayer extends LayerDescription {
 }
 
 /**
- * download → unpack → open → import → clean → describe, in a scratch folder removed whatever happens. Each layer
+ * download → unpack → open → import → clean → describe → notify, in a scratch folder removed whatever happens. Each layer
  * of the upload is one unit of work (`importLayer`): a command naming a `layer` imports that one alone, which is
  * how a saga will fan a multi-layer upload out; without one, every layer is imported here in turn.
  */
@@ -36,6 +37,7 @@ export class GeopreviewService {
   private readonly sources = new SourceService();
   private readonly imports: ImportService;
   private readonly descriptions: DescribeService;
+  private readonly notifier: NotifyService;
 
   constructor(
     private readonly config: GeoConfig,
@@ -44,8 +46,15 @@ export class GeopreviewService {
     private readonly logger: Logger,
   ) {
     const portal = config.CKAN_API_BASE_URL && config.CKAN_API_KEY ? { baseUrl: config.CKAN_API_BASE_URL, apiKey: config.CKAN_API_KEY } : undefined;
+    const policy = new HostPolicy(config.GEOJOBS_ALLOWED_HOSTS);
+    this.notifier = new NotifyService(
+      config,
+      policy,
+      { attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS, timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS, retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS },
+      logger.child({ component: 'notify' }),
+    );
     this.downloads = new DownloadService(
-      new HostPolicy(config.GEOJOBS_ALLOWED_HOSTS),
+      policy,
       {
         maxBytes: config.GEOJOBS_GEO_MAX_DOWNLOAD_BYTES,
         connectTimeoutMs: config.GEOJOBS_GEO_CONNECT_TIMEOUT_MS,
@@ -69,7 +78,7 @@ export class GeopreviewService {
     const base = this.config.GEOJOBS_GEO_SCRATCH_DIR ?? tmpdir();
     await mkdir(base, { recursive: true });
     const scratch = await mkdtemp(join(base, 'geopreview-'));
-    let outcome: { result: Record<string, unknown> } | { error: JobErrorV1 };
+    let outcome: PreviewOutcome;
     try {
       outcome = { result: await this.process(command, reporter, scratch) };
     } catch (error) {
@@ -78,6 +87,8 @@ export class GeopreviewService {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+    // Notify: the callbacks first (bounded retries), so the job ends once the portal has been told
+    await this.notifier.notify(command, outcome);
     if ('error' in outcome) await reporter.failed(command, outcome.error);
     else await reporter.succeeded(command, outcome.result);
   }

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import gdal from 'gdal-async';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { LAYER_FID_COLUMN as FID_COLUMN, LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate } from '#shared';
 import { LayerImportError } from './geopreview.errors.js';
 import { pgConnectionString, quoteIdent } from './layer-name.js';
 import type { OpenedSource } from './source.service.js';
 
-export const LAYERS_SCHEMA = 'layers';
-export const GEOMETRY_COLUMN = 'wkb_geometry';
-export const FID_COLUMN = 'ogc_fid';
+export { LAYERS_SCHEMA, LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYER_FID_COLUMN as FID_COLUMN } from '#shared';
 
 /** The recoveries a real portal needs, applied one by one when an import fails (HDX's problem solver). */
 export interface ImportAttempt {
@@ -125,6 +124,20 @@ export class ImportService {
   }
 
   /**
+   * The index vector tiles are cut with: GiST on the Web Mercator expression the tile query filters on
+   * (`ST_Transform(wkb_geometry, 3857)`), so a tile is an index scan with no extra column in the layer's fields.
+   * Web Mercator ends at ±85.06°: features beyond it cannot be in any tile and are left out of this index (a
+   * partial index, which the tile query's predicate matches).
+   */
+  private async indexWebMercator(runner: QueryRunner, staging: string, stagingRef: string): Promise<void> {
+    const geometry = quoteIdent(GEOMETRY_COLUMN);
+    await runner.query(
+      `CREATE INDEX ${quoteIdent(`${staging}_3857`)} ON ${stagingRef} USING gist (ST_Transform(${geometry}, ${WEB_MERCATOR}))
+         WHERE ${webMercatorPredicate(geometry)}`,
+    );
+  }
+
+  /**
    * Drops features outside longitude/latitude range (only scanned for when the extent says there are some),
    * builds the spatial index, then replaces the layer's table in one transaction.
    */
@@ -151,6 +164,7 @@ export class ImportService {
       }
       await runner.query(`SET maintenance_work_mem = '256MB'`);
       await runner.query(`CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`);
+      await this.indexWebMercator(runner, staging, stagingRef);
       await runner.query('RESET maintenance_work_mem');
 
       await runner.startTransaction();

@@ -1,0 +1,144 @@
+import { lookup } from 'node:dns/promises';
+import type { Logger } from 'pino';
+import type { GeoPreviewV1, JobErrorV1 } from '#shared';
+import type { GeoConfig } from '../config/geo.config.js';
+import type { HostPolicy } from './host-policy.js';
+import { layerTableName } from './layer-name.js';
+import { pythonJsonDumps } from './python-json.js';
+
+export type PreviewOutcome = { result: Record<string, unknown> } | { error: JobErrorV1 };
+
+export interface CallbackPolicy {
+  attempts: number;
+  timeoutMs: number;
+  retryBaseMs: number;
+}
+
+/** HDX's placeholder for a value it does not have (`str(None)` in its job processor). */
+const NONE = 'None';
+
+/**
+ * The `shape_info` HDX's job processor sent the portal, key for key and in its order: `state`, `message`,
+ * `layer_id`, `error_type`, `error_class`, and on success `bounding_box` and `layer_fields`.
+ */
+export function shapeInfo(payload: Pick<GeoPreviewV1, 'resourceId'>, outcome: PreviewOutcome): Record<string, unknown> {
+  if ('error' in outcome) {
+    return {
+      state: 'failure',
+      message: outcome.error.message,
+      layer_id: layerTableName(payload.resourceId),
+      error_type: outcome.error.type,
+      error_class: outcome.error.class,
+    };
+  }
+  // a multi-layer upload is described to the portal by its first layer, the one `layerId` names
+  const layers = outcome.result.layers as Record<string, unknown>[] | undefined;
+  const layer = layers?.[0] ?? outcome.result;
+  return {
+    state: 'success',
+    message: 'Import successful',
+    layer_id: layer.layerId,
+    error_type: NONE,
+    error_class: NONE,
+    bounding_box: layer.bounding_box,
+    layer_fields: layer.layer_fields,
+  };
+}
+
+/** The body of the portal's resource update: `{"id": …, "shape_info": "<JSON>", "batch_mode": "KEEP_OLD"}`, as HDX wrote it. */
+export function ckanCallbackBody(payload: Pick<GeoPreviewV1, 'resourceId'>, outcome: PreviewOutcome): string {
+  return pythonJsonDumps({ id: payload.resourceId, shape_info: pythonJsonDumps(shapeInfo(payload, outcome)), batch_mode: 'KEEP_OLD' });
+}
+
+class Retryable extends Error {}
+
+/**
+ * The Notify step's HTTP callbacks: the CKAN resource update (HDX compatibility) and the caller's `callbackUrl`.
+ * Each is retried with exponential backoff on 429, 5xx, timeouts and network errors, a bounded number of times; a
+ * callback that still fails is logged, and never fails the import it reports.
+ */
+export class NotifyService {
+  constructor(
+    private readonly config: GeoConfig,
+    private readonly policy: HostPolicy,
+    private readonly retry: CallbackPolicy,
+    private readonly logger: Logger,
+  ) {}
+
+  async notify(command: { payload: GeoPreviewV1 }, outcome: PreviewOutcome): Promise<void> {
+    const { payload } = command;
+    const work: Promise<void>[] = [];
+    if (payload.notify?.ckan) work.push(this.ckan(payload, outcome));
+    if (payload.notify?.callbackUrl) work.push(this.callback(payload, outcome, payload.notify.callbackUrl));
+    await Promise.all(work);
+  }
+
+  private async ckan(payload: GeoPreviewV1, outcome: PreviewOutcome): Promise<void> {
+    const { CKAN_API_BASE_URL: base, CKAN_API_KEY: key, CKAN_RESOURCE_UPDATE_ACTION: action } = this.config;
+    if (!base || !key) {
+      this.logger.error({ resourceId: payload.resourceId }, 'CKAN callback skipped: CKAN_API_BASE_URL or CKAN_API_KEY is not set');
+      return;
+    }
+    const url = `${base.replace(/\/+$/, '')}/${action}`;
+    await this.post(url, ckanCallbackBody(payload, outcome), { authorization: key }, { resourceId: payload.resourceId, callback: 'ckan' });
+  }
+
+  private async callback(payload: GeoPreviewV1, outcome: PreviewOutcome, url: string): Promise<void> {
+    const context = { jobId: payload.jobId, callback: 'callbackUrl' };
+    try {
+      await this.checkAddress(url);
+    } catch (error) {
+      this.logger.warn({ ...context, err: (error as Error).message }, 'callback refused');
+      return;
+    }
+    const job = {
+      id: payload.jobId,
+      type: 'geo.preview',
+      state: 'error' in outcome ? 'failed' : 'succeeded',
+      input: { datasetId: payload.datasetId, resourceId: payload.resourceId, url: payload.url, format: payload.format },
+      result: 'result' in outcome ? outcome.result : null,
+      error: 'error' in outcome ? outcome.error : null,
+      finishedAt: new Date().toISOString(),
+    };
+    await this.post(url, JSON.stringify(job), {}, context);
+  }
+
+  /** A callback may reach a private or loopback address only when allow-listed, as downloads. */
+  private async checkAddress(url: string): Promise<void> {
+    const { hostname } = new URL(url);
+    const host = hostname.replace(/^\[|\]$/g, '');
+    const addresses = await lookup(host, { all: true });
+    const refused = addresses.find(({ address }) => !this.policy.allows(host, address));
+    if (refused) throw new Error(`${host} (${refused.address}) is not a public address and not in GEOJOBS_ALLOWED_HOSTS`);
+  }
+
+  private async post(url: string, body: string, headers: Record<string, string>, context: Record<string, unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.retry.timeoutMs),
+        });
+        const text = await response.text().catch(() => '');
+        if (response.ok) {
+          this.logger.info({ ...context, status: response.status }, 'callback delivered');
+          return;
+        }
+        if (response.status === 429 || response.status >= 500) throw new Retryable(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+        this.logger.error({ ...context, status: response.status, body: text.slice(0, 500) }, 'callback refused by its receiver; not retried');
+        return;
+      } catch (error) {
+        if (attempt >= this.retry.attempts) {
+          this.logger.error({ ...context, attempts: attempt, err: (error as Error).message }, 'callback failed; giving up');
+          return;
+        }
+        const delay = Math.min(this.retry.retryBaseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random() / 2);
+        this.logger.warn({ ...context, attempt, err: (error as Error).message, retryInMs: Math.round(delay) }, 'callback failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}

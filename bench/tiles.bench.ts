@@ -1,0 +1,222 @@
+/**
+ * `npm run bench:tiles`: a generated 500,000-point layer (5 attributes) imported through the gateway
+ * (`POST /geopreview` → geo-service, which builds the Web Mercator GiST index), then 1,000 distinct tiles at zooms
+ * 4–14 around its points requested one at a time from a spawned gateway (cold: each tile cut by PostGIS), beside the
+ * same ST_AsMVT query (the gateway's own SQL, same role) run directly with pg (interleaved, tile by tile); then the same 1,000 tiles again
+ * from the gateway (its in-process LRU). An untimed pass first warms PostgreSQL's buffers. Prints p50/p99 of each.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { LayersRepository } from '../apps/gateway/src/layers/layers.repository.js';
+
+const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
+const TILES = Number(process.env.BENCH_TILES ?? 1_000);
+const MAX_FEATURES = 20_000; // the gateway's GEOJOBS_TILE_MAX_FEATURES default, below zoom 12
+const env = process.env;
+if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMIN_DATABASE_URL || !env.GEOJOBS_GEO_DATABASE_URL || !env.GEOJOBS_GATEWAY_DATABASE_URL) {
+  throw new Error('run through npm run bench:tiles (needs the infra variables)');
+}
+const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'tiles');
+const DATABASE = 'geojobs_bench_tiles';
+const ADMIN = { username: 'bench', password: 'bench-password-1234' };
+
+const withDatabase = (url: string, name: string) => {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+};
+
+/** Point i: spread over the globe (within Web Mercator's latitudes). */
+const pointOf = (i: number): [number, number] => [((i * 7919) % 360_000) / 1000 - 180, ((i * 104_729) % 170_000) / 1000 - 85];
+
+async function generate(path: string): Promise<void> {
+  const out = createWriteStream(path);
+  const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', () => resolve())));
+  await write('{"type":"FeatureCollection","features":[\n');
+  let buffer = '';
+  for (let i = 0; i < FEATURES; i++) {
+    const [lon, lat] = pointOf(i);
+    buffer += `${i ? ',' : ''}{"type":"Feature","properties":{"id":${i},"name":"point ${i}","value":${(i % 1000) / 10},"category":"c${i % 17}","active":${i % 2 === 0}},"geometry":{"type":"Point","coordinates":[${lon},${lat}]}}\n`;
+    if (buffer.length > 1 << 20) {
+      await write(buffer);
+      buffer = '';
+    }
+  }
+  await write(`${buffer}]}\n`);
+  await new Promise<void>((resolve) => out.end(resolve));
+}
+
+async function management(method: string, path: string, body?: unknown): Promise<void> {
+  const base = new URL(env.GEOJOBS_RABBITMQ_MGMT_URL!);
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  base.username = '';
+  base.password = '';
+  await fetch(new URL(path, base), { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+async function freshDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: env.GEOJOBS_ADMIN_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${DATABASE}"`);
+  await admin.end();
+  execFileSync('node', ['dist/scripts/migrate.js'], { env: { ...env, GEOJOBS_ADMIN_DATABASE_URL: withDatabase(env.GEOJOBS_ADMIN_DATABASE_URL!, DATABASE) }, stdio: 'ignore' });
+}
+
+async function spawnService(name: 'gateway' | 'geo-service', extra: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, [`dist/apps/${name}/src/main.js`], {
+    env: { PATH: env.PATH, GEOJOBS_LOG_LEVEL: 'warn', [name === 'gateway' ? 'GEOJOBS_GATEWAY_PORT' : 'GEOJOBS_GEO_PORT']: String(port), ...extra },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); tries++) {
+    if (tries > 300 || child.exitCode !== null) throw new Error(`${name} did not become healthy`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, url };
+}
+
+/** The tile (x, y) holding a longitude/latitude at a zoom. */
+const tileOf = (lon: number, lat: number, z: number) => {
+  const n = 2 ** z;
+  const rad = (lat * Math.PI) / 180;
+  return { z, x: Math.floor(((lon + 180) / 360) * n), y: Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n) };
+};
+
+/** 1,000 distinct tiles at zooms 4–14, each around one of the layer's points (a deterministic sample). */
+function sampleTiles(): { z: number; x: number; y: number }[] {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const tiles = new Map<string, { z: number; x: number; y: number }>();
+  while (tiles.size < TILES) {
+    const [lon, lat] = pointOf(Math.floor(random() * FEATURES));
+    const tile = tileOf(lon, lat, 4 + Math.floor(random() * 11));
+    tiles.set(`${tile.z}/${tile.x}/${tile.y}`, tile);
+  }
+  return [...tiles.values()];
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const timed = async (fn: () => Promise<unknown>) => {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+};
+
+mkdirSync(DATA, { recursive: true });
+const file = join(DATA, `points-${FEATURES}.geojson`);
+if (!existsSync(file)) {
+  process.stdout.write(`generating ${file} …\n`);
+  await generate(file);
+}
+const bytes = statSync(file).size;
+const server = createServer((_request, response) => {
+  response.writeHead(200, { 'content-length': bytes, 'content-type': 'application/geo+json' });
+  createReadStream(file).pipe(response);
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const fileUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/points.geojson`;
+
+await freshDatabase();
+const vhost = `geojobs_bench_tiles_${randomUUID().slice(0, 8)}`;
+await management('PUT', `/api/vhosts/${vhost}`, {});
+await management('PUT', `/api/permissions/${vhost}/${decodeURIComponent(new URL(env.GEOJOBS_AMQP_URL).username)}`, { configure: '.*', write: '.*', read: '.*' });
+const amqpUrl = new URL(env.GEOJOBS_AMQP_URL);
+amqpUrl.pathname = `/${vhost}`;
+const gatewayUrl = withDatabase(env.GEOJOBS_GATEWAY_DATABASE_URL, DATABASE);
+
+const children: ChildProcess[] = [];
+try {
+  const geo = await spawnService('geo-service', {
+    GEOJOBS_AMQP_URL: amqpUrl.toString(),
+    GEOJOBS_GEO_DATABASE_URL: withDatabase(env.GEOJOBS_GEO_DATABASE_URL, DATABASE),
+    GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
+  });
+  children.push(geo.child);
+  const gateway = await spawnService('gateway', {
+    GEOJOBS_AMQP_URL: amqpUrl.toString(),
+    GEOJOBS_GATEWAY_DATABASE_URL: gatewayUrl,
+    GEOJOBS_JWT_SECRET: env.GEOJOBS_JWT_SECRET ?? randomUUID() + randomUUID(),
+    GEOJOBS_ADMIN_USER: ADMIN.username,
+    GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
+    GEOJOBS_STORAGE_DIR: join(DATA, 'storage'),
+  });
+  children.push(gateway.child);
+
+  const login = (await (await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()) as { access_token: string };
+  const auth = { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' };
+  process.stdout.write(`importing ${FEATURES} points through POST /geopreview …\n`);
+  const importStart = performance.now();
+  const job = (await (await fetch(`${gateway.url}/geopreview`, { method: 'POST', headers: auth, body: JSON.stringify({ datasetId: 'bench', resourceId: 'bench-tiles', url: fileUrl }) })).json()) as { id: string };
+  let state: { state: string; result: Record<string, any> | null; error: unknown } = { state: 'queued', result: null, error: null };
+  while (!['succeeded', 'failed', 'cancelled'].includes(state.state)) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    state = (await (await fetch(`${gateway.url}/jobs/${job.id}`, { headers: auth })).json()) as typeof state;
+  }
+  if (state.state !== 'succeeded') throw new Error(`the import failed: ${JSON.stringify(state.error)}`);
+  const importMs = performance.now() - importStart;
+  const layerId = state.result!.layerId as string;
+
+  const tiles = sampleTiles();
+  // warm-up: connections, the layer lookup, PostgreSQL's buffers (tiles outside the sample)
+  for (let z = 0; z < 4; z++) await fetch(`${gateway.url}/layers/${layerId}/tiles/${z}/0/0.mvt`).then((r) => r.arrayBuffer());
+
+  // the same SQL, run directly by pg as the gateway's role; one untimed pass first, so that both measured passes
+  // find the layer's pages in PostgreSQL's buffers and differ only by the gateway
+  const client = new pg.Client({ connectionString: gatewayUrl });
+  await client.connect();
+  const repository = new LayersRepository({ query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as DataSource);
+  const layer = (await repository.find(layerId))!;
+  const direct: number[] = [];
+  const limitAt = (z: number) => (z < 12 ? MAX_FEATURES : null);
+  for (const { z, x, y } of tiles) await repository.tile(layer, z, x, y, limitAt(z));
+
+  // each tile through the gateway (not yet in its LRU) and directly, interleaved, so both see the same conditions
+  const cold: number[] = [];
+  let tileBytes = 0;
+  let empty = 0;
+  for (const { z, x, y } of tiles) {
+    cold.push(
+      await timed(async () => {
+        const response = await fetch(`${gateway.url}/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`);
+        if (response.status !== 200) throw new Error(`tile ${z}/${x}/${y}: ${response.status}`);
+        const body = await response.arrayBuffer();
+        tileBytes += body.byteLength;
+        if (body.byteLength === 0) empty++;
+      }),
+    );
+    direct.push(await timed(() => repository.tile(layer, z, x, y, limitAt(z))));
+  }
+  const cached: number[] = [];
+  for (const { z, x, y } of tiles) cached.push(await timed(() => fetch(`${gateway.url}/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`).then((r) => r.arrayBuffer())));
+
+  const plan = (await client.query(`EXPLAIN SELECT 1 FROM layers."${layerId}" g WHERE g.wkb_geometry IS NOT NULL AND ST_YMin(g.wkb_geometry) > -85.06 AND ST_YMax(g.wkb_geometry) < 85.06 AND ST_Transform(g.wkb_geometry, 3857) && ST_TileEnvelope(10, 500, 400)`)).rows
+    .map((row) => String(Object.values(row)[0]).trim())
+    .join(' / ');
+  await client.end();
+
+  const ms = (value: number) => `${value.toFixed(2).padStart(7)} ms`;
+  console.log(`tiles benchmark: ${FEATURES} points (5 attributes) imported in ${(importMs / 1000).toFixed(1)} s; ${tiles.length} distinct tiles at zooms 4–14, one request at a time`);
+  console.log(`  (${empty} empty, ${(tileBytes / tiles.length / 1024).toFixed(1)} KiB per tile on average; features per tile capped at ${MAX_FEATURES} below zoom 12)`);
+  console.log(`  gateway GET /layers/:id/tiles/z/x/y.mvt, cold   p50 ${ms(percentile(cold, 50))}   p99 ${ms(percentile(cold, 99))}`);
+  console.log(`  same ST_AsMVT query run directly with pg         p50 ${ms(percentile(direct, 50))}   p99 ${ms(percentile(direct, 99))}`);
+  console.log(`  gateway, the same tiles again (in-process LRU)    p50 ${ms(percentile(cached, 50))}   p99 ${ms(percentile(cached, 99))}`);
+  console.log(`  plan of a tile's filter: ${plan}`);
+} finally {
+  for (const child of children) {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+  }
+  server.close();
+  await management('DELETE', `/api/vhosts/${vhost}`);
+}
