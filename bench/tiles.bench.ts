@@ -5,15 +5,13 @@
  * same ST_AsMVT query (the gateway's own SQL, same role) run directly with pg (interleaved, tile by tile); then the same 1,000 tiles again
  * from the gateway (its in-process LRU). An untimed pass first warms PostgreSQL's buffers. Prints p50/p99 of each.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { LayersRepository } from '../apps/gateway/src/layers/layers.repository.js';
+import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
+import { pointOf, pointsFile, serveFile } from './support/points.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
 const TILES = Number(process.env.BENCH_TILES ?? 1_000);
@@ -23,65 +21,7 @@ if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMI
   throw new Error('run through npm run bench:tiles (needs the infra variables)');
 }
 const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'tiles');
-const DATABASE = 'geojobs_bench_tiles';
 const ADMIN = { username: 'bench', password: 'bench-password-1234' };
-
-const withDatabase = (url: string, name: string) => {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-};
-
-/** Point i: spread over the globe (within Web Mercator's latitudes). */
-const pointOf = (i: number): [number, number] => [((i * 7919) % 360_000) / 1000 - 180, ((i * 104_729) % 170_000) / 1000 - 85];
-
-async function generate(path: string): Promise<void> {
-  const out = createWriteStream(path);
-  const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', () => resolve())));
-  await write('{"type":"FeatureCollection","features":[\n');
-  let buffer = '';
-  for (let i = 0; i < FEATURES; i++) {
-    const [lon, lat] = pointOf(i);
-    buffer += `${i ? ',' : ''}{"type":"Feature","properties":{"id":${i},"name":"point ${i}","value":${(i % 1000) / 10},"category":"c${i % 17}","active":${i % 2 === 0}},"geometry":{"type":"Point","coordinates":[${lon},${lat}]}}\n`;
-    if (buffer.length > 1 << 20) {
-      await write(buffer);
-      buffer = '';
-    }
-  }
-  await write(`${buffer}]}\n`);
-  await new Promise<void>((resolve) => out.end(resolve));
-}
-
-async function management(method: string, path: string, body?: unknown): Promise<void> {
-  const base = new URL(env.GEOJOBS_RABBITMQ_MGMT_URL!);
-  const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
-  base.username = '';
-  base.password = '';
-  await fetch(new URL(path, base), { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-}
-
-async function freshDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: env.GEOJOBS_ADMIN_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${DATABASE}"`);
-  await admin.end();
-  execFileSync('node', ['dist/scripts/migrate.js'], { env: { ...env, GEOJOBS_ADMIN_DATABASE_URL: withDatabase(env.GEOJOBS_ADMIN_DATABASE_URL!, DATABASE) }, stdio: 'ignore' });
-}
-
-async function spawnService(name: 'gateway' | 'geo-service', extra: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const port = 30_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, [`dist/apps/${name}/src/main.js`], {
-    env: { PATH: env.PATH, GEOJOBS_LOG_LEVEL: 'warn', [name === 'gateway' ? 'GEOJOBS_GATEWAY_PORT' : 'GEOJOBS_GEO_PORT']: String(port), ...extra },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); tries++) {
-    if (tries > 300 || child.exitCode !== null) throw new Error(`${name} did not become healthy`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, url };
-}
 
 /** The tile (x, y) holding a longitude/latitude at a zoom. */
 const tileOf = (lon: number, lat: number, z: number) => {
@@ -113,45 +53,30 @@ const timed = async (fn: () => Promise<unknown>) => {
   return performance.now() - start;
 };
 
-mkdirSync(DATA, { recursive: true });
-const file = join(DATA, `points-${FEATURES}.geojson`);
-if (!existsSync(file)) {
-  process.stdout.write(`generating ${file} …\n`);
-  await generate(file);
-}
-const bytes = statSync(file).size;
-const server = createServer((_request, response) => {
-  response.writeHead(200, { 'content-length': bytes, 'content-type': 'application/geo+json' });
-  createReadStream(file).pipe(response);
-});
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const fileUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/points.geojson`;
+const { path: file, bytes } = await pointsFile(DATA, FEATURES);
+const server = await serveFile(file, bytes);
+const fileUrl = server.url;
+const database = await freshDatabase('geojobs_bench_tiles');
+const vhost = await freshVhost('geojobs_bench_tiles');
+const gatewayUrl = withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database.name);
 
-await freshDatabase();
-const vhost = `geojobs_bench_tiles_${randomUUID().slice(0, 8)}`;
-await management('PUT', `/api/vhosts/${vhost}`, {});
-await management('PUT', `/api/permissions/${vhost}/${decodeURIComponent(new URL(env.GEOJOBS_AMQP_URL).username)}`, { configure: '.*', write: '.*', read: '.*' });
-const amqpUrl = new URL(env.GEOJOBS_AMQP_URL);
-amqpUrl.pathname = `/${vhost}`;
-const gatewayUrl = withDatabase(env.GEOJOBS_GATEWAY_DATABASE_URL, DATABASE);
-
-const children: ChildProcess[] = [];
+const services: BenchService[] = [];
 try {
-  const geo = await spawnService('geo-service', {
-    GEOJOBS_AMQP_URL: amqpUrl.toString(),
-    GEOJOBS_GEO_DATABASE_URL: withDatabase(env.GEOJOBS_GEO_DATABASE_URL, DATABASE),
+  const geo = await startBenchService('geo-service', 'GEOJOBS_GEO_PORT', {
+    GEOJOBS_AMQP_URL: vhost.url,
+    GEOJOBS_GEO_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GEO_DATABASE_URL'), database.name),
     GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
   });
-  children.push(geo.child);
-  const gateway = await spawnService('gateway', {
-    GEOJOBS_AMQP_URL: amqpUrl.toString(),
+  services.push(geo);
+  const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
+    GEOJOBS_AMQP_URL: vhost.url,
     GEOJOBS_GATEWAY_DATABASE_URL: gatewayUrl,
     GEOJOBS_JWT_SECRET: env.GEOJOBS_JWT_SECRET ?? randomUUID() + randomUUID(),
     GEOJOBS_ADMIN_USER: ADMIN.username,
     GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
     GEOJOBS_STORAGE_DIR: join(DATA, 'storage'),
   });
-  children.push(gateway.child);
+  services.push(gateway);
 
   const login = (await (await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()) as { access_token: string };
   const auth = { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' };
@@ -213,10 +138,8 @@ try {
   console.log(`  gateway, the same tiles again (in-process LRU)    p50 ${ms(percentile(cached, 50))}   p99 ${ms(percentile(cached, 99))}`);
   console.log(`  plan of a tile's filter: ${plan}`);
 } finally {
-  for (const child of children) {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
-  }
+  for (const service of services) await service.stop();
   server.close();
-  await management('DELETE', `/api/vhosts/${vhost}`);
+  await vhost.remove();
+  await database.remove();
 }
