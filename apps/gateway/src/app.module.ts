@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
 import { AuthModule } from './auth/auth.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
+import { FollowupsModule } from './followups/followups.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
 
@@ -18,6 +19,7 @@ export class AppModule implements NestModule {
         HealthModule.forRoot({ database: true }),
         AuthModule.forRoot(config),
         JobsModule,
+        FollowupsModule,
         MetricsModule,
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }],

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope, Events } from '#shared';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { SagaCoordinator } from '../sagas/saga.coordinator.js';
+import type { SettledJob } from '../sagas/sagas.repository.js';
 import { JOB_CHANGES_CHANNEL } from './jobs.repository.js';
 
 type LifecycleEvent = { [K in 'job.started' | 'job.progress' | 'job.succeeded' | 'job.failed']: Envelope<Events[K], K> }[
@@ -32,6 +34,7 @@ export class JobEventsApplier {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+    @Inject(SagaCoordinator) private readonly sagas: SagaCoordinator,
   ) {}
 
   /** Resolves once the event is committed (the consumer then acks it). */
@@ -49,8 +52,14 @@ export class JobEventsApplier {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    this.db
-      .transaction((manager) => this.write(manager, batch.map((item) => item.event)))
+    const events = batch.map((item) => item.event);
+    const attempt = (retries: number): Promise<number> =>
+      this.db.transaction((manager) => this.write(manager, events)).catch((error: Error & { code?: string }) => {
+        // two batches settling subtasks of the same sagas may deadlock; PostgreSQL aborts one: run it again
+        if (error.code === '40P01' && retries > 0) return attempt(retries - 1);
+        throw error;
+      });
+    attempt(3)
       .then(
         (finished) => {
           for (const item of batch) item.done();
@@ -115,17 +124,19 @@ export class JobEventsApplier {
     ];
     let finished = 0;
     if (finals.length > 0) {
-      const rows: { id: string }[] = await manager.query(
+      const rows: SettledJob[] = await manager.query(
         `WITH updated AS (
            UPDATE jobs.jobs j SET state = e.state, result = e.result, error = e.error, finished_at = e.at,
              started_at = coalesce(j.started_at, e.at), progress_current = greatest(j.progress_current, j.progress_total), updated_at = now()
            FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, state text, result jsonb, error jsonb, at timestamptz)
-           WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id
-         ) SELECT id FROM updated`,
+           WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id, j.parent_id, j.state, j.followups
+         ) SELECT * FROM updated`,
         [JSON.stringify(finals)],
       );
       collect(rows);
       finished = rows.length;
+      // a job leaves queued/running once: counted for its saga, and its followups written, exactly once
+      await this.sagas.settled(manager, rows);
     }
     if (changed.size > 0) {
       await manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [[...changed]]);

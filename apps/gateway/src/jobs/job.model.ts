@@ -36,6 +36,21 @@ export interface ChildrenSummary {
   byState: Partial<Record<JobState, number>>;
   /** Settled children out of all, 0–100. */
   percent: number;
+  /** The children themselves, oldest first (`GET /jobs/:id` only; up to 1,000). */
+  jobs?: { id: string; type: string; state: JobState }[];
+}
+
+/** What became of one followup action of a job. */
+export interface FollowupRunView {
+  outcome: 'succeeded' | 'failed';
+  index: number;
+  type: string;
+  state: 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  detail: Record<string, unknown> | null;
+  updatedAt: string;
 }
 
 /** The job as the API shows it. */
@@ -51,6 +66,8 @@ export interface JobView {
   children: ChildrenSummary | null;
   idempotencyKey: string | null;
   followups: Record<string, unknown>;
+  /** `GET /jobs/:id` only: the followups run so far. */
+  followupRuns?: FollowupRunView[];
   owner: string;
   createdAt: string;
   startedAt: string | null;

@@ -16,7 +16,17 @@ export interface NewJob {
   owner: string;
   parentId: string | null;
   ckan: Record<string, unknown> | null;
-  command: Envelope<unknown>;
+  /** Null for a saga parent: its subtasks do its work. */
+  command: Envelope<unknown> | null;
+  /** The subtasks a saga parent declares, inserted with it (see SagaCoordinator.insert). */
+  subtasks?: NewJob[];
+}
+
+export interface CancelledJob {
+  id: string;
+  parent_id: string | null;
+  state: JobState;
+  followups: Record<string, unknown> | null;
 }
 
 export const JOB_CHANGES_CHANNEL = 'geojobs_job_changes';
@@ -60,7 +70,8 @@ export class JobsRepository {
        ),
        commands AS (
          INSERT INTO jobs.outbox (exchange, envelope)
-         SELECT 'geojobs.commands', incoming.command FROM incoming JOIN inserted USING (id) ORDER BY incoming."order"
+         SELECT 'geojobs.commands', incoming.command FROM incoming JOIN inserted USING (id)
+         WHERE jsonb_typeof(incoming.command) = 'object' ORDER BY incoming."order"
        )
        SELECT id FROM inserted`,
       [JSON.stringify(rows)],
@@ -124,9 +135,14 @@ export class JobsRepository {
    * Cancels a queued or running job and everything below it, and writes `job.cancelled` for each to the
    * outbox. Returns the ids it cancelled (none when the job had already finished).
    */
-  async cancel(id: string, cancelledEvent: (jobId: string) => Envelope<unknown>): Promise<string[]> {
+  async cancel(
+    id: string,
+    cancelledEvent: (jobId: string) => Envelope<unknown>,
+    /** Runs in the same transaction with the jobs cancelled (the saga coordinator counts them for their parents). */
+    then: (manager: EntityManager, cancelled: CancelledJob[]) => Promise<void> = async () => undefined,
+  ): Promise<string[]> {
     return this.db.transaction(async (manager) => {
-      const rows: { id: string }[] = await manager.query(
+      const rows: CancelledJob[] = await manager.query(
         `WITH RECURSIVE tree AS (
            SELECT id FROM jobs.jobs WHERE id = $1
            UNION ALL SELECT child.id FROM jobs.jobs child JOIN tree ON child.parent_id = tree.id
@@ -134,9 +150,9 @@ export class JobsRepository {
          cancelled AS (
            UPDATE jobs.jobs SET state = 'cancelled', finished_at = now(), updated_at = now()
            WHERE id IN (SELECT id FROM tree) AND state IN ('queued', 'running')
-           RETURNING id
+           RETURNING id, parent_id, state, followups
          )
-         SELECT id FROM cancelled`,
+         SELECT * FROM cancelled`,
         [id],
       );
       const ids = rows.map((row) => row.id);
@@ -145,6 +161,7 @@ export class JobsRepository {
           ids.map((jobId) => JSON.stringify(cancelledEvent(jobId))),
         ]);
         await manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [ids]);
+        await then(manager, rows);
       }
       return ids;
     });

@@ -4,12 +4,18 @@ import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation, fingerp
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
-import { JOB_TYPE_NAMES, JOB_TYPES } from './job-types.js';
+import { FollowupsRepository } from '../followups/followups.repository.js';
+import { SagaCoordinator } from '../sagas/saga.coordinator.js';
+import { SagasRepository } from '../sagas/sagas.repository.js';
+import { toTree, type JobTreeNode } from '../sagas/job-tree.js';
+import { JOB_TYPE_NAMES, JOB_TYPES, MAX_SUBTASKS, type Subtask } from './job-types.js';
 import { toView, type JobRow, type JobView } from './job.model.js';
 import { JobsRepository, type NewJob } from './jobs.repository.js';
 import { validated } from './request-validation.js';
 
 export const MAX_BULK_JOBS = 1_000;
+/** Children listed by `GET /jobs/:id`; the tree endpoint shows them all. */
+const MAX_LISTED_CHILDREN = 1_000;
 
 export interface Submitted {
   job: JobView;
@@ -23,6 +29,9 @@ export class JobsService {
     @Inject(JobsRepository) private readonly jobs: JobsRepository,
     @Inject(Broker) private readonly broker: Broker,
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+    @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
+    @Inject(SagasRepository) private readonly sagas: SagasRepository,
+    @Inject(FollowupsRepository) private readonly followups: FollowupsRepository,
   ) {}
 
   /** Validates a job or an array of jobs (each field problem named with its place), then submits them together. */
@@ -40,7 +49,7 @@ export class JobsService {
   async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string): Promise<Submitted[]> {
     const newJobs = requests.map((request, index) => this.prepare(principal, request, pathFormat.replace('%d', String(index))));
     for (let attempt = 0; ; attempt++) {
-      const inserted = await this.jobs.insert(newJobs);
+      const inserted = await this.coordinator.insert(newJobs); // with the subtasks of sagas
       if (inserted.size > 0) this.outbox.kick();
       const results: Submitted[] = [];
       let raced = false;
@@ -58,10 +67,23 @@ export class JobsService {
     }
   }
 
+  /** The job with its children (states, overall percent; the first 1,000 listed) and its followups' outcomes. */
   async get(principal: Principal, id: string): Promise<JobView> {
     const row = await this.visible(principal, id);
-    const children = await this.jobs.childrenSummaries([row.id]);
-    return toView(row, children.get(row.id) ?? null);
+    const [summaries, children, followupRuns] = await Promise.all([
+      this.jobs.childrenSummaries([row.id]),
+      this.sagas.children(row.id, MAX_LISTED_CHILDREN),
+      this.followups.runsOf(row.id),
+    ]);
+    const summary = summaries.get(row.id);
+    const view = toView(row, summary ? { ...summary, jobs: children.map((child) => ({ id: child.id, type: child.type, state: child.state })) } : null);
+    return { ...view, followupRuns };
+  }
+
+  /** The whole saga below a job, nested (capped in depth and size). */
+  async tree(principal: Principal, id: string): Promise<JobTreeNode> {
+    const row = await this.visible(principal, id);
+    return toTree(await this.sagas.tree(row.id));
   }
 
   async list(principal: Principal, query: ListJobsQuery): Promise<JobView[]> {
@@ -77,8 +99,11 @@ export class JobsService {
     if (row.state === 'succeeded' || row.state === 'failed' || row.state === 'expired') {
       throw new ConflictException(`job ${id} has already ${row.state === 'expired' ? 'expired' : row.state}`);
     }
-    const cancelled = await this.jobs.cancel(id, (jobId) =>
-      this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
+    const cancelled = await this.jobs.cancel(
+      id,
+      (jobId) =>
+        this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
+      (manager, jobs) => this.coordinator.settled(manager, jobs), // a cancelled subtask settles for its saga
     );
     if (cancelled.length > 0) this.outbox.kick();
     return this.get(principal, id);
@@ -98,7 +123,7 @@ export class JobsService {
     const id = randomUUID();
     const command = type.command(id, input);
     const plainInput = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
-    return {
+    const job: NewJob = {
       id,
       type: request.type,
       input: plainInput,
@@ -114,5 +139,48 @@ export class JobsService {
         causationId: currentCorrelation()?.correlationId,
       }),
     };
+    const subtasks = type.subtasks?.(input) ?? [];
+    if (subtasks.length > 0) {
+      job.command = null; // a saga parent's work is its subtasks, then the merge
+      job.saga = { policy: request.saga?.policy ?? 'all-settled', ...(request.saga?.deadlineSeconds ? { deadlineSeconds: request.saga.deadlineSeconds } : {}) };
+      job.subtasks = this.prepareSubtasks(principal, job, subtasks, { left: MAX_SUBTASKS }, path);
+    }
+    return job;
+  }
+
+  /**
+   * The subtasks of a saga parent, and theirs in turn (a subtask may fan out too). Their inputs come from the
+   * parent's validated input, so they are not validated again: 10,000 subtasks cost little to prepare.
+   */
+  private prepareSubtasks(principal: Principal, parent: NewJob, subtasks: Subtask[], budget: { left: number }, path: string): NewJob[] {
+    budget.left -= subtasks.length;
+    if (budget.left < 0) throw new BadRequestException([`${path}input declares more than ${MAX_SUBTASKS} subtasks in all`]);
+    const fingerprints = new Map<string, string>();
+    const causationId = currentCorrelation()?.correlationId;
+    return subtasks.map((subtask) => {
+      const type = JOB_TYPES[subtask.type];
+      if (!type) throw new BadRequestException([`${path}subtask type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
+      const id = randomUUID();
+      const key = JSON.stringify(subtask.input);
+      const inputFingerprint = fingerprints.get(key) ?? fingerprint(subtask.input);
+      fingerprints.set(key, inputFingerprint);
+      const below = type.subtasks?.(subtask.input) ?? [];
+      const command = below.length > 0 ? null : type.command(id, subtask.input);
+      const child: NewJob = {
+        id,
+        type: subtask.type,
+        input: subtask.input,
+        inputFingerprint,
+        idempotencyKey: null,
+        followups: {},
+        saga: below.length > 0 ? { policy: parent.saga?.policy ?? 'all-settled' } : null,
+        owner: principal.name,
+        parentId: parent.id,
+        ckan: null,
+        command: command && this.broker.envelope(command.key, COMMAND_CONTRACTS[command.key].version, command.payload, { correlationId: id, causationId }),
+      };
+      if (below.length > 0) child.subtasks = this.prepareSubtasks(principal, child, below, budget, path);
+      return child;
+    });
   }
 }

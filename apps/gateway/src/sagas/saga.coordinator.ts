@@ -1,0 +1,142 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, EXCHANGES, type Envelope, type FollowupOutcome } from '#shared';
+import type { JobError } from '../jobs/job.model.js';
+import { JobsRepository, type NewJob } from '../jobs/jobs.repository.js';
+import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type SettledJob } from './sagas.repository.js';
+
+/** How a saga ended early: a subtask failed under fail-fast, or the deadline passed. */
+type Cut = { saga: SagaCount; reason: 'fail-fast' | 'deadline' };
+
+const OUTCOME_ACTIONS: Record<FollowupOutcome, 'onSuccess' | 'onFailure'> = { succeeded: 'onSuccess', failed: 'onFailure' };
+
+/**
+ * The saga coordinator. A parent job declares its subtasks when submitted; they are inserted with it, in one
+ * transaction, and the parent runs while they do. Whoever moves jobs to a final state (the lifecycle-event
+ * applier, a cancel, the deadline sweeper) hands them to `settled` inside that same transaction, which:
+ * counts them for their parents (one row per parent and batch; a job leaves queued/running only once, so a
+ * redelivered completion is never counted twice), merges a saga whose last subtask settled, cuts a fail-fast
+ * saga short at its first failure, and writes the followups of every job that reached its outcome to the
+ * outbox — so a followup is sent exactly when, and only if, the outcome is committed.
+ */
+@Injectable()
+export class SagaCoordinator {
+  constructor(
+    @Inject(SagasRepository) private readonly sagas: SagasRepository,
+    @Inject(JobsRepository) private readonly jobs: JobsRepository,
+    @Inject(Broker) private readonly broker: Broker,
+  ) {}
+
+  /**
+   * Inserts jobs (duplicates skipped, as JobsRepository.insert does) and, for those that declare subtasks,
+   * their subtasks at every level and their saga rows — all in one transaction. Returns the ids inserted.
+   */
+  insert(jobs: NewJob[]): Promise<Set<string>> {
+    return this.sagas.transaction(async (manager) => {
+      const inserted = await this.jobs.insert(jobs, manager);
+      let parents = jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0);
+      while (parents.length > 0) {
+        const children = parents.flatMap((parent) => parent.subtasks!);
+        await this.jobs.insert(children, manager);
+        await this.sagas.open(
+          manager,
+          parents.map((parent) => ({
+            jobId: parent.id,
+            policy: (parent.saga?.policy as SagaPolicy | undefined) ?? 'all-settled',
+            total: parent.subtasks!.length,
+            deadlineSeconds: typeof parent.saga?.deadlineSeconds === 'number' ? parent.saga.deadlineSeconds : null,
+          })),
+        );
+        parents = children.filter((child) => child.subtasks && child.subtasks.length > 0);
+      }
+      return inserted;
+    });
+  }
+
+  /** Jobs that just reached a final state, in the transaction that moved them: count, merge, cut, follow up. */
+  async settled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.followUp(manager, jobs);
+
+    const perParent = new Map<string, { parentId: string; settled: number; failed: number; cancelled: number }>();
+    for (const job of jobs) {
+      if (!job.parent_id) continue;
+      const entry = perParent.get(job.parent_id) ?? { parentId: job.parent_id, settled: 0, failed: 0, cancelled: 0 };
+      entry.settled++;
+      if (job.state === 'failed') entry.failed++;
+      if (job.state === 'cancelled') entry.cancelled++;
+      perParent.set(job.parent_id, entry);
+    }
+    if (perParent.size === 0) return;
+    const counted = (await this.sagas.count(manager, [...perParent.values()])).filter((saga) => saga.parent_state === 'running');
+    const complete = counted.filter((saga) => saga.settled >= saga.total);
+    const cut = counted.filter((saga) => saga.settled < saga.total && saga.policy === 'fail-fast' && saga.failed > 0);
+    await this.conclude(manager, complete, cut.map((saga) => ({ saga, reason: 'fail-fast' })));
+  }
+
+  /** Fails sagas past their deadline (the sweeper's transaction holds their rows). */
+  async expire(manager: EntityManager, overdue: SagaCount[]): Promise<void> {
+    await this.conclude(manager, [], overdue.map((saga) => ({ saga, reason: 'deadline' })));
+  }
+
+  /**
+   * The merge step: a saga's result lists how its subtasks ended and every error; the parent succeeds only
+   * if every subtask did. A cut saga then cancels what is still out below it.
+   */
+  private async conclude(manager: EntityManager, complete: SagaCount[], cuts: Cut[]): Promise<void> {
+    if (complete.length === 0 && cuts.length === 0) return;
+    const all = [...complete.map((saga) => ({ saga, reason: null })), ...cuts];
+    const errors = await this.sagas.childErrors(manager, all.map((entry) => entry.saga.job_id));
+    const outcomes: SagaOutcome[] = all.map(({ saga, reason }) => {
+      const childErrors = errors.get(saga.job_id) ?? [];
+      const failed = childErrors.length;
+      const succeeded = saga.settled - saga.failed - saga.cancelled;
+      const result = {
+        children: { total: saga.total, succeeded, failed, cancelled: saga.total - succeeded - failed },
+        errors: childErrors.map(({ jobId, error }) => ({ jobId, ...error })),
+      };
+      let error: JobError | null = null;
+      if (reason === 'deadline') {
+        const deadline = saga.deadline_at ? new Date(saga.deadline_at).toISOString() : 'its deadline';
+        error = { type: 'saga', class: 'SagaDeadlineExceeded', message: `${saga.total - saga.settled} of ${saga.total} subtasks had not reported by ${deadline}` };
+      } else if (reason === 'fail-fast') {
+        error = { type: 'saga', class: 'SubtaskFailed', message: `a subtask failed (fail-fast): ${childErrors[0]?.error.message ?? 'unknown error'}` };
+      } else if (failed > 0 || result.children.cancelled > 0) {
+        const parts = [failed > 0 ? `${failed} failed` : '', result.children.cancelled > 0 ? `${result.children.cancelled} cancelled` : ''].filter(Boolean);
+        error = { type: 'saga', class: 'SubtasksFailed', message: `${parts.join(', ')} of ${saga.total} subtasks` };
+      }
+      return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result, error };
+    });
+    const finished = await this.sagas.finish(manager, outcomes);
+    const cutIds = new Set(finished.map((job) => job.id));
+    const cutParents = cuts.map((cut) => cut.saga.job_id).filter((id) => cutIds.has(id));
+    if (cutParents.length > 0) {
+      // after the parents are final, so counting these cancellations merges nothing twice
+      const cancelled = await this.sagas.cancelBelow(manager, cutParents, (jobId) => this.cancelledEvent(jobId));
+      await this.settled(manager, cancelled);
+    }
+    await this.settled(manager, finished); // nested sagas: the parent is a subtask of its own parent
+  }
+
+  /** Writes one `followup.run` command per action of the outcome each job reached. */
+  private async followUp(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+    const commands: Envelope<unknown>[] = [];
+    for (const job of jobs) {
+      if (job.state !== 'succeeded' && job.state !== 'failed') continue;
+      const actions = job.followups?.[OUTCOME_ACTIONS[job.state]];
+      if (!Array.isArray(actions)) continue;
+      actions.forEach((_, index) =>
+        commands.push(
+          this.broker.envelope('followup.run', COMMAND_CONTRACTS['followup.run'].version, { jobId: job.id, outcome: job.state as FollowupOutcome, index }, {
+            correlationId: job.id,
+          }),
+        ),
+      );
+    }
+    await this.sagas.enqueue(manager, EXCHANGES.commands, commands);
+  }
+
+  cancelledEvent(jobId: string): Envelope<unknown> {
+    return this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId });
+  }
+}
