@@ -89,6 +89,7 @@ try {
         GEOJOBS_JWT_SECRET: env.GEOJOBS_JWT_SECRET ?? 'a bench signing secret of at least 32 characters',
         GEOJOBS_ADMIN_USER: ADMIN.username,
         GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
+        GEOJOBS_ALLOWED_HOSTS: '127.0.0.1', // the webhook receiver
       },
       gatewayPort,
     ),

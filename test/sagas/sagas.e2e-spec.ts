@@ -34,6 +34,8 @@ interface TreeNode {
 const SECRET = 'a shared webhook secret';
 /** A settle period after the outcome, to see that nothing more arrives. */
 const QUIET_MS = 1_000;
+/** The test's webhook receiver listens on loopback, which webhooks may reach only when allow-listed. */
+const ALLOW_LOOPBACK = { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' };
 
 describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', () => {
   let context: TestContext;
@@ -47,7 +49,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     context = await createTestContext();
     webhooks = await WebhookReceiver.start(SECRET);
     commands = await Tap.on(context.amqpUrl, EXCHANGES.commands, 'analytics.track');
-    gateway = await startService('gateway', context);
+    gateway = await startService('gateway', context, ALLOW_LOOPBACK);
     services.push(await startService('geo-service', context));
     services.push(await startService('export-service', context));
     admin = await Client.admin(gateway);
@@ -108,6 +110,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(webhooks.to(`${path}/failed`)).toHaveLength(0);
     expect(delivery.signed).toBe(true);
     expect(delivery.body).toMatchObject({ id: parent.id, state: 'succeeded', result: { children: { succeeded: 1_000 } } });
+    expect(JSON.stringify(delivery.body)).not.toContain(SECRET); // the body shows the followups, secrets redacted
 
     const tracked = commands.envelopes<{ jobId: string; events: { event: string; properties: Record<string, unknown> }[] }>().filter((e) => e.payload.jobId === parent.id);
     expect(tracked).toHaveLength(1);
@@ -213,6 +216,13 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(chained.input).toEqual({ service: 'export', sleepMs: 1, previous: { children: { total: 2, succeeded: 2, failed: 0, cancelled: 0 }, errors: [] } });
   });
 
+  it('refuses a webhook to a private address that is not allow-listed, and records why', async () => {
+    const job = await submit({ type: 'noop', input: { service: 'geo' }, followups: { onSuccess: [{ type: 'webhook', url: 'http://10.255.255.1/hook' }] } });
+    const done = await until(job.id, (found) => found.followupRuns?.[0]?.state === 'failed', 'the webhook to be refused');
+    expect(done.followupRuns![0]).toMatchObject({ type: 'webhook', attempts: 1 });
+    expect((done.followupRuns![0] as unknown as { lastError: string }).lastError).toMatch(/refused: 10\.255\.255\.1 .*GEOJOBS_ALLOWED_HOSTS/);
+  });
+
   it('answers 400 for a saga of more than 10,000 subtasks in all', async () => {
     const reply = await admin.post<{ message: string[] }>('/jobs', { type: 'noop', input: { service: 'geo', children: 200, child: { service: 'geo', children: 51 } } });
     expect(reply.status).toBe(400);
@@ -231,7 +241,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     await victim.kill(); // its unacked commands go back to the queue, to the other export-service
     await until(parent.id, (job) => job.progress.current > 300, 'the saga to go on');
     await gateway.kill(); // its unapplied events and unsent outbox rows wait for the next gateway
-    gateway = await startService('gateway', context);
+    gateway = await startService('gateway', context, ALLOW_LOOPBACK);
     admin = await Client.admin(gateway);
 
     const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');

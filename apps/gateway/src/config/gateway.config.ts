@@ -1,6 +1,9 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { ServiceConfig } from '#shared';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, Validate } from 'class-validator';
+import { AllowListEntries, ServiceConfig } from '#shared';
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part.length > 0) : value;
 
 export class GatewayConfig extends ServiceConfig {
   @Type(() => Number)
@@ -47,6 +50,11 @@ export class GatewayConfig extends ServiceConfig {
   @IsOptional()
   @IsIn(['true', 'false'])
   GEOJOBS_PUBLIC_TILES?: 'true' | 'false';
+
+  /** Hosts or CIDR ranges that followup webhooks may reach although private or loopback. */
+  @Transform(toList)
+  @Validate(AllowListEntries)
+  GEOJOBS_ALLOWED_HOSTS: string[] = [];
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -8,6 +8,7 @@ import { toView, type JobRow } from '../jobs/job.model.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { FollowupsRepository, type FollowupRunKey } from './followups.repository.js';
+import { WebhookClient, WebhookRefusedError } from './webhook.client.js';
 
 export const SIGNATURE_HEADER = 'X-Geojobs-Signature';
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -38,6 +39,7 @@ export class FollowupsService {
     @Inject(JobsService) private readonly jobsService: JobsService,
     @Inject(FollowupsRepository) private readonly runs: FollowupsRepository,
     @Inject(Broker) private readonly broker: Broker,
+    @Inject(WebhookClient) private readonly http: WebhookClient,
   ) {}
 
   async run(command: Envelope<FollowupRunV1>): Promise<void> {
@@ -68,20 +70,21 @@ export class FollowupsService {
     for (let attempt = 1; attempt <= WEBHOOK_TRIES; attempt++) {
       await this.runs.record(key, { type: 'webhook', state: 'running' });
       let status: number | null = null;
+      let refused = false;
       try {
-        const response = await fetch(action.url!, { method: 'POST', headers, body, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), redirect: 'manual' });
-        status = response.status;
-        await response.arrayBuffer().catch(() => undefined);
-        if (response.ok) {
+        status = await this.http.post(action.url!, body, headers, WEBHOOK_TIMEOUT_MS);
+        if (status >= 200 && status < 300) {
           await this.runs.record(key, { type: 'webhook', state: 'succeeded', status });
           return;
         }
         lastError = `the webhook answered ${status}`;
       } catch (error) {
-        lastError = `the webhook could not be reached: ${(error as Error).message}`;
+        refused = error instanceof WebhookRefusedError;
+        lastError = refused ? `the webhook was refused: ${(error as Error).message}` : `the webhook could not be reached: ${(error as Error).message}`;
       }
       await this.runs.record(key, { type: 'webhook', state: 'failed', status, error: lastError });
-      if (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429) throw new PermanentError(lastError);
+      // a refused address or a 4xx (but 408/429) will not mend by retrying: dead-letter it now
+      if (refused || (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429)) throw new PermanentError(lastError);
       if (attempt < WEBHOOK_TRIES) await sleep(WEBHOOK_BACKOFF_MS * 4 ** (attempt - 1));
     }
     throw new Error(lastError); // the broker retries later, with longer delays

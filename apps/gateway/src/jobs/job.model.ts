@@ -77,6 +77,15 @@ export interface JobView {
 
 const iso = (value: Date | null): string | null => (value ? new Date(value).toISOString() : null);
 
+/** Followups as shown: a webhook's secret never leaves the gateway (not in views, not in webhook bodies). */
+const redacted = (followups: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(followups).map(([outcome, actions]) => [
+      outcome,
+      Array.isArray(actions) ? actions.map((action: Record<string, unknown>) => ('secret' in action ? { ...action, secret: '[redacted]' } : action)) : actions,
+    ]),
+  );
+
 export function toView(row: JobRow, children: ChildrenSummary | null = null): JobView {
   return {
     id: row.id,
@@ -89,7 +98,7 @@ export function toView(row: JobRow, children: ChildrenSummary | null = null): Jo
     parentId: row.parent_id,
     children,
     idempotencyKey: row.idempotency_key,
-    followups: row.followups,
+    followups: redacted(row.followups),
     owner: row.owner,
     createdAt: iso(row.created_at)!,
     startedAt: iso(row.started_at),
