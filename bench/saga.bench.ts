@@ -100,6 +100,23 @@ try {
   const gateway = `http://127.0.0.1:${gatewayPort}`;
   const token = ((await (await fetch(`${gateway}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()) as { access_token: string }).access_token;
 
+  const database = new pg.Client({ connectionString: withDatabase(env.GEOJOBS_ADMIN_DATABASE_URL!, DATABASE) });
+  await database.connect();
+  /** Where a saga's time went, from the timestamps in its rows. */
+  const breakdown = async (id: string): Promise<string> => {
+    const { rows } = await database.query(
+      `SELECT extract(epoch FROM min(c.started_at) - p.created_at) * 1000 AS first_start,
+              extract(epoch FROM max(c.finished_at) - p.created_at) * 1000 AS last_child,
+              extract(epoch FROM p.finished_at - p.created_at) * 1000 AS merged,
+              (SELECT extract(epoch FROM max(f.updated_at) - p.created_at) * 1000 FROM jobs.followup_runs f WHERE f.job_id = p.id) AS followed_up
+       FROM jobs.jobs p JOIN jobs.jobs c ON c.parent_id = p.id WHERE p.id = $1 GROUP BY p.id`,
+      [id],
+    );
+    const ms = (value: unknown) => `${Number(value).toFixed(0)} ms`;
+    return `first subtask started ${ms(rows[0].first_start)}, last settled ${ms(rows[0].last_child)}, merged ${ms(rows[0].merged)}, webhook done ${ms(rows[0].followed_up)}`;
+  };
+  let lastSaga = '';
+
   /** One saga: milliseconds from submission to its webhook followup. */
   const saga = async (subtasks: number): Promise<number> => {
     const start = performance.now();
@@ -115,6 +132,7 @@ try {
       arrived.set(job.id, () => (clearTimeout(timer), resolve()));
     });
     arrived.delete(job.id);
+    lastSaga = job.id;
     return performance.now() - start;
   };
 
@@ -125,11 +143,13 @@ try {
     for (let run = 0; run < RUNS; run++) times.push(await saga(size));
     results.set(size, median(times));
     process.stdout.write(
-      `saga of ${String(size).padStart(5)} noop subtasks: ${median(times).toFixed(0).padStart(5)} ms submission → followup (median of ${RUNS}; min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}), ${(median(times) / size).toFixed(3)} ms per subtask\n`,
+      `saga of ${String(size).padStart(5)} noop subtasks: ${median(times).toFixed(0).padStart(5)} ms submission → followup (median of ${RUNS}; min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}), ${(median(times) / size).toFixed(3)} ms per subtask\n` +
+        `  last run, from its rows' timestamps: ${await breakdown(lastSaga)}\n`,
     );
   }
   const slope = (results.get(1_000)! - results.get(10)!) / (1_000 - 10);
   process.stdout.write(`per-subtask overhead (slope 10 → 1,000): ${slope.toFixed(3)} ms; fixed cost of a saga ≈ ${(results.get(10)! - 10 * slope).toFixed(0)} ms\n`);
+  await database.end();
   process.stdout.write(`target: 1,000 subtasks under 600 ms — ${results.get(1_000)! < 600 ? 'met' : 'NOT met'} on this machine (${(await import('node:os')).cpus().length} cores)\n`);
 } finally {
   for (const child of children) child.kill('SIGTERM');

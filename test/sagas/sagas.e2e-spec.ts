@@ -199,6 +199,15 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(states).toEqual(Array(7).fill('cancelled'));
   });
 
+  it('counts subtasks cancelled one by one, and settles the saga when the last is', async () => {
+    const parent = await submit({ type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } });
+    const running = await until(parent.id, (job) => job.children?.byState.running === 2, 'the subtasks to run');
+    for (const child of running.children!.jobs!) expect((await admin.post<Job>(`/jobs/${child.id}/cancel`)).body.state).toBe('cancelled');
+    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to settle');
+    expect(done.error).toMatchObject({ class: 'SubtasksFailed', message: '2 cancelled of 2 subtasks' });
+    expect(done.result!.children).toEqual({ total: 2, succeeded: 0, failed: 0, cancelled: 2 });
+  });
+
   it('chains a job with the result passed on as input.previous, and retries a failing webhook with backoff', async () => {
     const path = `/flaky/${randomUUID()}`;
     webhooks.failFirst(path, 2);
@@ -227,6 +236,9 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     const reply = await admin.post<{ message: string[] }>('/jobs', { type: 'noop', input: { service: 'geo', children: 200, child: { service: 'geo', children: 51 } } });
     expect(reply.status).toBe(400);
     expect(reply.body.message.join()).toMatch(/more than 10000 subtasks/);
+    const bulk = await admin.post<{ message: string[] }>('/jobs', [6_000, 6_000].map((children) => ({ type: 'noop', input: { service: 'geo', children } })));
+    expect(bulk.status).toBe(400);
+    expect(bulk.body.message.join()).toMatch(/^\[1\]\.input declares more than 10000 subtasks/);
   });
 
   it('still merges once and follows up once when a worker and the gateway are killed mid-saga (SIGKILL)', async () => {

@@ -47,7 +47,8 @@ export class JobsService {
 
   /** Writes the jobs and their commands in one transaction; duplicates come back as the existing jobs. */
   async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string): Promise<Submitted[]> {
-    const newJobs = requests.map((request, index) => this.prepare(principal, request, pathFormat.replace('%d', String(index))));
+    const budget = { left: MAX_SUBTASKS }; // subtasks of the whole request, however many jobs it holds
+    const newJobs = requests.map((request, index) => this.prepare(principal, request, pathFormat.replace('%d', String(index)), budget));
     for (let attempt = 0; ; attempt++) {
       const inserted = await this.coordinator.insert(newJobs); // with the subtasks of sagas
       if (inserted.size > 0) this.outbox.kick();
@@ -116,7 +117,7 @@ export class JobsService {
     return row;
   }
 
-  private prepare(principal: Principal, request: CreateJobDto, path: string): NewJob {
+  private prepare(principal: Principal, request: CreateJobDto, path: string, budget: { left: number }): NewJob {
     const type = JOB_TYPES[request.type];
     if (!type) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
     const input = validated(type.input, request.input, `${path}input`);
@@ -143,7 +144,7 @@ export class JobsService {
     if (subtasks.length > 0) {
       job.command = null; // a saga parent's work is its subtasks, then the merge
       job.saga = { policy: request.saga?.policy ?? 'all-settled', ...(request.saga?.deadlineSeconds ? { deadlineSeconds: request.saga.deadlineSeconds } : {}) };
-      job.subtasks = this.prepareSubtasks(principal, job, subtasks, { left: MAX_SUBTASKS }, path);
+      job.subtasks = this.prepareSubtasks(principal, job, subtasks, budget, path);
     }
     return job;
   }
@@ -154,7 +155,7 @@ export class JobsService {
    */
   private prepareSubtasks(principal: Principal, parent: NewJob, subtasks: Subtask[], budget: { left: number }, path: string): NewJob[] {
     budget.left -= subtasks.length;
-    if (budget.left < 0) throw new BadRequestException([`${path}input declares more than ${MAX_SUBTASKS} subtasks in all`]);
+    if (budget.left < 0) throw new BadRequestException([`${path}input declares more than ${MAX_SUBTASKS} subtasks in all (over every job of the request)`]);
     const fingerprints = new Map<string, string>();
     const causationId = currentCorrelation()?.correlationId;
     return subtasks.map((subtask) => {
