@@ -199,6 +199,32 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(states).toEqual(Array(7).fill('cancelled'));
   });
 
+  it('runs the merge step as a job of its own once every subtask succeeded, and follows up after it', async () => {
+    const path = `/merged/${randomUUID()}`;
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'geo', children: 20, merge: { service: 'export', sleepMs: 300 } },
+      followups: { onSuccess: [hook(path)] },
+    });
+    const merging = await until(parent.id, (job) => job.progress.message === 'merging', 'the merge to start');
+    expect(merging.state).toBe('running');
+    expect(webhooks.to(path)).toHaveLength(0); // every subtask settled, but not the merge: no followup yet
+    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');
+    expect(done.result).toEqual({ children: { total: 20, succeeded: 20, failed: 0, cancelled: 0 }, errors: [], merge: { sleptMs: 300 } });
+    expect(done.children).toMatchObject({ total: 21, byState: { succeeded: 21 } }); // the merge job is listed among them
+    await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
+    await sleep(QUIET_MS);
+    expect(webhooks.to(path)).toHaveLength(1);
+
+    const failing = await submit({ type: 'noop', input: { service: 'geo', children: 3, merge: { service: 'export', fail: 'the archive is full' } } });
+    const failed = await until(failing.id, (job) => job.state === 'failed', 'the merge to fail');
+    expect(failed.error).toEqual({ type: 'saga', class: 'MergeFailed', message: 'the merge step failed: the archive is full' });
+
+    const skipped = await submit({ type: 'noop', input: { service: 'geo', children: 3, failChildren: 1, merge: { service: 'export' } } });
+    const notMerged = await until(skipped.id, (job) => job.state === 'failed', 'the saga to fail without merging');
+    expect(notMerged.children!.total).toBe(3); // no merge job when a subtask failed
+  });
+
   it('counts subtasks cancelled one by one, and settles the saga when the last is', async () => {
     const parent = await submit({ type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } });
     const running = await until(parent.id, (job) => job.children?.byState.running === 2, 'the subtasks to run');

@@ -42,6 +42,12 @@ export class NoopJobInput {
   @Type(() => NoopJobInput)
   child?: NoopJobInput;
 
+  /** The merge step of a saga: a noop of this input, run once every subtask succeeded. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => NoopJobInput)
+  merge?: NoopJobInput;
+
   /** The result of the job whose followup submitted this one. */
   @IsOptional()
   @IsObject()
@@ -65,6 +71,8 @@ interface JobType<I extends object> {
   command(jobId: string, input: I): CommandOf;
   /** The subtasks a job of this type fans out to, if any: it is then a saga, merged by the coordinator. */
   subtasks?(input: I): Subtask[];
+  /** A saga's merge step as a job of its own; without one, the coordinator writes the merged result itself. */
+  merge?(input: I): Subtask | null;
 }
 
 const define = <I extends object>(type: JobType<I>): JobType<object> => type as unknown as JobType<object>;
@@ -82,6 +90,7 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
         type: 'noop',
         input: { ...(child ? JSON.parse(JSON.stringify(child)) : { service }), ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) },
       })),
+    merge: ({ merge }) => (merge ? { type: 'noop', input: JSON.parse(JSON.stringify(merge)) as Record<string, unknown> } : null),
   }),
   'geo.preview': define<GeoPreviewJobInput>({
     input: GeoPreviewJobInput,

@@ -20,6 +20,8 @@ export interface NewJob {
   command: Envelope<unknown> | null;
   /** The subtasks a saga parent declares, inserted with it (see SagaCoordinator.insert). */
   subtasks?: NewJob[];
+  /** A saga parent's merge step, a job run once every subtask succeeded (without one, the coordinator merges). */
+  merge?: { type: string; input: Record<string, unknown> };
 }
 
 export interface CancelledJob {

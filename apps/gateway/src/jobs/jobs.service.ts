@@ -8,7 +8,8 @@ import { FollowupsRepository } from '../followups/followups.repository.js';
 import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import { SagasRepository } from '../sagas/sagas.repository.js';
 import { toTree, type JobTreeNode } from '../sagas/job-tree.js';
-import { JOB_TYPE_NAMES, JOB_TYPES, MAX_SUBTASKS, type Subtask } from './job-types.js';
+import { subtaskJobs } from '../sagas/subtask-jobs.js';
+import { JOB_TYPE_NAMES, JOB_TYPES, MAX_SUBTASKS } from './job-types.js';
 import { toView, type JobRow, type JobView } from './job.model.js';
 import { JobsRepository, type NewJob } from './jobs.repository.js';
 import { validated } from './request-validation.js';
@@ -144,44 +145,9 @@ export class JobsService {
     if (subtasks.length > 0) {
       job.command = null; // a saga parent's work is its subtasks, then the merge
       job.saga = { policy: request.saga?.policy ?? 'all-settled', ...(request.saga?.deadlineSeconds ? { deadlineSeconds: request.saga.deadlineSeconds } : {}) };
-      job.subtasks = this.prepareSubtasks(principal, job, subtasks, budget, path);
+      job.subtasks = subtaskJobs(this.broker, principal.name, job, subtasks, budget, path, MAX_SUBTASKS);
+      job.merge = type.merge?.(input) ?? undefined;
     }
     return job;
-  }
-
-  /**
-   * The subtasks of a saga parent, and theirs in turn (a subtask may fan out too). Their inputs come from the
-   * parent's validated input, so they are not validated again: 10,000 subtasks cost little to prepare.
-   */
-  private prepareSubtasks(principal: Principal, parent: NewJob, subtasks: Subtask[], budget: { left: number }, path: string): NewJob[] {
-    budget.left -= subtasks.length;
-    if (budget.left < 0) throw new BadRequestException([`${path}input declares more than ${MAX_SUBTASKS} subtasks in all (over every job of the request)`]);
-    const fingerprints = new Map<string, string>();
-    const causationId = currentCorrelation()?.correlationId;
-    return subtasks.map((subtask) => {
-      const type = JOB_TYPES[subtask.type];
-      if (!type) throw new BadRequestException([`${path}subtask type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
-      const id = randomUUID();
-      const key = JSON.stringify(subtask.input);
-      const inputFingerprint = fingerprints.get(key) ?? fingerprint(subtask.input);
-      fingerprints.set(key, inputFingerprint);
-      const below = type.subtasks?.(subtask.input) ?? [];
-      const command = below.length > 0 ? null : type.command(id, subtask.input);
-      const child: NewJob = {
-        id,
-        type: subtask.type,
-        input: subtask.input,
-        inputFingerprint,
-        idempotencyKey: null,
-        followups: {},
-        saga: below.length > 0 ? { policy: parent.saga?.policy ?? 'all-settled' } : null,
-        owner: principal.name,
-        parentId: parent.id,
-        ckan: null,
-        command: command && this.broker.envelope(command.key, COMMAND_CONTRACTS[command.key].version, command.payload, { correlationId: id, causationId }),
-      };
-      if (below.length > 0) child.subtasks = this.prepareSubtasks(principal, child, below, budget, path);
-      return child;
-    });
   }
 }

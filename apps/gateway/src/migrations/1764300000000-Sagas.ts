@@ -3,7 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Sagas and followups. A saga row per parent job counts its subtasks' settlements (one UPDATE per parent and
  * batch, in the transaction that settles the subtasks, so a redelivered completion is never counted twice);
- * `deadline_at` is when the sweeper fails the saga if subtasks are still out. A followup run row per action of
+ * `deadline_at` is when the sweeper fails the saga if it is still running; `merge` is the merge step's job
+ * (type and input), run once every subtask succeeded, and `merge_job_id` that job once started. A followup run row per action of
  * a finished job records its attempts and outcome.
  */
 export class Sagas1764300000000 implements MigrationInterface {
@@ -19,9 +20,12 @@ export class Sagas1764300000000 implements MigrationInterface {
         failed integer NOT NULL DEFAULT 0,
         cancelled integer NOT NULL DEFAULT 0,
         deadline_at timestamptz,
+        merge jsonb,
+        merge_job_id uuid,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query('CREATE INDEX sagas_open_deadline ON jobs.sagas (deadline_at) WHERE deadline_at IS NOT NULL AND settled < total');
+    await queryRunner.query('CREATE INDEX sagas_deadline ON jobs.sagas (deadline_at) WHERE deadline_at IS NOT NULL');
+    await queryRunner.query('CREATE UNIQUE INDEX sagas_merge_job ON jobs.sagas (merge_job_id) WHERE merge_job_id IS NOT NULL');
     await queryRunner.query(`
       CREATE TABLE jobs.followup_runs (
         job_id uuid NOT NULL REFERENCES jobs.jobs (id) ON DELETE CASCADE,

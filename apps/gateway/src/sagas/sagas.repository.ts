@@ -24,7 +24,10 @@ export interface SagaCount {
   failed: number;
   cancelled: number;
   deadline_at: Date | null;
+  merge: { type: string; input: Record<string, unknown> } | null;
+  merge_job_id: string | null;
   parent_state: JobState;
+  parent_owner: string;
 }
 
 export interface NewSaga {
@@ -32,6 +35,15 @@ export interface NewSaga {
   policy: SagaPolicy;
   total: number;
   deadlineSeconds: number | null;
+  merge: { type: string; input: Record<string, unknown> } | null;
+}
+
+/** A merge job that just settled, with its saga. */
+export interface SettledMerge {
+  saga: SagaCount;
+  state: JobState;
+  result: Record<string, unknown> | null;
+  error: JobError | null;
 }
 
 /** How a saga's parent ends: its final state, the merged result, the error when it failed. */
@@ -55,6 +67,14 @@ export interface TreeRow {
 }
 
 export const MAX_TREE_NODES = 10_001;
+
+const numeric = <T extends SagaCount>(row: T): T => ({
+  ...row,
+  total: Number(row.total),
+  settled: Number(row.settled),
+  failed: Number(row.failed),
+  cancelled: Number(row.cancelled),
+});
 export const MAX_TREE_DEPTH = 8;
 
 const notify = (manager: EntityManager, ids: string[]) =>
@@ -78,17 +98,17 @@ export class SagasRepository {
   async open(manager: EntityManager, sagas: NewSaga[]): Promise<void> {
     await manager.query(
       `WITH incoming AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id uuid, policy text, total int, deadline_seconds int)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id uuid, policy text, total int, deadline_seconds int, merge jsonb)
        ),
        opened AS (
-         INSERT INTO jobs.sagas (job_id, policy, total, deadline_at)
-         SELECT job_id, policy, total, CASE WHEN deadline_seconds IS NULL THEN NULL ELSE now() + make_interval(secs => deadline_seconds) END
+         INSERT INTO jobs.sagas (job_id, policy, total, deadline_at, merge)
+         SELECT job_id, policy, total, CASE WHEN deadline_seconds IS NULL THEN NULL ELSE now() + make_interval(secs => deadline_seconds) END, merge
          FROM incoming
        )
        UPDATE jobs.jobs j SET state = 'running', started_at = now(), progress_total = incoming.total,
          progress_message = 'waiting for ' || incoming.total || ' subtasks', updated_at = now()
        FROM incoming WHERE j.id = incoming.job_id AND j.state = 'queued'`,
-      [JSON.stringify(sagas.map((saga) => ({ job_id: saga.jobId, policy: saga.policy, total: saga.total, deadline_seconds: saga.deadlineSeconds })))],
+      [JSON.stringify(sagas.map((saga) => ({ job_id: saga.jobId, policy: saga.policy, total: saga.total, deadline_seconds: saga.deadlineSeconds, merge: saga.merge })))],
     );
   }
 
@@ -110,22 +130,47 @@ export class SagasRepository {
          UPDATE jobs.jobs j SET progress_current = counted.settled, progress_message = counted.settled || ' of ' || counted.total || ' subtasks settled', updated_at = now()
          FROM counted WHERE j.id = counted.job_id AND j.state = 'running'
        )
-       SELECT counted.*, j.state AS parent_state FROM counted JOIN jobs.jobs j ON j.id = counted.job_id`,
+       SELECT counted.*, j.state AS parent_state, j.owner AS parent_owner FROM counted JOIN jobs.jobs j ON j.id = counted.job_id`,
       [JSON.stringify(perParent.map((entry) => ({ parent_id: entry.parentId, settled: entry.settled, failed: entry.failed, cancelled: entry.cancelled })))],
     );
     await notify(manager, rows.filter((row) => row.parent_state === 'running').map((row) => row.job_id));
-    return rows.map((row) => ({ ...row, total: Number(row.total), settled: Number(row.settled), failed: Number(row.failed), cancelled: Number(row.cancelled) }));
+    return rows.map(numeric);
+  }
+
+  /** Of these settled jobs, the merge jobs, with their sagas (locked) and outcome. */
+  async settledMerges(manager: EntityManager, jobIds: string[]): Promise<SettledMerge[]> {
+    const rows: (SagaCount & { merge_state: JobState; merge_result: Record<string, unknown> | null; merge_error: JobError | null })[] = await manager.query(
+      `SELECT s.*, p.state AS parent_state, p.owner AS parent_owner, m.state AS merge_state, m.result AS merge_result, m.error AS merge_error
+       FROM jobs.sagas s JOIN jobs.jobs p ON p.id = s.job_id JOIN jobs.jobs m ON m.id = s.merge_job_id
+       WHERE s.merge_job_id = ANY($1::uuid[]) ORDER BY s.job_id FOR UPDATE OF s`,
+      [jobIds],
+    );
+    return rows.map((row) => ({ saga: numeric(row), state: row.merge_state, result: row.merge_result, error: row.merge_error }));
+  }
+
+  /** Records the merge jobs just inserted for their sagas; the parents show they are merging. */
+  async merging(manager: EntityManager, merges: { parentId: string; mergeJobId: string }[]): Promise<void> {
+    await manager.query(
+      `WITH started AS (
+         UPDATE jobs.sagas s SET merge_job_id = m.merge_job_id
+         FROM jsonb_to_recordset($1::jsonb) AS m(parent_id uuid, merge_job_id uuid)
+         WHERE s.job_id = m.parent_id RETURNING s.job_id
+       )
+       UPDATE jobs.jobs j SET progress_message = 'merging', updated_at = now() FROM started WHERE j.id = started.job_id`,
+      [JSON.stringify(merges.map((merge) => ({ parent_id: merge.parentId, merge_job_id: merge.mergeJobId })))],
+    );
+    await notify(manager, merges.map((merge) => merge.parentId));
   }
 
   /** Running sagas past their deadline, locked for this transaction; another gateway's sweeper skips them. */
   async claimOverdue(manager: EntityManager, limit: number): Promise<SagaCount[]> {
     const rows: SagaCount[] = await manager.query(
-      `SELECT s.*, j.state AS parent_state FROM jobs.sagas s JOIN jobs.jobs j ON j.id = s.job_id
-       WHERE s.deadline_at IS NOT NULL AND s.deadline_at < now() AND s.settled < s.total AND j.state = 'running'
+      `SELECT s.*, j.state AS parent_state, j.owner AS parent_owner FROM jobs.sagas s JOIN jobs.jobs j ON j.id = s.job_id
+       WHERE s.deadline_at IS NOT NULL AND s.deadline_at < now() AND j.state = 'running'
        ORDER BY s.job_id LIMIT $1 FOR UPDATE OF s SKIP LOCKED`,
       [limit],
     );
-    return rows.map((row) => ({ ...row, total: Number(row.total), settled: Number(row.settled), failed: Number(row.failed), cancelled: Number(row.cancelled) }));
+    return rows.map(numeric);
   }
 
   /** The errors of the failed children of these parents, for the merge. */
