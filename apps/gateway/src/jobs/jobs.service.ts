@@ -105,7 +105,7 @@ export class JobsService {
       id,
       (jobId) =>
         this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
-      (manager, jobs) => this.coordinator.settled(manager, jobs), // a cancelled subtask settles for its saga
+      (manager, jobs) => this.coordinator.cancelled(manager, jobs), // a cancelled subtask settles for its saga
     );
     if (cancelled.length > 0) this.outbox.kick();
     return this.get(principal, id);

@@ -3,7 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Sagas and followups. A saga row per parent job counts its subtasks' settlements (one UPDATE per parent and
  * batch, in the transaction that settles the subtasks, so a redelivered completion is never counted twice);
- * `deadline_at` is when the sweeper fails the saga if it is still running; `merge` is the merge step's job
+ * `deadline_at` is when the sweeper fails the saga if it is still running (cleared when it ends, so the
+ * sweeper's index holds open sagas only); `merge` is the merge step's job
  * (type and input), run once every subtask succeeded, and `merge_job_id` that job once started. A followup run row per action of
  * a finished job records its attempts and outcome.
  */

@@ -40,6 +40,7 @@ export class SagaCoordinator {
    * their subtasks at every level and their saga rows — all in one transaction. Returns the ids inserted.
    */
   insert(jobs: NewJob[]): Promise<Set<string>> {
+    if (!jobs.some((job) => job.subtasks && job.subtasks.length > 0)) return this.jobs.insert(jobs); // one statement: no transaction needed
     return this.sagas.transaction((manager) => this.insertTree(manager, jobs));
   }
 
@@ -74,6 +75,12 @@ export class SagaCoordinator {
       cut.map((saga) => ({ saga, reason: 'fail-fast' })),
     );
     await this.concludeMerged(manager, merges.filter((merge) => merge.saga.parent_state === 'running'));
+  }
+
+  /** Jobs a caller cancelled (with everything below them): their sagas close, and they count for their parents. */
+  async cancelled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+    await this.sagas.close(manager, jobs.map((job) => job.id));
+    await this.settled(manager, jobs);
   }
 
   /** Fails sagas past their deadline (the sweeper's transaction holds their rows). */

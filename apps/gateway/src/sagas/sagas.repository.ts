@@ -162,6 +162,11 @@ export class SagasRepository {
     await notify(manager, merges.map((merge) => merge.parentId));
   }
 
+  /** Sagas whose parent was cancelled no longer have a deadline (the sweeper looks at open sagas only). */
+  async close(manager: EntityManager, jobIds: string[]): Promise<void> {
+    await manager.query('UPDATE jobs.sagas SET deadline_at = NULL WHERE job_id = ANY($1::uuid[]) AND deadline_at IS NOT NULL', [jobIds]);
+  }
+
   /** Running sagas past their deadline, locked for this transaction; another gateway's sweeper skips them. */
   async claimOverdue(manager: EntityManager, limit: number): Promise<SagaCount[]> {
     const rows: SagaCount[] = await manager.query(
@@ -224,6 +229,9 @@ export class SagasRepository {
          FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, state text, result jsonb, error jsonb)
          WHERE j.id = o.id AND j.state IN ('queued', 'running')
          RETURNING j.id, j.parent_id, j.state, j.followups
+       ),
+       closed AS (
+         UPDATE jobs.sagas s SET deadline_at = NULL FROM finished WHERE s.job_id = finished.id AND s.deadline_at IS NOT NULL
        )
        SELECT * FROM finished`,
       [JSON.stringify(outcomes)],
