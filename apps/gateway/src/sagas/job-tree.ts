@@ -24,10 +24,15 @@ export function toTree(rows: TreeRow[]): JobTreeNode {
       error: row.error,
       children: [],
     };
-    nodes.set(row.id, node);
+    if (!root) {
+      root = node; // the first row is the job asked for
+      nodes.set(row.id, node);
+      continue;
+    }
     const parent = row.parent_id ? nodes.get(row.parent_id) : undefined;
-    if (root && parent) parent.children.push(node);
-    else root ??= node;
+    if (!parent) continue; // its parent was beyond the size cap
+    parent.children.push(node);
+    nodes.set(row.id, node);
   }
   if (!root) throw new Error('a job tree needs its root row');
   return root;
