@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { FollowupsConsumer } from '../followups/followups.consumer.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { CkanCallbackService } from './ckan-callback.service.js';
 import { CkanController } from './ckan.controller.js';
@@ -8,6 +7,7 @@ import { CkanService } from './ckan.service.js';
 @Module({
   imports: [JobsModule],
   controllers: [CkanController],
-  providers: [CkanService, CkanCallbackService, FollowupsConsumer],
+  providers: [CkanService, CkanCallbackService],
+  exports: [CkanCallbackService],
 })
 export class CkanModule {}

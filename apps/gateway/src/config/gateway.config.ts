@@ -1,6 +1,9 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { ANALYTICS_DESTINATIONS, ServiceConfig, type AnalyticsDestination } from '#shared';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, Validate } from 'class-validator';
+import { AllowListEntries, ANALYTICS_DESTINATIONS, ServiceConfig, type AnalyticsDestination } from '#shared';
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part.length > 0) : value;
 
 export class GatewayConfig extends ServiceConfig {
   @Type(() => Number)
@@ -95,6 +98,10 @@ export class GatewayConfig extends ServiceConfig {
   @Min(0)
   @Max(60_000)
   GEOJOBS_LAYER_DELETE_WAIT_MS = 10_000;
+  /** Hosts or CIDR ranges that followup webhooks may reach although private or loopback. */
+  @Transform(toList)
+  @Validate(AllowListEntries)
+  GEOJOBS_ALLOWED_HOSTS: string[] = [];
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Broker, COMMAND_CONTRACTS, type Envelope, type Events } from '#shared';
+import type { Envelope, Events } from '#shared';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { SagaCoordinator } from '../sagas/saga.coordinator.js';
+import type { SettledJob } from '../sagas/sagas.repository.js';
 import { JOB_CHANGES_CHANNEL } from './jobs.repository.js';
 
 type LifecycleEvent = { [K in 'job.started' | 'job.progress' | 'job.succeeded' | 'job.failed']: Envelope<Events[K], K> }[
@@ -32,7 +34,7 @@ export class JobEventsApplier {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
-    @Inject(Broker) private readonly broker: Broker,
+    @Inject(SagaCoordinator) private readonly sagas: SagaCoordinator,
   ) {}
 
   /** Resolves once the event is committed (the consumer then acks it). */
@@ -50,8 +52,14 @@ export class JobEventsApplier {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    this.db
-      .transaction((manager) => this.write(manager, batch.map((item) => item.event)))
+    const events = batch.map((item) => item.event);
+    const attempt = (retries: number): Promise<number> =>
+      this.db.transaction((manager) => this.write(manager, events)).catch((error: Error & { code?: string }) => {
+        // two batches settling subtasks of the same sagas may deadlock; PostgreSQL aborts one: run it again
+        if (error.code === '40P01' && retries > 0) return attempt(retries - 1);
+        throw error;
+      });
+    attempt(3)
       .then(
         (finished) => {
           for (const item of batch) item.done();
@@ -61,13 +69,6 @@ export class JobEventsApplier {
           for (const item of batch) item.failed(error);
         },
       );
-  }
-
-  private callbackCommand(jobId: string, events: LifecycleEvent[]) {
-    return this.broker.envelope('followup.ckan-callback', COMMAND_CONTRACTS['followup.ckan-callback'].version, { jobId }, {
-      correlationId: jobId,
-      causationId: finalEventOf(jobId, events)?.id,
-    });
   }
 
   /** Returns how many jobs reached a final state (their followups went to the outbox). */
@@ -123,24 +124,19 @@ export class JobEventsApplier {
     ];
     let finished = 0;
     if (finals.length > 0) {
-      const rows: { id: string; ckan: boolean }[] = await manager.query(
+      const rows: SettledJob[] = await manager.query(
         `WITH updated AS (
            UPDATE jobs.jobs j SET state = e.state, result = e.result, error = e.error, finished_at = e.at,
              started_at = coalesce(j.started_at, e.at), progress_current = greatest(j.progress_current, j.progress_total), updated_at = now()
            FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, state text, result jsonb, error jsonb, at timestamptz)
-           WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id, j.ckan IS NOT NULL AS ckan
-         ) SELECT id, ckan FROM updated`,
+           WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id, j.parent_id, j.state, j.followups
+         ) SELECT * FROM updated`,
         [JSON.stringify(finals)],
       );
       collect(rows);
       finished = rows.length;
-      // Reaching a final state happens once per job, in this transaction: so do the followups it causes.
-      const callbacks = rows.filter((row) => row.ckan).map((row) => this.callbackCommand(row.id, events));
-      if (callbacks.length > 0) {
-        await manager.query(`INSERT INTO jobs.outbox (exchange, envelope) SELECT 'geojobs.commands', c.envelope FROM unnest($1::jsonb[]) AS c(envelope)`, [
-          callbacks.map((command) => JSON.stringify(command)),
-        ]);
-      }
+      // a job leaves queued/running once: counted for its saga, and its followups written, exactly once
+      await this.sagas.settled(manager, rows);
     }
     if (changed.size > 0) {
       await manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [[...changed]]);
@@ -148,10 +144,6 @@ export class JobEventsApplier {
     return finished;
   }
 }
-
-/** The final event of a job, whose id the followups it causes carry as their cause. */
-const finalEventOf = (jobId: string, events: LifecycleEvent[]) =>
-  events.find((event) => (event.type === 'job.succeeded' || event.type === 'job.failed') && event.payload.jobId === jobId);
 
 /** Of several progress reports for a job in one batch, only the newest matters. */
 function latestPerJob<E extends { occurredAt: string; payload: { jobId: string } }>(events: E[]): E[] {

@@ -1,6 +1,10 @@
 import { OmitType } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewV1, SERVICES, type Commands, type ServiceName } from '#shared';
+
+/** Subtasks one saga may have, at all its levels together. */
+export const MAX_SUBTASKS = 10_000;
 
 /** `noop`: runs on the named service, sleeps, then fails with the given message or succeeds. */
 export class NoopJobInput {
@@ -17,6 +21,37 @@ export class NoopJobInput {
   @IsString()
   @MaxLength(2_000)
   fail?: string;
+
+  /** Fan out: this many subtasks (a saga), each a noop of `child` (default: on the same service). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SUBTASKS)
+  children?: number;
+
+  /** Of the subtasks, how many fail (the first ones), each with the message `subtask <n> failed`. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SUBTASKS)
+  failChildren?: number;
+
+  /** The input of each subtask: e.g. a long sleep (a subtask that never answers in time), or children (nesting). */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => NoopJobInput)
+  child?: NoopJobInput;
+
+  /** The merge step of a saga: a noop of this input, run once every subtask succeeded. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => NoopJobInput)
+  merge?: NoopJobInput;
+
+  /** The result of the job whose followup submitted this one. */
+  @IsOptional()
+  @IsObject()
+  previous?: Record<string, unknown>;
 }
 
 export class GeoPreviewJobInput extends OmitType(GeoPreviewV1, ['jobId', 'layer'] as const) {}
@@ -25,10 +60,20 @@ export class AnalyticsTrackJobInput extends OmitType(AnalyticsTrackV1, ['jobId']
 
 type CommandOf = { [K in keyof Commands]: { key: K; payload: Commands[K] } }[keyof Commands];
 
+/** A subtask a saga parent declares: any job type, with its input. */
+export interface Subtask {
+  type: string;
+  input: Record<string, unknown>;
+}
+
 interface JobType<I extends object> {
   input: new () => I;
   /** The command that starts a job of this type on its service. */
   command(jobId: string, input: I): CommandOf;
+  /** The subtasks a job of this type fans out to, if any: it is then a saga, merged by the coordinator. */
+  subtasks?(input: I): Subtask[];
+  /** A saga's merge step as a job of its own; without one, the coordinator writes the merged result itself. */
+  merge?(input: I): Subtask | null;
 }
 
 const define = <I extends object>(type: JobType<I>): JobType<object> => type as unknown as JobType<object>;
@@ -41,6 +86,12 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
   noop: define<NoopJobInput>({
     input: NoopJobInput,
     command: (jobId, { service, sleepMs, fail }) => ({ key: `${service}.noop`, payload: { jobId, sleepMs, fail } }),
+    subtasks: ({ service, children = 0, failChildren = 0, child }) =>
+      Array.from({ length: children }, (_, index) => ({
+        type: 'noop',
+        input: { ...(child ? JSON.parse(JSON.stringify(child)) : { service }), ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) },
+      })),
+    merge: ({ merge }) => (merge ? { type: 'noop', input: JSON.parse(JSON.stringify(merge)) as Record<string, unknown> } : null),
   }),
   'geo.preview': define<GeoPreviewJobInput>({
     input: GeoPreviewJobInput,

@@ -37,6 +37,21 @@ export interface ChildrenSummary {
   byState: Partial<Record<JobState, number>>;
   /** Settled children out of all, 0–100. */
   percent: number;
+  /** The children themselves, oldest first (`GET /jobs/:id` only; up to 1,000). */
+  jobs?: { id: string; type: string; state: JobState }[];
+}
+
+/** What became of one followup action of a job. */
+export interface FollowupRunView {
+  outcome: 'succeeded' | 'failed';
+  index: number;
+  type: string;
+  state: 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  detail: Record<string, unknown> | null;
+  updatedAt: string;
 }
 
 /** The job as the API shows it. */
@@ -52,6 +67,8 @@ export interface JobView {
   children: ChildrenSummary | null;
   idempotencyKey: string | null;
   followups: Record<string, unknown>;
+  /** `GET /jobs/:id` only: the followups run so far. */
+  followupRuns?: FollowupRunView[];
   owner: string;
   createdAt: string;
   startedAt: string | null;
@@ -60,6 +77,15 @@ export interface JobView {
 }
 
 const iso = (value: Date | null): string | null => (value ? new Date(value).toISOString() : null);
+
+/** Followups as shown: a webhook's secret never leaves the gateway (not in views, not in webhook bodies). */
+const redacted = (followups: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(followups).map(([outcome, actions]) => [
+      outcome,
+      Array.isArray(actions) ? actions.map((action: Record<string, unknown>) => ('secret' in action ? { ...action, secret: '[redacted]' } : action)) : actions,
+    ]),
+  );
 
 export function toView(row: JobRow, children: ChildrenSummary | null = null): JobView {
   return {
@@ -73,7 +99,7 @@ export function toView(row: JobRow, children: ChildrenSummary | null = null): Jo
     parentId: row.parent_id,
     children,
     idempotencyKey: row.idempotency_key,
-    followups: row.followups,
+    followups: redacted(row.followups),
     owner: row.owner,
     createdAt: iso(row.created_at)!,
     startedAt: iso(row.started_at),

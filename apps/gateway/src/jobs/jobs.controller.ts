@@ -43,6 +43,12 @@ export class JobsController {
     return this.jobs.get(principal, id);
   }
 
+  /** The whole saga below the job: every subtask with its state, progress and error, nested. */
+  @Get(':id/tree')
+  tree(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.jobs.tree(principal, id);
+  }
+
   /** Server-sent events: the job now, then again at every change of state or progress; ends at a final state. */
   @Sse(':id/events')
   async events(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<Observable<MessageEvent>> {

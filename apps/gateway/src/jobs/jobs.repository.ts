@@ -25,7 +25,19 @@ export interface NewJob {
   owner: string;
   parentId: string | null;
   ckan: CkanJobData | null;
-  command: Envelope<unknown>;
+  /** Null for a saga parent: its subtasks do its work. */
+  command: Envelope<unknown> | null;
+  /** The subtasks a saga parent declares, inserted with it (see SagaCoordinator.insert). */
+  subtasks?: NewJob[];
+  /** A saga parent's merge step, a job run once every subtask succeeded (without one, the coordinator merges). */
+  merge?: { type: string; input: Record<string, unknown> };
+}
+
+export interface CancelledJob {
+  id: string;
+  parent_id: string | null;
+  state: JobState;
+  followups: Record<string, unknown> | null;
 }
 
 export const JOB_CHANGES_CHANNEL = 'geojobs_job_changes';
@@ -69,7 +81,8 @@ export class JobsRepository {
        ),
        commands AS (
          INSERT INTO jobs.outbox (exchange, envelope)
-         SELECT 'geojobs.commands', incoming.command FROM incoming JOIN inserted USING (id) ORDER BY incoming."order"
+         SELECT 'geojobs.commands', incoming.command FROM incoming JOIN inserted USING (id)
+         WHERE jsonb_typeof(incoming.command) = 'object' ORDER BY incoming."order"
        )
        SELECT * FROM inserted`,
       [JSON.stringify(rows)],
@@ -91,6 +104,16 @@ export class JobsRepository {
   async findById(id: string): Promise<JobRow | undefined> {
     const rows: JobRow[] = await this.db.query('SELECT * FROM jobs.jobs WHERE id = $1', [id]);
     return rows[0];
+  }
+
+  async findByIds(ids: string[], manager: EntityManager = this.db.manager): Promise<JobRow[]> {
+    return manager.query('SELECT * FROM jobs.jobs WHERE id = ANY($1::uuid[])', [ids]);
+  }
+
+  /** Of these jobs, those submitted through CKAN's service-provider protocol (they owe their client a callback). */
+  async ckanJobs(manager: EntityManager, ids: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query('SELECT id FROM jobs.jobs WHERE id = ANY($1::uuid[]) AND ckan IS NOT NULL', [ids]);
+    return rows.map((row) => row.id);
   }
 
   async list(filter: { state?: JobState; type?: string; owner?: string; limit: number; offset: number }): Promise<JobRow[]> {
@@ -128,9 +151,14 @@ export class JobsRepository {
    * Cancels a queued or running job and everything below it, and writes `job.cancelled` for each to the
    * outbox. Returns the ids it cancelled (none when the job had already finished).
    */
-  async cancel(id: string, cancelledEvent: (jobId: string) => Envelope<unknown>): Promise<string[]> {
+  async cancel(
+    id: string,
+    cancelledEvent: (jobId: string) => Envelope<unknown>,
+    /** Runs in the same transaction with the jobs cancelled (the saga coordinator counts them for their parents). */
+    then: (manager: EntityManager, cancelled: CancelledJob[]) => Promise<void> = async () => undefined,
+  ): Promise<string[]> {
     return this.db.transaction(async (manager) => {
-      const rows: { id: string }[] = await manager.query(
+      const rows: CancelledJob[] = await manager.query(
         `WITH RECURSIVE tree AS (
            SELECT id FROM jobs.jobs WHERE id = $1
            UNION ALL SELECT child.id FROM jobs.jobs child JOIN tree ON child.parent_id = tree.id
@@ -138,9 +166,9 @@ export class JobsRepository {
          cancelled AS (
            UPDATE jobs.jobs SET state = 'cancelled', finished_at = now(), updated_at = now()
            WHERE id IN (SELECT id FROM tree) AND state IN ('queued', 'running')
-           RETURNING id
+           RETURNING id, parent_id, state, followups
          )
-         SELECT id FROM cancelled`,
+         SELECT * FROM cancelled`,
         [id],
       );
       const ids = rows.map((row) => row.id);
@@ -149,6 +177,7 @@ export class JobsRepository {
           ids.map((jobId) => JSON.stringify(cancelledEvent(jobId))),
         ]);
         await manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [ids]);
+        await then(manager, rows);
       }
       return ids;
     });

@@ -4,12 +4,19 @@ import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation, fingerp
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
-import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, JOB_TYPES } from './job-types.js';
+import { FollowupsRepository } from '../followups/followups.repository.js';
+import { SagaCoordinator } from '../sagas/saga.coordinator.js';
+import { SagasRepository } from '../sagas/sagas.repository.js';
+import { toTree, type JobTreeNode } from '../sagas/job-tree.js';
+import { subtaskJobs } from '../sagas/subtask-jobs.js';
+import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, JOB_TYPES, MAX_SUBTASKS } from './job-types.js';
 import { toView, type JobRow, type JobView } from './job.model.js';
 import { JobsRepository, type CkanJobData, type NewJob } from './jobs.repository.js';
 import { validated } from './request-validation.js';
 
 export const MAX_BULK_JOBS = 1_000;
+/** Children listed by `GET /jobs/:id`; the tree endpoint shows them all. */
+const MAX_LISTED_CHILDREN = 1_000;
 
 /** A job a caller may submit through POST /jobs: not one of the types the gateway only creates itself. */
 function publicJob(request: CreateJobDto, path: string): CreateJobDto {
@@ -29,6 +36,9 @@ export class JobsService {
     @Inject(JobsRepository) private readonly jobs: JobsRepository,
     @Inject(Broker) private readonly broker: Broker,
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+    @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
+    @Inject(SagasRepository) private readonly sagas: SagasRepository,
+    @Inject(FollowupsRepository) private readonly followups: FollowupsRepository,
   ) {}
 
   /** Validates a job or an array of jobs (each field problem named with its place), then submits them together. */
@@ -44,15 +54,16 @@ export class JobsService {
 
   /** Writes the jobs and their commands in one transaction; duplicates come back as the existing jobs. */
   async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string, ckan: CkanJobData | null = null): Promise<Submitted[]> {
+    const budget = { left: MAX_SUBTASKS }; // subtasks of the whole request, however many jobs it holds
     const newJobs = requests.map((request, index) => ({
-      ...this.prepare(principal, request, pathFormat.replace('%d', String(index))),
+      ...this.prepare(principal, request, pathFormat.replace('%d', String(index)), budget),
       ckan,
     }));
     const results = new Map<string, Submitted>();
     let pending = newJobs;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 3) throw new ConflictException('the job kept colliding with jobs finishing at the same moment; try again');
-      const fresh = new Map((await this.jobs.insert(pending)).map((row) => [row.id, row]));
+      const fresh = new Map((await this.coordinator.insert(pending)).map((row) => [row.id, row])); // with the subtasks of sagas
       if (fresh.size > 0) this.outbox.kick();
       const unresolved: NewJob[] = [];
       for (const job of pending) {
@@ -66,10 +77,23 @@ export class JobsService {
     return newJobs.map((job) => results.get(job.id)!);
   }
 
+  /** The job with its children (states, overall percent; the first 1,000 listed) and its followups' outcomes. */
   async get(principal: Principal, id: string): Promise<JobView> {
     const row = await this.visible(principal, id);
-    const children = await this.jobs.childrenSummaries([row.id]);
-    return toView(row, children.get(row.id) ?? null);
+    const [summaries, children, followupRuns] = await Promise.all([
+      this.jobs.childrenSummaries([row.id]),
+      this.sagas.children(row.id, MAX_LISTED_CHILDREN),
+      this.followups.runsOf(row.id),
+    ]);
+    const summary = summaries.get(row.id);
+    const view = toView(row, summary ? { ...summary, jobs: children.map((child) => ({ id: child.id, type: child.type, state: child.state })) } : null);
+    return { ...view, followupRuns };
+  }
+
+  /** The whole saga below a job, nested (capped in depth and size). */
+  async tree(principal: Principal, id: string): Promise<JobTreeNode> {
+    const row = await this.visible(principal, id);
+    return toTree(await this.sagas.tree(row.id));
   }
 
   async list(principal: Principal, query: ListJobsQuery): Promise<JobView[]> {
@@ -85,8 +109,11 @@ export class JobsService {
     if (row.state === 'succeeded' || row.state === 'failed' || row.state === 'expired') {
       throw new ConflictException(`job ${id} has already ${row.state === 'expired' ? 'expired' : row.state}`);
     }
-    const cancelled = await this.jobs.cancel(id, (jobId) =>
-      this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
+    const cancelled = await this.jobs.cancel(
+      id,
+      (jobId) =>
+        this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
+      (manager, jobs) => this.coordinator.cancelled(manager, jobs), // a cancelled subtask settles for its saga
     );
     if (cancelled.length > 0) this.outbox.kick();
     return this.get(principal, id);
@@ -99,7 +126,7 @@ export class JobsService {
     return row;
   }
 
-  private prepare(principal: Principal, request: CreateJobDto, path: string): NewJob {
+  private prepare(principal: Principal, request: CreateJobDto, path: string, budget: { left: number }): NewJob {
     const type = JOB_TYPES[request.type];
     if (!type) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
     // an instance of the input class was built by the gateway itself from validated parts (POST /analytics/events)
@@ -107,7 +134,7 @@ export class JobsService {
     const id = randomUUID();
     const command = type.command(id, input);
     const plainInput = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
-    return {
+    const job: NewJob = {
       id,
       type: request.type,
       input: plainInput,
@@ -123,5 +150,13 @@ export class JobsService {
         causationId: currentCorrelation()?.correlationId,
       }),
     };
+    const subtasks = type.subtasks?.(input) ?? [];
+    if (subtasks.length > 0) {
+      job.command = null; // a saga parent's work is its subtasks, then the merge
+      job.saga = { policy: request.saga?.policy ?? 'all-settled', ...(request.saga?.deadlineSeconds ? { deadlineSeconds: request.saga.deadlineSeconds } : {}) };
+      job.subtasks = subtaskJobs(this.broker, principal.name, job, subtasks, budget, path, MAX_SUBTASKS);
+      job.merge = type.merge?.(input) ?? undefined;
+    }
+    return job;
   }
 }

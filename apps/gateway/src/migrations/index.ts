@@ -1,4 +1,5 @@
 import { JobsSchema1764201600000 } from './1764201600000-JobsSchema.js';
 import { Jobs1764201700000 } from './1764201700000-Jobs.js';
+import { Sagas1764300000000 } from './1764300000000-Sagas.js';
 
-export const GATEWAY_MIGRATIONS = [JobsSchema1764201600000, Jobs1764201700000];
+export const GATEWAY_MIGRATIONS = [JobsSchema1764201600000, Jobs1764201700000, Sagas1764300000000];

@@ -1,7 +1,7 @@
 import type { ContractsOf } from './contract.js';
 import { ANALYTICS_COMMAND_CONTRACTS, type AnalyticsCommands } from './analytics.commands.js';
-import { GEO_COMMAND_CONTRACTS, type GeoCommands } from './geo.commands.js';
 import { FOLLOWUP_COMMAND_CONTRACTS, type FollowupCommands } from './followup.commands.js';
+import { GEO_COMMAND_CONTRACTS, type GeoCommands } from './geo.commands.js';
 import { NOOP_COMMAND_CONTRACTS, type NoopCommands } from './job.commands.js';
 
 /** Every command, by routing key. A service consumes the commands whose key starts with its name. */

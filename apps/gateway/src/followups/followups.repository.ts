@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { FollowupOutcome } from '#shared';
+import type { FollowupRunView } from '../jobs/job.model.js';
+
+export interface FollowupRunKey {
+  jobId: string;
+  outcome: FollowupOutcome;
+  index: number;
+}
+
+export interface FollowupAttempt {
+  type: string;
+  state: 'running' | 'succeeded' | 'failed';
+  status?: number | null;
+  error?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+interface FollowupRunRow {
+  outcome: FollowupOutcome;
+  action_index: number;
+  action_type: string;
+  state: 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  detail: Record<string, unknown> | null;
+  updated_at: Date;
+}
+
+/** The record of each followup action run for a job: one row per action, updated at every attempt. */
+@Injectable()
+export class FollowupsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async stateOf(key: FollowupRunKey): Promise<FollowupRunRow['state'] | undefined> {
+    const rows: { state: FollowupRunRow['state'] }[] = await this.db.query(
+      'SELECT state FROM jobs.followup_runs WHERE job_id = $1 AND outcome = $2 AND action_index = $3',
+      [key.jobId, key.outcome, key.index],
+    );
+    return rows[0]?.state;
+  }
+
+  /** Records an attempt (`running` marks one under way and counts it). A success is never overwritten. */
+  async record(key: FollowupRunKey, attempt: FollowupAttempt): Promise<void> {
+    await this.db.query(
+      `INSERT INTO jobs.followup_runs (job_id, outcome, action_index, action_type, state, attempts, last_status, last_error, detail)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'running' THEN 1 ELSE 0 END, $6, $7, $8)
+       ON CONFLICT (job_id, outcome, action_index) DO UPDATE SET
+         state = excluded.state,
+         attempts = jobs.followup_runs.attempts + excluded.attempts,
+         last_status = coalesce(excluded.last_status, jobs.followup_runs.last_status),
+         last_error = excluded.last_error,
+         detail = coalesce(excluded.detail, jobs.followup_runs.detail),
+         updated_at = now()
+       WHERE jobs.followup_runs.state <> 'succeeded'`,
+      [key.jobId, key.outcome, key.index, attempt.type, attempt.state, attempt.status ?? null, attempt.error ?? null, attempt.detail ?? null],
+    );
+  }
+
+  async runsOf(jobId: string): Promise<FollowupRunView[]> {
+    const rows: FollowupRunRow[] = await this.db.query(
+      'SELECT * FROM jobs.followup_runs WHERE job_id = $1 ORDER BY outcome DESC, action_index',
+      [jobId],
+    );
+    return rows.map((row) => ({
+      outcome: row.outcome,
+      index: row.action_index,
+      type: row.action_type,
+      state: row.state,
+      attempts: row.attempts,
+      lastStatus: row.last_status,
+      lastError: row.last_error,
+      detail: row.detail,
+      updatedAt: new Date(row.updated_at).toISOString(),
+    }));
+  }
+}

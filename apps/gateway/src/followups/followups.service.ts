@@ -1,0 +1,138 @@
+import { createHash, createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Broker, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
+import type { Principal } from '../auth/principal.js';
+import { CreateJobDto, type ActionDto } from '../jobs/dto/create-job.dto.js';
+import { toView, type JobRow } from '../jobs/job.model.js';
+import { JobsRepository } from '../jobs/jobs.repository.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { FollowupsRepository, type FollowupRunKey } from './followups.repository.js';
+import { WebhookClient, WebhookRefusedError } from './webhook.client.js';
+
+export const SIGNATURE_HEADER = 'X-Geojobs-Signature';
+const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Tries per delivery of the command; after them the broker's retry tiers take over, then the dead-letter queue. */
+const WEBHOOK_TRIES = 3;
+const WEBHOOK_BACKOFF_MS = 250;
+
+/** `sha256=<hex HMAC-SHA256 of the body>`, what a receiver recomputes with the shared secret. */
+export const signature = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+/** A stable UUID for a followup's analytics event: a redelivered followup sends the same `$insert_id`. */
+const stableUuid = (seed: string): string => {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+};
+
+/**
+ * Runs the followups of finished jobs (`followup.run` from followup_q): a webhook, an analytics event, or
+ * another job. The commands were written with the job's outcome in one transaction, so each is sent once per
+ * outcome; a redelivered one finds its action already succeeded and does nothing. Every attempt is recorded.
+ */
+@Injectable()
+export class FollowupsService {
+  private readonly logger = new Logger(FollowupsService.name);
+
+  constructor(
+    @Inject(JobsRepository) private readonly jobs: JobsRepository,
+    @Inject(JobsService) private readonly jobsService: JobsService,
+    @Inject(FollowupsRepository) private readonly runs: FollowupsRepository,
+    @Inject(Broker) private readonly broker: Broker,
+    @Inject(WebhookClient) private readonly http: WebhookClient,
+  ) {}
+
+  async run(command: Envelope<FollowupRunV1>): Promise<void> {
+    const key: FollowupRunKey = command.payload;
+    const job = await this.jobs.findById(key.jobId);
+    if (!job) return; // deleted meanwhile: nothing to follow up
+    const actions = job.followups[key.outcome === 'succeeded' ? 'onSuccess' : 'onFailure'];
+    const action = Array.isArray(actions) ? (actions[key.index] as ActionDto | undefined) : undefined;
+    if (!action) throw new PermanentError(`job ${key.jobId} has no ${key.outcome} followup ${key.index}`);
+    if ((await this.runs.stateOf(key)) === 'succeeded') return; // done before this delivery
+    switch (action.type) {
+      case 'webhook':
+        return this.webhook(key, job, action);
+      case 'analytics':
+        return this.analytics(key, job, action, command);
+      case 'job':
+        return this.chain(key, job, action);
+    }
+  }
+
+  /** POSTs the job as JSON, signed when the action has a secret; retries with backoff, recording every try. */
+  private async webhook(key: FollowupRunKey, job: JobRow, action: ActionDto): Promise<void> {
+    const children = await this.jobs.childrenSummaries([job.id]);
+    const body = JSON.stringify(toView(job, children.get(job.id) ?? null));
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'geojobs' };
+    if (action.secret) headers[SIGNATURE_HEADER] = signature(action.secret, body);
+    let lastError = '';
+    for (let attempt = 1; attempt <= WEBHOOK_TRIES; attempt++) {
+      await this.runs.record(key, { type: 'webhook', state: 'running' });
+      let status: number | null = null;
+      let refused = false;
+      try {
+        status = await this.http.post(action.url!, body, headers, WEBHOOK_TIMEOUT_MS);
+        if (status >= 200 && status < 300) {
+          await this.runs.record(key, { type: 'webhook', state: 'succeeded', status });
+          return;
+        }
+        lastError = `the webhook answered ${status}`;
+      } catch (error) {
+        refused = error instanceof WebhookRefusedError;
+        lastError = refused ? `the webhook was refused: ${(error as Error).message}` : `the webhook could not be reached: ${(error as Error).message}`;
+      }
+      await this.runs.record(key, { type: 'webhook', state: 'failed', status, error: lastError });
+      // a refused address or a 4xx (but 408/429) will not mend by retrying: dead-letter it now
+      if (refused || (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429)) throw new PermanentError(lastError);
+      if (attempt < WEBHOOK_TRIES) await sleep(WEBHOOK_BACKOFF_MS * 4 ** (attempt - 1));
+    }
+    throw new Error(lastError); // the broker retries later, with longer delays
+  }
+
+  /** Publishes an `analytics.track` command (with a stable insert id, so a repeat is counted once). */
+  private async analytics(key: FollowupRunKey, job: JobRow, action: ActionDto, command: Envelope<FollowupRunV1>): Promise<void> {
+    await this.runs.record(key, { type: 'analytics', state: 'running' });
+    const insertId = stableUuid(`${key.jobId}:${key.outcome}:${key.index}`);
+    await this.broker.publishCommand(
+      'analytics.track',
+      {
+        jobId: job.id,
+        events: [
+          {
+            insertId,
+            event: action.event!,
+            distinctId: job.owner,
+            time: Date.now(),
+            properties: { ...(action.properties ?? {}), jobId: job.id, jobType: job.type, state: job.state },
+            destinations: ['mixpanel'],
+          },
+        ],
+      },
+      { correlationId: job.id, causationId: command.id },
+    );
+    await this.runs.record(key, { type: 'analytics', state: 'succeeded', detail: { insertId } });
+  }
+
+  /** Submits the next job, with this one's result as `input.previous`; its idempotency key makes it once only. */
+  private async chain(key: FollowupRunKey, job: JobRow, action: ActionDto): Promise<void> {
+    await this.runs.record(key, { type: 'job', state: 'running' });
+    const owner: Principal = { name: job.owner, role: 'portal', via: 'api-key' };
+    const request = Object.assign(new CreateJobDto(), {
+      type: action.job!.type,
+      input: { ...action.job!.input, previous: job.result ?? { error: job.error } },
+      idempotencyKey: `followup:${key.jobId}:${key.outcome}:${key.index}`,
+    });
+    try {
+      const [submitted] = await this.jobsService.submit(owner, [request], '');
+      await this.runs.record(key, { type: 'job', state: 'succeeded', detail: { jobId: submitted.job.id } });
+    } catch (error) {
+      await this.runs.record(key, { type: 'job', state: 'failed', error: (error as Error).message });
+      if (error instanceof BadRequestException) {
+        this.logger.warn(`followup job of ${key.jobId} refused: ${JSON.stringify(error.getResponse())}`);
+        throw new PermanentError(`the followup job was refused: ${JSON.stringify(error.getResponse())}`);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { SagaCoordinator } from './saga.coordinator.js';
+import { SagasRepository } from './sagas.repository.js';
+
+const SWEEP_EVERY_MS = 500;
+const BATCH = 100;
+
+/**
+ * Fails the sagas whose subtasks did not all report by the deadline: the parent fails (its onFailure
+ * followups run) and what is still out below it is cancelled. Overdue sagas are claimed with SKIP LOCKED,
+ * so any number of gateways may sweep at once.
+ */
+@Injectable()
+export class SagaDeadlineSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SagaDeadlineSweeper.name);
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(SagasRepository) private readonly sagas: SagasRepository,
+    @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
+    @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const tick = () => {
+      this.sweeping = this.sweep()
+        .catch((error: Error) => this.logger.warn(`saga deadline sweep: ${error.message}`))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, SWEEP_EVERY_MS);
+        });
+    };
+    this.timer = setTimeout(tick, SWEEP_EVERY_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.sweeping;
+  }
+
+  /** Fails the overdue sagas, a batch at a time. */
+  private async sweep(): Promise<void> {
+    for (;;) {
+      const expired = await this.sagas.transaction(async (manager) => {
+        const overdue = await this.sagas.claimOverdue(manager, BATCH);
+        await this.coordinator.expire(manager, overdue);
+        return overdue.length;
+      });
+      if (expired > 0) this.outbox.kick();
+      if (expired < BATCH) return;
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, EXCHANGES, type Envelope, type FollowupOutcome } from '#shared';
+import type { JobError, JobRow } from '../jobs/job.model.js';
+import { JobsRepository, type NewJob } from '../jobs/jobs.repository.js';
+import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type SettledJob, type SettledMerge } from './sagas.repository.js';
+import { subtaskJobs } from './subtask-jobs.js';
+
+/** How a saga ended early: a subtask failed under fail-fast, or the deadline passed. */
+type Cut = { saga: SagaCount; reason: 'fail-fast' | 'deadline' };
+
+const OUTCOME_ACTIONS: Record<FollowupOutcome, 'onSuccess' | 'onFailure'> = { succeeded: 'onSuccess', failed: 'onFailure' };
+
+/** How a saga's subtasks ended, from its counters. */
+const childrenOf = (saga: SagaCount, failed: number) => {
+  const succeeded = saga.settled - saga.failed - saga.cancelled;
+  return { total: saga.total, succeeded, failed, cancelled: saga.total - succeeded - failed };
+};
+
+/**
+ * The saga coordinator. A parent job declares its subtasks when submitted; they are inserted with it, in one
+ * transaction, and the parent runs while they do. Whoever moves jobs to a final state (the lifecycle-event
+ * applier, a cancel, the deadline sweeper) hands them to `settled` inside that same transaction, which:
+ * counts them for their parents (one row per parent and batch; a job leaves queued/running only once, so a
+ * redelivered completion is never counted twice), merges a saga whose last subtask settled (itself, or by
+ * starting the saga's merge job and finishing the parent when that settles), cuts a fail-fast saga short at
+ * its first failure, and writes the followups of every job that reached its outcome to the outbox — so a
+ * followup is sent exactly when, and only if, the outcome is committed.
+ */
+@Injectable()
+export class SagaCoordinator {
+  constructor(
+    @Inject(SagasRepository) private readonly sagas: SagasRepository,
+    @Inject(JobsRepository) private readonly jobs: JobsRepository,
+    @Inject(Broker) private readonly broker: Broker,
+  ) {}
+
+  /**
+   * Inserts jobs (duplicates skipped, as JobsRepository.insert does) and, for those that declare subtasks,
+   * their subtasks at every level and their saga rows — all in one transaction. Returns the rows inserted.
+   */
+  insert(jobs: NewJob[]): Promise<JobRow[]> {
+    if (!jobs.some((job) => job.subtasks && job.subtasks.length > 0)) return this.jobs.insert(jobs); // one statement: no transaction needed
+    return this.sagas.transaction(async (manager) => this.jobs.findByIds([...(await this.insertTree(manager, jobs))], manager));
+  }
+
+  /** Jobs that just reached a final state, in the transaction that moved them: count, merge, cut, follow up. */
+  async settled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.followUp(manager, jobs);
+
+    const subtasks = jobs.filter((job) => job.parent_id);
+    if (subtasks.length === 0) return;
+    const merges = await this.sagas.settledMerges(manager, subtasks.map((job) => job.id));
+    const mergeJobs = new Set(merges.map((merge) => merge.saga.merge_job_id));
+
+    const perParent = new Map<string, { parentId: string; settled: number; failed: number; cancelled: number }>();
+    for (const job of subtasks) {
+      if (mergeJobs.has(job.id)) continue; // a merge job is not one of the subtasks
+      const entry = perParent.get(job.parent_id!) ?? { parentId: job.parent_id!, settled: 0, failed: 0, cancelled: 0 };
+      entry.settled++;
+      if (job.state === 'failed') entry.failed++;
+      if (job.state === 'cancelled') entry.cancelled++;
+      perParent.set(job.parent_id!, entry);
+    }
+    const counted = perParent.size > 0 ? (await this.sagas.count(manager, [...perParent.values()])).filter((saga) => saga.parent_state === 'running') : [];
+    const complete = counted.filter((saga) => saga.settled >= saga.total);
+    const toMerge = complete.filter((saga) => saga.merge && !saga.merge_job_id && saga.failed === 0 && saga.cancelled === 0);
+    const cut = counted.filter((saga) => saga.settled < saga.total && saga.policy === 'fail-fast' && saga.failed > 0);
+
+    await this.startMerges(manager, toMerge);
+    await this.conclude(
+      manager,
+      complete.filter((saga) => !toMerge.includes(saga)),
+      cut.map((saga) => ({ saga, reason: 'fail-fast' })),
+    );
+    await this.concludeMerged(manager, merges.filter((merge) => merge.saga.parent_state === 'running'));
+  }
+
+  /** Jobs a caller cancelled (with everything below them): their sagas close, and they count for their parents. */
+  async cancelled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+    await this.sagas.close(manager, jobs.map((job) => job.id));
+    await this.settled(manager, jobs);
+  }
+
+  /** Fails sagas past their deadline (the sweeper's transaction holds their rows). */
+  async expire(manager: EntityManager, overdue: SagaCount[]): Promise<void> {
+    await this.conclude(manager, [], overdue.map((saga) => ({ saga, reason: 'deadline' })));
+  }
+
+  private async insertTree(manager: EntityManager, jobs: NewJob[]): Promise<Set<string>> {
+    const inserted = new Set((await this.jobs.insert(jobs, manager)).map((row) => row.id));
+    let parents = jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0);
+    while (parents.length > 0) {
+      const children = parents.flatMap((parent) => parent.subtasks!);
+      await this.jobs.insert(children, manager);
+      await this.sagas.open(
+        manager,
+        parents.map((parent) => ({
+          jobId: parent.id,
+          policy: (parent.saga?.policy as SagaPolicy | undefined) ?? 'all-settled',
+          total: parent.subtasks!.length,
+          deadlineSeconds: typeof parent.saga?.deadlineSeconds === 'number' ? parent.saga.deadlineSeconds : null,
+          merge: parent.merge ?? null,
+        })),
+      );
+      parents = children.filter((child) => child.subtasks && child.subtasks.length > 0);
+    }
+    return inserted;
+  }
+
+  /** Every subtask succeeded: the merge job starts (a child of the parent, not counted as a subtask). */
+  private async startMerges(manager: EntityManager, sagas: SagaCount[]): Promise<void> {
+    if (sagas.length === 0) return;
+    const mergeJobs = sagas.map((saga) => {
+      const input = { ...saga.merge!.input, saga: { parentId: saga.job_id, subtasks: saga.total } };
+      const parent = { id: saga.job_id, saga: { policy: saga.policy } };
+      return subtaskJobs(this.broker, saga.parent_owner, parent, [{ type: saga.merge!.type, input }], { left: Infinity }, 'merge.', Infinity)[0];
+    });
+    await this.insertTree(manager, mergeJobs);
+    await this.sagas.merging(manager, sagas.map((saga, index) => ({ parentId: saga.job_id, mergeJobId: mergeJobs[index].id })));
+  }
+
+  /** A merge job settled: the parent ends as it did, with its result. */
+  private async concludeMerged(manager: EntityManager, merges: SettledMerge[]): Promise<void> {
+    if (merges.length === 0) return;
+    const outcomes: SagaOutcome[] = merges.map(({ saga, state, result, error }) => ({
+      id: saga.job_id,
+      state: state === 'succeeded' ? 'succeeded' : 'failed',
+      result: { children: childrenOf(saga, 0), errors: [], merge: result ?? error },
+      error:
+        state === 'succeeded'
+          ? null
+          : { type: 'saga', class: 'MergeFailed', message: `the merge step ${state === 'cancelled' ? 'was cancelled' : `failed: ${error?.message ?? 'unknown error'}`}` },
+    }));
+    await this.settled(manager, await this.sagas.finish(manager, outcomes));
+  }
+
+  /**
+   * The coordinator's own merge step: a saga's result lists how its subtasks ended and every error; the
+   * parent succeeds only if every subtask did. A cut saga then cancels what is still out below it.
+   */
+  private async conclude(manager: EntityManager, complete: SagaCount[], cuts: Cut[]): Promise<void> {
+    if (complete.length === 0 && cuts.length === 0) return;
+    const all = [...complete.map((saga) => ({ saga, reason: null })), ...cuts];
+    const errors = await this.sagas.childErrors(manager, all.map((entry) => entry.saga.job_id));
+    const outcomes: SagaOutcome[] = all.map(({ saga, reason }) => {
+      const childErrors = errors.get(saga.job_id) ?? [];
+      const children = childrenOf(saga, childErrors.length);
+      const result = { children, errors: childErrors.map(({ jobId, error }) => ({ jobId, ...error })) };
+      let error: JobError | null = null;
+      if (reason === 'deadline') {
+        const deadline = saga.deadline_at ? new Date(saga.deadline_at).toISOString() : 'its deadline';
+        const late = saga.settled < saga.total ? `${saga.total - saga.settled} of ${saga.total} subtasks had not reported` : 'the merge step had not finished';
+        error = { type: 'saga', class: 'SagaDeadlineExceeded', message: `${late} by ${deadline}` };
+      } else if (reason === 'fail-fast') {
+        error = { type: 'saga', class: 'SubtaskFailed', message: `a subtask failed (fail-fast): ${childErrors[0]?.error.message ?? 'unknown error'}` };
+      } else if (children.failed > 0 || children.cancelled > 0) {
+        const parts = [children.failed > 0 ? `${children.failed} failed` : '', children.cancelled > 0 ? `${children.cancelled} cancelled` : ''].filter(Boolean);
+        error = { type: 'saga', class: 'SubtasksFailed', message: `${parts.join(', ')} of ${saga.total} subtasks` };
+      }
+      return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result, error };
+    });
+    const finished = await this.sagas.finish(manager, outcomes);
+    const finishedIds = new Set(finished.map((job) => job.id));
+    const cutParents = cuts.map((cut) => cut.saga.job_id).filter((id) => finishedIds.has(id));
+    if (cutParents.length > 0) {
+      // after the parents are final, so counting these cancellations merges nothing twice
+      const cancelled = await this.sagas.cancelBelow(manager, cutParents, (jobId) => this.cancelledEvent(jobId));
+      await this.settled(manager, cancelled);
+    }
+    await this.settled(manager, finished); // nested sagas: the parent is a subtask of its own parent
+  }
+
+  /**
+   * Writes one `followup.run` command per action of the outcome each job reached, and the callback a job
+   * submitted through CKAN's service-provider protocol owes its client, whatever its outcome.
+   */
+  private async followUp(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+    const commands: Envelope<unknown>[] = [];
+    for (const jobId of await this.jobs.ckanJobs(manager, jobs.map((job) => job.id))) {
+      commands.push(this.broker.envelope('followup.ckan-callback', COMMAND_CONTRACTS['followup.ckan-callback'].version, { jobId }, { correlationId: jobId }));
+    }
+    for (const job of jobs) {
+      if (job.state !== 'succeeded' && job.state !== 'failed') continue;
+      const actions = job.followups?.[OUTCOME_ACTIONS[job.state]];
+      if (!Array.isArray(actions)) continue;
+      actions.forEach((_, index) =>
+        commands.push(
+          this.broker.envelope('followup.run', COMMAND_CONTRACTS['followup.run'].version, { jobId: job.id, outcome: job.state as FollowupOutcome, index }, {
+            correlationId: job.id,
+          }),
+        ),
+      );
+    }
+    await this.sagas.enqueue(manager, EXCHANGES.commands, commands);
+  }
+
+  cancelledEvent(jobId: string): Envelope<unknown> {
+    return this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId });
+  }
+}

@@ -1,0 +1,276 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Envelope } from '#shared';
+import type { JobError, JobState } from '../jobs/job.model.js';
+import { JOB_CHANGES_CHANNEL } from '../jobs/jobs.repository.js';
+
+export type SagaPolicy = 'all-settled' | 'fail-fast';
+
+/** A job that just left queued/running, as the coordinator needs it. */
+export interface SettledJob {
+  id: string;
+  parent_id: string | null;
+  state: JobState;
+  followups: Record<string, unknown> | null;
+}
+
+/** A saga row after a batch of settlements was counted, with its parent's state at that moment. */
+export interface SagaCount {
+  job_id: string;
+  policy: SagaPolicy;
+  total: number;
+  settled: number;
+  failed: number;
+  cancelled: number;
+  deadline_at: Date | null;
+  merge: { type: string; input: Record<string, unknown> } | null;
+  merge_job_id: string | null;
+  parent_state: JobState;
+  parent_owner: string;
+}
+
+export interface NewSaga {
+  jobId: string;
+  policy: SagaPolicy;
+  total: number;
+  deadlineSeconds: number | null;
+  merge: { type: string; input: Record<string, unknown> } | null;
+}
+
+/** A merge job that just settled, with its saga. */
+export interface SettledMerge {
+  saga: SagaCount;
+  state: JobState;
+  result: Record<string, unknown> | null;
+  error: JobError | null;
+}
+
+/** How a saga's parent ends: its final state, the merged result, the error when it failed. */
+export interface SagaOutcome {
+  id: string;
+  state: 'succeeded' | 'failed';
+  result: Record<string, unknown>;
+  error: JobError | null;
+}
+
+export interface TreeRow {
+  id: string;
+  parent_id: string | null;
+  type: string;
+  state: JobState;
+  progress_current: number;
+  progress_total: number;
+  progress_message: string;
+  error: JobError | null;
+  depth: number;
+}
+
+export const MAX_TREE_NODES = 10_001;
+
+const numeric = <T extends SagaCount>(row: T): T => ({
+  ...row,
+  total: Number(row.total),
+  settled: Number(row.settled),
+  failed: Number(row.failed),
+  cancelled: Number(row.cancelled),
+});
+export const MAX_TREE_DEPTH = 8;
+
+const notify = (manager: EntityManager, ids: string[]) =>
+  ids.length === 0
+    ? Promise.resolve()
+    : manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [ids]);
+
+/**
+ * The saga coordinator's SQL. Every statement takes a whole batch (many parents, many children), so a batch of
+ * settlements costs a handful of round trips whatever its size.
+ */
+@Injectable()
+export class SagasRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Opens the sagas of parents just inserted (with their subtasks): one row each, and the parent runs. */
+  async open(manager: EntityManager, sagas: NewSaga[]): Promise<void> {
+    await manager.query(
+      `WITH incoming AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id uuid, policy text, total int, deadline_seconds int, merge jsonb)
+       ),
+       opened AS (
+         INSERT INTO jobs.sagas (job_id, policy, total, deadline_at, merge)
+         SELECT job_id, policy, total, CASE WHEN deadline_seconds IS NULL THEN NULL ELSE now() + make_interval(secs => deadline_seconds) END, merge
+         FROM incoming
+       )
+       UPDATE jobs.jobs j SET state = 'running', started_at = now(), progress_total = incoming.total,
+         progress_message = 'waiting for ' || incoming.total || ' subtasks', updated_at = now()
+       FROM incoming WHERE j.id = incoming.job_id AND j.state = 'queued'`,
+      [JSON.stringify(sagas.map((saga) => ({ job_id: saga.jobId, policy: saga.policy, total: saga.total, deadline_seconds: saga.deadlineSeconds, merge: saga.merge })))],
+    );
+  }
+
+  /**
+   * Counts settled children for their parents: one row per parent, locked in id order (so concurrent batches
+   * never deadlock on each other), then incremented. Returns the sagas after counting.
+   */
+  async count(manager: EntityManager, perParent: { parentId: string; settled: number; failed: number; cancelled: number }[]): Promise<SagaCount[]> {
+    const ids = perParent.map((entry) => entry.parentId);
+    await manager.query('SELECT job_id FROM jobs.sagas WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE', [ids]);
+    const rows: SagaCount[] = await manager.query(
+      `WITH counted AS (
+         UPDATE jobs.sagas s SET settled = s.settled + c.settled, failed = s.failed + c.failed, cancelled = s.cancelled + c.cancelled
+         FROM jsonb_to_recordset($1::jsonb) AS c(parent_id uuid, settled int, failed int, cancelled int)
+         WHERE s.job_id = c.parent_id
+         RETURNING s.*
+       ),
+       progressed AS (
+         UPDATE jobs.jobs j SET progress_current = counted.settled, progress_message = counted.settled || ' of ' || counted.total || ' subtasks settled', updated_at = now()
+         FROM counted WHERE j.id = counted.job_id AND j.state = 'running'
+       )
+       SELECT counted.*, j.state AS parent_state, j.owner AS parent_owner FROM counted JOIN jobs.jobs j ON j.id = counted.job_id`,
+      [JSON.stringify(perParent.map((entry) => ({ parent_id: entry.parentId, settled: entry.settled, failed: entry.failed, cancelled: entry.cancelled })))],
+    );
+    await notify(manager, rows.filter((row) => row.parent_state === 'running').map((row) => row.job_id));
+    return rows.map(numeric);
+  }
+
+  /** Of these settled jobs, the merge jobs, with their sagas (locked) and outcome. */
+  async settledMerges(manager: EntityManager, jobIds: string[]): Promise<SettledMerge[]> {
+    const rows: (SagaCount & { merge_state: JobState; merge_result: Record<string, unknown> | null; merge_error: JobError | null })[] = await manager.query(
+      `SELECT s.*, p.state AS parent_state, p.owner AS parent_owner, m.state AS merge_state, m.result AS merge_result, m.error AS merge_error
+       FROM jobs.sagas s JOIN jobs.jobs p ON p.id = s.job_id JOIN jobs.jobs m ON m.id = s.merge_job_id
+       WHERE s.merge_job_id = ANY($1::uuid[]) ORDER BY s.job_id FOR UPDATE OF s`,
+      [jobIds],
+    );
+    return rows.map((row) => ({ saga: numeric(row), state: row.merge_state, result: row.merge_result, error: row.merge_error }));
+  }
+
+  /** Records the merge jobs just inserted for their sagas; the parents show they are merging. */
+  async merging(manager: EntityManager, merges: { parentId: string; mergeJobId: string }[]): Promise<void> {
+    await manager.query(
+      `WITH started AS (
+         UPDATE jobs.sagas s SET merge_job_id = m.merge_job_id
+         FROM jsonb_to_recordset($1::jsonb) AS m(parent_id uuid, merge_job_id uuid)
+         WHERE s.job_id = m.parent_id RETURNING s.job_id
+       )
+       UPDATE jobs.jobs j SET progress_message = 'merging', updated_at = now() FROM started WHERE j.id = started.job_id`,
+      [JSON.stringify(merges.map((merge) => ({ parent_id: merge.parentId, merge_job_id: merge.mergeJobId })))],
+    );
+    await notify(manager, merges.map((merge) => merge.parentId));
+  }
+
+  /** Sagas whose parent was cancelled no longer have a deadline (the sweeper looks at open sagas only). */
+  async close(manager: EntityManager, jobIds: string[]): Promise<void> {
+    await manager.query('UPDATE jobs.sagas SET deadline_at = NULL WHERE job_id = ANY($1::uuid[]) AND deadline_at IS NOT NULL', [jobIds]);
+  }
+
+  /** Running sagas past their deadline, locked for this transaction; another gateway's sweeper skips them. */
+  async claimOverdue(manager: EntityManager, limit: number): Promise<SagaCount[]> {
+    const rows: SagaCount[] = await manager.query(
+      `SELECT s.*, j.state AS parent_state, j.owner AS parent_owner FROM jobs.sagas s JOIN jobs.jobs j ON j.id = s.job_id
+       WHERE s.deadline_at IS NOT NULL AND s.deadline_at < now() AND j.state = 'running'
+       ORDER BY s.job_id LIMIT $1 FOR UPDATE OF s SKIP LOCKED`,
+      [limit],
+    );
+    return rows.map(numeric);
+  }
+
+  /** The errors of the failed children of these parents, for the merge. */
+  async childErrors(manager: EntityManager, parentIds: string[]): Promise<Map<string, { jobId: string; error: JobError }[]>> {
+    const rows: { id: string; parent_id: string; error: JobError }[] = await manager.query(
+      `SELECT id, parent_id, error FROM jobs.jobs WHERE parent_id = ANY($1::uuid[]) AND state = 'failed' ORDER BY created_at, id`,
+      [parentIds],
+    );
+    const errors = new Map<string, { jobId: string; error: JobError }[]>();
+    for (const row of rows) {
+      const list = errors.get(row.parent_id) ?? [];
+      list.push({ jobId: row.id, error: row.error });
+      errors.set(row.parent_id, list);
+    }
+    return errors;
+  }
+
+  /**
+   * Cancels what is still queued or running below these parents (not the parents), writing `job.cancelled`
+   * for each to the outbox. Rows another transaction holds are skipped: that one is settling them.
+   */
+  async cancelBelow(manager: EntityManager, parentIds: string[], cancelledEvent: (jobId: string) => Envelope<unknown>): Promise<SettledJob[]> {
+    const rows: SettledJob[] = await manager.query(
+      `WITH RECURSIVE tree AS (
+         SELECT id FROM jobs.jobs WHERE parent_id = ANY($1::uuid[])
+         UNION ALL SELECT child.id FROM jobs.jobs child JOIN tree ON child.parent_id = tree.id
+       ),
+       cancelled AS (
+         UPDATE jobs.jobs SET state = 'cancelled', finished_at = now(), updated_at = now()
+         WHERE id IN (SELECT id FROM jobs.jobs WHERE id IN (SELECT id FROM tree) AND state IN ('queued', 'running') FOR UPDATE SKIP LOCKED)
+         RETURNING id, parent_id, state, followups
+       )
+       SELECT * FROM cancelled`,
+      [parentIds],
+    );
+    if (rows.length > 0) {
+      await manager.query(`INSERT INTO jobs.outbox (exchange, envelope) SELECT 'geojobs.events', event.envelope FROM unnest($1::jsonb[]) AS event(envelope)`, [
+        rows.map((row) => JSON.stringify(cancelledEvent(row.id))),
+      ]);
+      await notify(manager, rows.map((row) => row.id));
+    }
+    return rows;
+  }
+
+  /** Writes the merged outcome of sagas whose parents still run; returns the parents that changed. */
+  async finish(manager: EntityManager, outcomes: SagaOutcome[]): Promise<SettledJob[]> {
+    const rows: SettledJob[] = await manager.query(
+      `WITH finished AS (
+         UPDATE jobs.jobs j SET state = o.state, result = o.result, error = o.error, finished_at = now(), updated_at = now(),
+           progress_message = CASE WHEN o.state = 'succeeded' THEN 'all subtasks succeeded' ELSE (o.error->>'message') END
+         FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, state text, result jsonb, error jsonb)
+         WHERE j.id = o.id AND j.state IN ('queued', 'running')
+         RETURNING j.id, j.parent_id, j.state, j.followups
+       ),
+       closed AS (
+         UPDATE jobs.sagas s SET deadline_at = NULL FROM finished WHERE s.job_id = finished.id AND s.deadline_at IS NOT NULL
+       )
+       SELECT * FROM finished`,
+      [JSON.stringify(outcomes)],
+    );
+    await notify(manager, rows.map((row) => row.id));
+    return rows;
+  }
+
+  /** Writes envelopes to the outbox (commands or events), in order, in one statement. */
+  async enqueue(manager: EntityManager, exchange: string, envelopes: Envelope<unknown>[]): Promise<void> {
+    if (envelopes.length === 0) return;
+    await manager.query('INSERT INTO jobs.outbox (exchange, envelope) SELECT $1, e.envelope FROM unnest($2::jsonb[]) WITH ORDINALITY AS e(envelope, n) ORDER BY n', [
+      exchange,
+      envelopes.map((envelope) => JSON.stringify(envelope)),
+    ]);
+  }
+
+  /** The direct children of a job, oldest first, up to `limit`. */
+  async children(parentId: string, limit: number): Promise<TreeRow[]> {
+    return this.db.query(
+      `SELECT id, parent_id, type, state, progress_current, progress_total, progress_message, error, 1 AS depth
+       FROM jobs.jobs WHERE parent_id = $1 ORDER BY created_at, id LIMIT $2`,
+      [parentId, limit],
+    );
+  }
+
+  /** The job and everything below it, breadth first, capped in depth and in size. */
+  async tree(rootId: string): Promise<TreeRow[]> {
+    return this.db.query(
+      `WITH RECURSIVE tree AS (
+         SELECT id, parent_id, type, state, progress_current, progress_total, progress_message, error, created_at, 0 AS depth
+         FROM jobs.jobs WHERE id = $1
+         UNION ALL
+         SELECT c.id, c.parent_id, c.type, c.state, c.progress_current, c.progress_total, c.progress_message, c.error, c.created_at, tree.depth + 1
+         FROM jobs.jobs c JOIN tree ON c.parent_id = tree.id WHERE tree.depth < $2
+       )
+       SELECT id, parent_id, type, state, progress_current, progress_total, progress_message, error, depth FROM tree
+       ORDER BY depth, created_at, id LIMIT $3`,
+      [rootId, MAX_TREE_DEPTH, MAX_TREE_NODES],
+    );
+  }
+}

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EXCHANGES } from '#shared';
+import { Tap, waitFor } from '../harness/broker.js';
+import { createTestContext, type TestContext } from '../harness/context.js';
+import { Client } from '../harness/http.js';
+import { startService, type RunningService } from '../harness/services.js';
+import { WebhookReceiver } from './webhook-receiver.js';
+
+interface JobError {
+  type: string;
+  class: string;
+  message: string;
+}
+
+interface Job {
+  id: string;
+  type: string;
+  state: string;
+  input: Record<string, unknown>;
+  result: { children?: { total: number; succeeded: number; failed: number; cancelled: number }; errors?: (JobError & { jobId: string })[] } | null;
+  error: JobError | null;
+  progress: { current: number; total: number; message: string };
+  children: { total: number; byState: Record<string, number>; percent: number; jobs?: { id: string; state: string }[] } | null;
+  followupRuns?: { outcome: string; index: number; type: string; state: string; attempts: number; detail: Record<string, unknown> | null }[];
+}
+
+interface TreeNode {
+  id: string;
+  state: string;
+  children: TreeNode[];
+}
+
+const SECRET = 'a shared webhook secret';
+/** A settle period after the outcome, to see that nothing more arrives. */
+const QUIET_MS = 1_000;
+/** The test's webhook receiver listens on loopback, which webhooks may reach only when allow-listed. */
+const ALLOW_LOOPBACK = { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' };
+
+describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', () => {
+  let context: TestContext;
+  let gateway: RunningService;
+  const services: RunningService[] = [];
+  let admin: Client;
+  let webhooks: WebhookReceiver;
+  let commands: Tap;
+
+  beforeAll(async () => {
+    context = await createTestContext();
+    webhooks = await WebhookReceiver.start(SECRET);
+    commands = await Tap.on(context.amqpUrl, EXCHANGES.commands, 'analytics.track');
+    gateway = await startService('gateway', context, ALLOW_LOOPBACK);
+    services.push(await startService('geo-service', context));
+    services.push(await startService('export-service', context));
+    admin = await Client.admin(gateway);
+  });
+
+  afterAll(async () => {
+    await Promise.all([gateway, ...services].map((service) => service?.stop()));
+    await commands?.close();
+    await webhooks?.close();
+    await context?.dispose();
+  });
+
+  const submit = async (body: Record<string, unknown>) => {
+    const reply = await admin.post<Job>('/jobs', body);
+    expect(reply.status).toBe(202);
+    return reply.body;
+  };
+  const get = async (id: string) => (await admin.get<Job>(`/jobs/${id}`)).body;
+  const until = async (id: string, done: (job: Job) => boolean, what: string, timeoutMs = 60_000) => {
+    let job: Job | undefined;
+    let polling = false;
+    await waitFor(
+      () => {
+        if (!polling) {
+          polling = true;
+          void get(id).then((fetched) => ((job = fetched), (polling = false)), () => (polling = false));
+        }
+        return job && done(job);
+      },
+      `${what} (job is ${job?.state}, ${job?.progress.message})`,
+      timeoutMs,
+    );
+    return job!;
+  };
+  const hook = (path: string) => ({ type: 'webhook', url: webhooks.url(path), secret: SECRET });
+
+  it('runs a saga of 1,000 subtasks, merges it, and fires its webhook exactly once, signed', async () => {
+    const path = `/done/${randomUUID()}`;
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'geo', children: 1_000 },
+      followups: { onSuccess: [hook(path), { type: 'analytics', event: 'saga done', properties: { batch: 7 } }], onFailure: [hook(`${path}/failed`)] },
+    });
+    expect(parent.state).toBe('running'); // scheduled, not finished: no followup yet
+    expect(webhooks.to(path)).toHaveLength(0);
+
+    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');
+    expect(done.result).toEqual({ children: { total: 1_000, succeeded: 1_000, failed: 0, cancelled: 0 }, errors: [] });
+    expect(done.children).toMatchObject({ total: 1_000, byState: { succeeded: 1_000 }, percent: 100 });
+    expect(done.children!.jobs).toHaveLength(1_000);
+    expect(done.children!.jobs!.every((child) => child.state === 'succeeded')).toBe(true);
+
+    await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
+    await waitFor(() => commands.envelopes().some((e) => (e.payload as { jobId?: string }).jobId === parent.id), 'the analytics event');
+    await sleep(QUIET_MS);
+    const [delivery] = webhooks.to(path);
+    expect(webhooks.to(path)).toHaveLength(1);
+    expect(webhooks.to(`${path}/failed`)).toHaveLength(0);
+    expect(delivery.signed).toBe(true);
+    expect(delivery.body).toMatchObject({ id: parent.id, state: 'succeeded', result: { children: { succeeded: 1_000 } } });
+    expect(JSON.stringify(delivery.body)).not.toContain(SECRET); // the body shows the followups, secrets redacted
+
+    const tracked = commands.envelopes<{ jobId: string; events: { event: string; properties: Record<string, unknown> }[] }>().filter((e) => e.payload.jobId === parent.id);
+    expect(tracked).toHaveLength(1);
+    expect(tracked[0].payload.events[0]).toMatchObject({ event: 'saga done', properties: { batch: 7, jobId: parent.id, state: 'succeeded' } });
+
+    const runs = (await get(parent.id)).followupRuns!;
+    expect(runs).toEqual([
+      expect.objectContaining({ outcome: 'succeeded', index: 0, type: 'webhook', state: 'succeeded', attempts: 1 }),
+      expect.objectContaining({ outcome: 'succeeded', index: 1, type: 'analytics', state: 'succeeded' }),
+    ]);
+  });
+
+  it('under all-settled, lets every subtask settle and runs onFailure once with every error', async () => {
+    const path = `/failed/${randomUUID()}`;
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'export', children: 1_000, failChildren: 3 },
+      followups: { onSuccess: [hook(`${path}/ok`)], onFailure: [hook(path)] },
+    });
+    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to fail');
+    expect(done.children).toMatchObject({ total: 1_000, byState: { succeeded: 997, failed: 3 }, percent: 100 });
+    expect(done.error).toMatchObject({ type: 'saga', class: 'SubtasksFailed', message: '3 failed of 1000 subtasks' });
+    expect(done.result!.children).toEqual({ total: 1_000, succeeded: 997, failed: 3, cancelled: 0 });
+    expect(done.result!.errors!.map((error) => error.message).sort()).toEqual(['subtask 1 failed', 'subtask 2 failed', 'subtask 3 failed']);
+
+    await waitFor(() => webhooks.to(path).length > 0, 'the onFailure webhook');
+    await sleep(QUIET_MS);
+    expect(webhooks.to(path)).toHaveLength(1);
+    expect(webhooks.to(`${path}/ok`)).toHaveLength(0);
+    expect(webhooks.to(path)[0].signed).toBe(true);
+    expect((webhooks.to(path)[0].body.result as { errors: unknown[] }).errors).toHaveLength(3);
+  });
+
+  it('under fail-fast, fails at the first failure and cancels the rest', async () => {
+    const path = `/fast/${randomUUID()}`;
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'geo', children: 1_000, failChildren: 1, child: { service: 'geo', sleepMs: 50 } },
+      saga: { policy: 'fail-fast' },
+      followups: { onFailure: [hook(path)] },
+    });
+    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to fail fast');
+    expect(done.error).toMatchObject({ class: 'SubtaskFailed', message: 'a subtask failed (fail-fast): subtask 1 failed' });
+    // nothing stays out: every subtask settles, most by being cancelled
+    const settled = await until(parent.id, (job) => (job.children!.byState.queued ?? 0) + (job.children!.byState.running ?? 0) === 0, 'every subtask to settle');
+    expect(settled.children!.byState.failed).toBe(1);
+    expect(settled.children!.byState.cancelled).toBeGreaterThan(500);
+    expect(settled.state).toBe('failed');
+    await waitFor(() => webhooks.to(path).length > 0, 'the onFailure webhook');
+    await sleep(QUIET_MS);
+    expect(webhooks.to(path)).toHaveLength(1);
+  });
+
+  it('fails a saga whose subtasks never answer at its deadline, and cancels them', async () => {
+    const path = `/late/${randomUUID()}`;
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'geo', children: 3, child: { service: 'geo', sleepMs: 3_600_000 } },
+      saga: { policy: 'all-settled', deadlineSeconds: 2 },
+      followups: { onFailure: [hook(path)] },
+    });
+    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to miss its deadline', 20_000);
+    expect(done.error).toMatchObject({ type: 'saga', class: 'SagaDeadlineExceeded' });
+    expect(done.error!.message).toMatch(/^3 of 3 subtasks had not reported by /);
+    const settled = await until(parent.id, (job) => job.children!.byState.cancelled === 3, 'the subtasks to be cancelled');
+    expect(settled.children!.percent).toBe(100);
+    await waitFor(() => webhooks.to(path).length > 0, 'the onFailure webhook');
+    await sleep(QUIET_MS);
+    expect(webhooks.to(path)).toHaveLength(1);
+  });
+
+  it('nests sagas, shows the whole tree, and cancels every descendant with the parent', async () => {
+    const parent = await submit({ type: 'noop', input: { service: 'geo', children: 3, child: { service: 'export', children: 4 } } });
+    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the nested saga to succeed');
+    expect(done.result!.children).toEqual({ total: 3, succeeded: 3, failed: 0, cancelled: 0 });
+    const tree = (await admin.get<TreeNode>(`/jobs/${parent.id}/tree`)).body;
+    expect(tree.children).toHaveLength(3);
+    expect(tree.children.map((child) => child.children.length)).toEqual([4, 4, 4]);
+    expect(tree.children.flatMap((child) => child.children).every((leaf) => leaf.state === 'succeeded')).toBe(true);
+
+    const long = await submit({ type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } } });
+    await until(long.id, (job) => (job.children?.byState.running ?? 0) === 2, 'the inner sagas to run');
+    expect((await admin.post<Job>(`/jobs/${long.id}/cancel`)).body.state).toBe('cancelled');
+    const cancelledTree = (await admin.get<TreeNode>(`/jobs/${long.id}/tree`)).body;
+    const states = [cancelledTree, ...cancelledTree.children, ...cancelledTree.children.flatMap((child) => child.children)].map((node) => node.state);
+    expect(states).toEqual(Array(7).fill('cancelled'));
+  });
+
+  it('runs the merge step as a job of its own once every subtask succeeded, and follows up after it', async () => {
+    const path = `/merged/${randomUUID()}`;
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'geo', children: 20, merge: { service: 'export', sleepMs: 300 } },
+      followups: { onSuccess: [hook(path)] },
+    });
+    const merging = await until(parent.id, (job) => job.progress.message === 'merging', 'the merge to start');
+    expect(merging.state).toBe('running');
+    expect(webhooks.to(path)).toHaveLength(0); // every subtask settled, but not the merge: no followup yet
+    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');
+    expect(done.result).toEqual({ children: { total: 20, succeeded: 20, failed: 0, cancelled: 0 }, errors: [], merge: { sleptMs: 300 } });
+    expect(done.children).toMatchObject({ total: 21, byState: { succeeded: 21 } }); // the merge job is listed among them
+    await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
+    await sleep(QUIET_MS);
+    expect(webhooks.to(path)).toHaveLength(1);
+
+    const failing = await submit({ type: 'noop', input: { service: 'geo', children: 3, merge: { service: 'export', fail: 'the archive is full' } } });
+    const failed = await until(failing.id, (job) => job.state === 'failed', 'the merge to fail');
+    expect(failed.error).toEqual({ type: 'saga', class: 'MergeFailed', message: 'the merge step failed: the archive is full' });
+
+    const skipped = await submit({ type: 'noop', input: { service: 'geo', children: 3, failChildren: 1, merge: { service: 'export' } } });
+    const notMerged = await until(skipped.id, (job) => job.state === 'failed', 'the saga to fail without merging');
+    expect(notMerged.children!.total).toBe(3); // no merge job when a subtask failed
+  });
+
+  it('counts subtasks cancelled one by one, and settles the saga when the last is', async () => {
+    const parent = await submit({ type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } });
+    const running = await until(parent.id, (job) => job.children?.byState.running === 2, 'the subtasks to run');
+    for (const child of running.children!.jobs!) expect((await admin.post<Job>(`/jobs/${child.id}/cancel`)).body.state).toBe('cancelled');
+    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to settle');
+    expect(done.error).toMatchObject({ class: 'SubtasksFailed', message: '2 cancelled of 2 subtasks' });
+    expect(done.result!.children).toEqual({ total: 2, succeeded: 0, failed: 0, cancelled: 2 });
+  });
+
+  it('chains a job with the result passed on as input.previous, and retries a failing webhook with backoff', async () => {
+    const path = `/flaky/${randomUUID()}`;
+    webhooks.failFirst(path, 2);
+    const first = await submit({
+      type: 'noop',
+      input: { service: 'geo', children: 2 },
+      followups: { onSuccess: [{ type: 'job', job: { type: 'noop', input: { service: 'export', sleepMs: 1 } } }, hook(path)] },
+    });
+    await until(first.id, (job) => job.followupRuns?.length === 2 && job.followupRuns.every((run) => run.state === 'succeeded'), 'both followups to succeed');
+    const runs = (await get(first.id)).followupRuns!;
+    expect(runs[1]).toMatchObject({ type: 'webhook', state: 'succeeded', attempts: 3 });
+    expect(webhooks.to(path)).toHaveLength(1);
+    const chainedId = runs[0].detail!.jobId as string;
+    const chained = await until(chainedId, (job) => job.state === 'succeeded', 'the chained job');
+    expect(chained.input).toEqual({ service: 'export', sleepMs: 1, previous: { children: { total: 2, succeeded: 2, failed: 0, cancelled: 0 }, errors: [] } });
+  });
+
+  it('refuses a webhook to a private address that is not allow-listed, and records why', async () => {
+    const job = await submit({ type: 'noop', input: { service: 'geo' }, followups: { onSuccess: [{ type: 'webhook', url: 'http://10.255.255.1/hook' }] } });
+    const done = await until(job.id, (found) => found.followupRuns?.[0]?.state === 'failed', 'the webhook to be refused');
+    expect(done.followupRuns![0]).toMatchObject({ type: 'webhook', attempts: 1 });
+    expect((done.followupRuns![0] as unknown as { lastError: string }).lastError).toMatch(/refused: 10\.255\.255\.1 .*GEOJOBS_ALLOWED_HOSTS/);
+  });
+
+  it('answers 400 for a saga of more than 10,000 subtasks in all', async () => {
+    const reply = await admin.post<{ message: string[] }>('/jobs', { type: 'noop', input: { service: 'geo', children: 200, child: { service: 'geo', children: 51 } } });
+    expect(reply.status).toBe(400);
+    expect(reply.body.message.join()).toMatch(/more than 10000 subtasks/);
+    const bulk = await admin.post<{ message: string[] }>('/jobs', [6_000, 6_000].map((children) => ({ type: 'noop', input: { service: 'geo', children } })));
+    expect(bulk.status).toBe(400);
+    expect(bulk.body.message.join()).toMatch(/^\[1\]\.input declares more than 10000 subtasks/);
+  });
+
+  it('still merges once and follows up once when a worker and the gateway are killed mid-saga (SIGKILL)', async () => {
+    const path = `/killed/${randomUUID()}`;
+    const victim = await startService('export-service', context);
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'export', children: 1_000, child: { service: 'export', sleepMs: 20 } },
+      followups: { onSuccess: [hook(path)] },
+    });
+    await until(parent.id, (job) => job.progress.current > 50, 'the saga to be under way');
+    await victim.kill(); // its unacked commands go back to the queue, to the other export-service
+    await until(parent.id, (job) => job.progress.current > 300, 'the saga to go on');
+    await gateway.kill(); // its unapplied events and unsent outbox rows wait for the next gateway
+    gateway = await startService('gateway', context, ALLOW_LOOPBACK);
+    admin = await Client.admin(gateway);
+
+    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');
+    expect(done.result!.children).toEqual({ total: 1_000, succeeded: 1_000, failed: 0, cancelled: 0 });
+    await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
+    await sleep(QUIET_MS);
+    expect(webhooks.to(path)).toHaveLength(1);
+    expect((await get(parent.id)).followupRuns).toEqual([expect.objectContaining({ state: 'succeeded', attempts: 1 })]);
+  });
+});
