@@ -46,6 +46,8 @@ export async function bootstrapService<C extends ServiceConfig>(definition: Serv
   app.use((request: { id: string }, _response: unknown, next: () => void) =>
     runWithCorrelation({ correlationId: request.id }, next),
   );
+  // API answers are fresh by nature; hashing every JSON body for an ETag costs CPU for nothing (tiles set their own)
+  (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set('etag', false);
   definition.configure?.(app, config);
   app.enableShutdownHooks();
   const port = definition.port(config);
