@@ -1,26 +1,15 @@
 import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewV1, SERVICES, type Commands, type ServiceName } from '#shared';
+import { IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewV1, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
 
 /** Subtasks one saga may have, at all its levels together. */
 export const MAX_SUBTASKS = 10_000;
 
 /** `noop`: runs on the named service, sleeps, then fails with the given message or succeeds. */
-export class NoopJobInput {
+export class NoopJobInput extends OmitType(NoopCommandV1, ['jobId'] as const) {
   @IsIn(SERVICES)
   service!: ServiceName;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
-  sleepMs?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(2_000)
-  fail?: string;
 
   /** Fan out: this many subtasks (a saga), each a noop of `child` (default: on the same service). */
   @IsOptional()
