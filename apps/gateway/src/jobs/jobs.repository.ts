@@ -116,12 +116,14 @@ export class JobsRepository {
     return rows.map((row) => row.id);
   }
 
-  async list(filter: { state?: JobState; type?: string; owner?: string; limit: number; offset: number }): Promise<JobRow[]> {
+  /** Top-level jobs, newest first; or, given a parent, that saga's subtasks. */
+  async list(filter: { state?: JobState; type?: string; owner?: string; parentId?: string; limit: number; offset: number }): Promise<JobRow[]> {
     return this.db.query(
       `SELECT * FROM jobs.jobs
        WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR owner = $3)
+         AND parent_id IS NOT DISTINCT FROM $6::uuid
        ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
-      [filter.state ?? null, filter.type ?? null, filter.owner ?? null, filter.limit, filter.offset],
+      [filter.state ?? null, filter.type ?? null, filter.owner ?? null, filter.limit, filter.offset, filter.parentId ?? null],
     );
   }
 

@@ -98,7 +98,14 @@ export class JobsService {
 
   async list(principal: Principal, query: ListJobsQuery): Promise<JobView[]> {
     const owner = canSeeAll(principal) ? query.owner : principal.name;
-    const rows = await this.jobs.list({ state: query.state, type: query.type, owner, limit: query.limit ?? 50, offset: query.offset ?? 0 });
+    const rows = await this.jobs.list({
+      state: query.state,
+      type: query.type,
+      owner,
+      parentId: query.parentId,
+      limit: query.limit ?? 50,
+      offset: query.offset ?? 0,
+    });
     const children = await this.jobs.childrenSummaries(rows.map((row) => row.id));
     return rows.map((row) => toView(row, children.get(row.id) ?? null));
   }

@@ -8,6 +8,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -135,6 +136,11 @@ export class ListJobsQuery {
   @IsOptional()
   @IsString()
   owner?: string;
+
+  /** List this saga's subtasks instead of top-level jobs. */
+  @IsOptional()
+  @IsUUID()
+  parentId?: string;
 
   @IsOptional()
   @Type(() => Number)
