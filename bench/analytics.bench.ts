@@ -13,12 +13,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mixpanel from 'mixpanel';
 import pg from 'pg';
 import { MixpanelServer } from './support/analytics-destinations.js';
+import { freePort, withVhost } from './support/bench-env.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 /** Events per `POST /analytics/events` (the gateway's default GEOJOBS_ANALYTICS_MAX_BATCH). */
@@ -63,34 +63,6 @@ async function freshDatabase(): Promise<void> {
     stdio: 'ignore',
   });
 }
-
-/** A vhost of its own, deleted afterwards (as bench:broker does). */
-async function withVhost<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `geojobs_bench_analytics_${randomUUID().slice(0, 8)}`;
-  const base = new URL(managementUrl!);
-  const auth = `Basic ${Buffer.from(`${base.username}:${decodeURIComponent(base.password)}`).toString('base64')}`;
-  base.username = '';
-  base.password = '';
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(new URL(path, base), { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  await call('PUT', `/api/vhosts/${name}`, {});
-  await call('PUT', `/api/permissions/${name}/${new URL(amqpUrl!).username}`, { configure: '.*', write: '.*', read: '.*' });
-  const url = new URL(amqpUrl!);
-  url.pathname = `/${name}`;
-  try {
-    return await fn(url.toString());
-  } finally {
-    await call('DELETE', `/api/vhosts/${name}`);
-  }
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const until = async (done: () => boolean, what: string, timeoutMs = 600_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -244,7 +216,7 @@ console.log(
     'outbox → RabbitMQ → analytics-service → a local Mixpanel-compatible HTTP server on loopback',
 );
 for (const latencyMs of LATENCIES_MS) {
-  const run = await withVhost((url) => throughGateway(url, latencyMs));
+  const run = await withVhost('geojobs_bench_analytics', (url) => throughGateway(url, latencyMs));
   const singles: { concurrency: number; run: TrackRun }[] = [];
   for (const concurrency of TRACK_CONCURRENCIES) singles.push({ concurrency, run: await onePerEvent(concurrency, latencyMs) });
   console.log(

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { pino } from 'pino';
 import { Broker, declareTopology, EXCHANGES, QUEUES } from '#shared';
+import { withVhost } from './support/bench-env.js';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PREFETCH = 200;
@@ -14,29 +15,6 @@ const WINDOW = 1_000;
 const amqpUrl = process.env.GEOJOBS_AMQP_URL;
 const managementUrl = process.env.GEOJOBS_RABBITMQ_MGMT_URL;
 if (!amqpUrl || !managementUrl) throw new Error('run through npm run bench:broker (needs GEOJOBS_AMQP_URL)');
-
-/**
- * A vhost of its own for one measurement, deleted afterwards. Names are never reused: quorum queues of a
- * deleted vhost take a moment to go, and re-declaring them under the same name meanwhile fails.
- */
-async function withVhost<T>(prefix: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `${prefix}_${randomUUID().slice(0, 8)}`;
-  const base = new URL(managementUrl!);
-  const auth = `Basic ${Buffer.from(`${base.username}:${decodeURIComponent(base.password)}`).toString('base64')}`;
-  base.username = '';
-  base.password = '';
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(new URL(path, base), { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  await call('PUT', `/api/vhosts/${name}`, {});
-  await call('PUT', `/api/permissions/${name}/${new URL(amqpUrl!).username}`, { configure: '.*', write: '.*', read: '.*' });
-  const url = new URL(amqpUrl!);
-  url.pathname = `/${name}`;
-  try {
-    return await fn(url.toString());
-  } finally {
-    await call('DELETE', `/api/vhosts/${name}`);
-  }
-}
 
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 const time = async (fn: () => Promise<void>) => {

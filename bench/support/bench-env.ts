@@ -41,6 +41,16 @@ export async function freshVhost(prefix: string): Promise<{ url: string; remove:
   return { url: url.toString(), remove: () => management('DELETE', `/api/vhosts/${name}`) };
 }
 
+/** Runs `fn` with the URL of a vhost of its own, deleted afterwards. */
+export async function withVhost<T>(prefix: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const vhost = await freshVhost(prefix);
+  try {
+    return await fn(vhost.url);
+  } finally {
+    await vhost.remove();
+  }
+}
+
 /** A new, migrated database; dropped by `remove`. */
 export async function freshDatabase(name: string): Promise<{ name: string; remove: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: benchEnv('GEOJOBS_ADMIN_DATABASE_URL') });

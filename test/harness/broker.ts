@@ -62,7 +62,11 @@ export class Tap {
     await channel.assertExchange(exchange, 'topic', { durable: true });
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     await channel.bindQueue(queue, exchange, pattern);
-    await channel.consume(queue, (message) => message && tap.messages.push(message), { noAck: true });
+    await channel.consume(queue, (message) => {
+      if (!message) return;
+      tap.messages.push(message);
+      channel.ack(message);
+    });
     return tap;
   }
 

@@ -4,7 +4,7 @@ export interface StepCacheKey {
   fingerprint: string;
   step: string;
   version: string;
-  /** Digest of the cache keys and outputs of the steps this one needs: any change upstream files it elsewhere. */
+  /** Digest of the cache keys and outputs of the steps this one needs: every change upstream files it elsewhere. */
   dependencyKey: string;
 }
 
