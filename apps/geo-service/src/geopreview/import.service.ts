@@ -139,7 +139,7 @@ export class ImportService {
 
   /**
    * Drops features outside longitude/latitude range (only scanned for when the extent says there are some),
-   * builds the spatial index, then replaces the layer's table in one transaction.
+   * builds the spatial indexes, then replaces the layer's table in one transaction.
    */
   private async cleanAndSwap(staging: string, table: string): Promise<number> {
     const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
@@ -162,10 +162,25 @@ export class ImportService {
         )) as { count: number }[];
         dropped = deleted.count;
       }
-      await runner.query(`SET maintenance_work_mem = '256MB'`);
-      await runner.query(`CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`);
-      await this.indexWebMercator(runner, staging, stagingRef);
-      await runner.query('RESET maintenance_work_mem');
+      // The two spatial indexes are built at the same time, on two connections: each build is one CPU's work.
+      const second = this.database.createQueryRunner();
+      await second.connect();
+      try {
+        await Promise.all([
+          (async () => {
+            await runner.query(`SET maintenance_work_mem = '256MB'`);
+            await runner.query(`CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`);
+            await runner.query('RESET maintenance_work_mem');
+          })(),
+          (async () => {
+            await second.query(`SET maintenance_work_mem = '256MB'`);
+            await this.indexWebMercator(second, staging, stagingRef);
+            await second.query('RESET maintenance_work_mem');
+          })(),
+        ]);
+      } finally {
+        await second.release();
+      }
 
       await runner.startTransaction();
       await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${LAYERS_SCHEMA}.${table}`]);
