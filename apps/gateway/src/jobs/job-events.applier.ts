@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope, Events } from '#shared';
+import { transactionRetryingDeadlocks } from '../database/transaction.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import type { SettledJob } from '../sagas/sagas.repository.js';
@@ -53,13 +54,8 @@ export class JobEventsApplier {
     this.pending = [];
     if (batch.length === 0) return;
     const events = batch.map((item) => item.event);
-    const attempt = (retries: number): Promise<number> =>
-      this.db.transaction((manager) => this.write(manager, events)).catch((error: Error & { code?: string }) => {
-        // two batches settling subtasks of the same sagas may deadlock; PostgreSQL aborts one: run it again
-        if (error.code === '40P01' && retries > 0) return attempt(retries - 1);
-        throw error;
-      });
-    attempt(3)
+    // two batches settling subtasks of the same sagas may deadlock; PostgreSQL aborts one, which runs again
+    transactionRetryingDeadlocks(this.db, (manager) => this.write(manager, events))
       .then(
         (finished) => {
           for (const item of batch) item.done();

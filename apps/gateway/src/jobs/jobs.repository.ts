@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope } from '#shared';
+import { transactionRetryingDeadlocks } from '../database/transaction.js';
 import type { ChildrenSummary, JobRow, JobState } from './job.model.js';
 
 /** What a job submitted through CKAN's service-provider protocol keeps for its status and its callback. */
@@ -159,7 +160,7 @@ export class JobsRepository {
     /** Runs in the same transaction with the jobs cancelled (the saga coordinator counts them for their parents). */
     then: (manager: EntityManager, cancelled: CancelledJob[]) => Promise<void> = async () => undefined,
   ): Promise<string[]> {
-    return this.db.transaction(async (manager) => {
+    return transactionRetryingDeadlocks(this.db, async (manager) => {
       const rows: CancelledJob[] = await manager.query(
         `WITH RECURSIVE tree AS (
            SELECT id FROM jobs.jobs WHERE id = $1
