@@ -1,7 +1,6 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { HostPolicy } from '#shared';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
@@ -36,7 +35,7 @@ export class WebhookClient {
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         agent: false,
-        lookup: this.guardedLookup(hostname),
+        lookup: this.policy.lookup(hostname, (address) => this.refusal(hostname, address)),
         signal: AbortSignal.timeout(timeoutMs),
       });
       request.on('response', (response) => {
@@ -51,18 +50,6 @@ export class WebhookClient {
       request.on('error', reject);
       request.end(body);
     });
-  }
-
-  private guardedLookup(hostname: string): LookupFunction {
-    return (host, options, callback) => {
-      dnsLookup(host, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-        if (error) return callback(error, '', 0);
-        const refused = addresses.find((entry) => !this.policy.allows(hostname, entry.address));
-        if (refused) return callback(this.refusal(hostname, refused.address), '', 0);
-        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-        callback(null, addresses[0].address, addresses[0].family);
-      });
-    };
   }
 
   private refusal(hostname: string, address: string): WebhookRefusedError {

@@ -1,7 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
-import { ServiceConfig } from '#shared';
-import { AllowListEntries } from '../geopreview/host-policy.js';
+import { AllowListEntries, ServiceConfig } from '#shared';
 
 const toList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part.length > 0) : value;

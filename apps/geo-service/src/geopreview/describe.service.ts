@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
+import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA } from '#shared';
 import { DescribeError } from './geopreview.errors.js';
-import { GEOMETRY_COLUMN, LAYERS_SCHEMA } from './import.service.js';
 import { quoteIdent } from './layer-name.js';
 
 export interface LayerField {

@@ -1,13 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AddressRefusedError, DownloadError, DownloadTimeoutError, FileTooLargeError, GeopreviewError } from './geopreview.errors.js';
-import type { HostPolicy } from './host-policy.js';
+import type { HostPolicy } from '#shared';
 
 export interface DownloadLimits {
   maxBytes: number;
@@ -96,19 +95,6 @@ export class DownloadService {
     return url;
   }
 
-  /** Resolves like the system does, then refuses any address the policy does not allow. */
-  private guardedLookup(hostname: string): LookupFunction {
-    return (host, options, callback) => {
-      dnsLookup(host, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-        if (error) return callback(error, '', 0);
-        const refused = addresses.find((entry) => !this.policy.allows(hostname, entry.address));
-        if (refused) return callback(refusal(hostname, refused.address), '', 0);
-        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-        callback(null, addresses[0].address, addresses[0].family);
-      });
-    };
-  }
-
   private request(url: URL, deadline: AbortSignal): Promise<IncomingMessage> {
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
     if (isIP(hostname) && !this.policy.allows(hostname, hostname)) return Promise.reject(refusal(hostname, hostname));
@@ -116,7 +102,7 @@ export class DownloadService {
     if (sendsPortalKey(url, this.portal)) headers.authorization = this.portal!.apiKey;
     const client = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const request = client.get(url, { headers, agent: false, lookup: this.guardedLookup(hostname), signal: deadline });
+      const request = client.get(url, { headers, agent: false, lookup: this.policy.lookup(hostname, (address) => refusal(hostname, address)), signal: deadline });
       let response: IncomingMessage | undefined;
       // once the response has begun, failing it makes its reader (the pipeline in save) see this error
       const fail = (error: Error) => {

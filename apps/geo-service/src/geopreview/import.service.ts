@@ -7,8 +7,6 @@ import { LayerImportError } from './geopreview.errors.js';
 import { pgConnectionString, quoteIdent } from './layer-name.js';
 import type { OpenedSource } from './source.service.js';
 
-export { LAYERS_SCHEMA, LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYER_FID_COLUMN as FID_COLUMN } from '#shared';
-
 /** The recoveries a real portal needs, applied one by one when an import fails (HDX's problem solver). */
 export interface ImportAttempt {
   promoteToMulti: boolean;

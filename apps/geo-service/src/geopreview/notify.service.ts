@@ -1,8 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import type { GeoPreviewV1, JobErrorV1 } from '#shared';
+import type { GeoPreviewV1, HostPolicy, JobErrorV1 } from '#shared';
 import type { GeoConfig } from '../config/geo.config.js';
-import type { HostPolicy } from './host-policy.js';
 import { layerTableName } from './layer-name.js';
 import { pythonJsonDumps } from './python-json.js';
 

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -79,5 +80,23 @@ export class HostPolicy {
     const plain = unmapped(address);
     const family = familyOf(plain);
     return family !== null && this.ranges.check(plain, family);
+  }
+
+  /**
+   * A DNS lookup for http(s).request that resolves like the system does, then refuses any address this policy
+   * does not allow (with `refusal(address)`). The connection goes to the address checked here, so DNS cannot
+   * answer differently between the check and the connect. For an IP literal no lookup happens: check it with
+   * `allows(host, host)` before the request.
+   */
+  lookup(hostname: string, refusal: (address: string) => Error): LookupFunction {
+    return (host, options, callback) => {
+      dnsLookup(host, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+        if (error) return callback(error, '', 0);
+        const refused = addresses.find((entry) => !this.allows(hostname, entry.address));
+        if (refused) return callback(refusal(refused.address), '', 0);
+        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        callback(null, addresses[0].address, addresses[0].family);
+      });
+    };
   }
 }
