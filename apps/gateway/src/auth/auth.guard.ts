@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { IS_PUBLIC } from '#shared';
 import { KEY_IN_QUERY, ROLES_ALLOWED } from './auth.decorators.js';
-import { AuthService, pathWithin } from './auth.service.js';
+import { assertWithinScope, AuthService } from './auth.service.js';
 import type { Principal, Role } from './principal.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -24,12 +24,7 @@ export class AuthGuard implements CanActivate {
     const principal = await this.auth.authenticate(request.headers.authorization, typeof queryKey === 'string' ? queryKey : undefined);
     if (!principal) throw new UnauthorizedException('a valid credential is required: Authorization: Bearer <token>, ApiKey <key> or TmpToken <token>');
 
-    if (principal.scope) {
-      const { methods, paths } = principal.scope;
-      if (!methods.includes(request.method) || !paths.some((prefix) => pathWithin(request.path, prefix))) {
-        throw new ForbiddenException(`this temporary token does not allow ${request.method} ${request.path}`);
-      }
-    }
+    assertWithinScope(principal, request.method, request.path);
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_ALLOWED, targets);
     if (roles && !roles.includes(principal.role)) throw new ForbiddenException(`this needs the role ${roles.join(' or ')}`);
     if (principal.role === 'reader' && !READ_METHODS.has(request.method)) throw new ForbiddenException('readers may only read');

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -117,6 +117,15 @@ function narrow(current: TokenScope | undefined, wanted: TokenScope): TokenScope
     methods: wanted.methods.filter((method) => current.methods.includes(method)),
     paths: wanted.paths.filter((path) => current.paths.some((allowed) => pathWithin(path, allowed))),
   };
+}
+
+/** Refuses (403) a request outside what the caller's temporary token allows; any other caller passes. */
+export function assertWithinScope(principal: Principal, method: string, path: string): void {
+  if (!principal.scope) return;
+  const { methods, paths } = principal.scope;
+  if (!methods.includes(method) || !paths.some((prefix) => pathWithin(path, prefix))) {
+    throw new ForbiddenException(`this temporary token does not allow ${method} ${path}`);
+  }
 }
 
 /** `path` is `prefix` or below it, on a segment boundary. */

@@ -1,6 +1,6 @@
-import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { AuthService, pathWithin } from '../auth/auth.service.js';
+import { assertWithinScope, AuthService } from '../auth/auth.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 
 export const tilesArePublic = (config: GatewayConfig): boolean => config.GEOJOBS_PUBLIC_TILES !== 'false';
@@ -23,12 +23,7 @@ export class TilesAccessGuard implements CanActivate {
     const key = typeof request.query.key === 'string' ? request.query.key : undefined;
     const principal = await this.auth.authenticate(request.headers.authorization, key);
     if (!principal) throw new UnauthorizedException('tiles need a credential here (GEOJOBS_PUBLIC_TILES=false): Authorization: TmpToken <token>, Bearer <token> or ApiKey <key>');
-    if (principal.scope) {
-      const { methods, paths } = principal.scope;
-      if (!methods.includes(request.method) || !paths.some((prefix) => pathWithin(request.path, prefix))) {
-        throw new ForbiddenException(`this temporary token does not allow ${request.method} ${request.path}`);
-      }
-    }
+    assertWithinScope(principal, request.method, request.path);
     return true;
   }
 }
