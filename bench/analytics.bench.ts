@@ -11,14 +11,9 @@
  * 20 ms round trip like a nearby region's). With a round trip the one-per-event rate is set by round trips
  * alone, so that path is measured on a sample (every in-flight slot sends BENCH_TRACK_ROUND_TRIPS events).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Mixpanel from 'mixpanel';
-import pg from 'pg';
 import { MixpanelServer } from './support/analytics-destinations.js';
-import { freePort, withVhost } from './support/bench-env.js';
+import { benchEnv, freshDatabase, startBenchService, withDatabase, withVhost, type BenchService } from './support/bench-env.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 /** Events per `POST /analytics/events` (the gateway's default GEOJOBS_ANALYTICS_MAX_BATCH). */
@@ -35,34 +30,6 @@ const TRACK_CONCURRENCIES = (process.env.BENCH_TRACK_CONCURRENCY ?? '1,64').spli
 const TRACK_ROUND_TRIPS = Number(process.env.BENCH_TRACK_ROUND_TRIPS ?? 250);
 const TOKEN = 'bench-token';
 const ADMIN = { username: 'bench-admin', password: 'bench admin password' };
-const DATABASE = 'geojobs_bench_analytics';
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const env = process.env;
-const amqpUrl = env.GEOJOBS_AMQP_URL;
-const managementUrl = env.GEOJOBS_RABBITMQ_MGMT_URL;
-if (!amqpUrl || !managementUrl || !env.GEOJOBS_ADMIN_DATABASE_URL || !env.GEOJOBS_GATEWAY_DATABASE_URL || !env.GEOJOBS_JWT_SECRET) {
-  throw new Error('run through npm run bench:analytics (needs the infra variables)');
-}
-
-const withDatabase = (url: string, name: string) => {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-};
-
-/** A database of its own, migrated as production's is. */
-async function freshDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: env.GEOJOBS_ADMIN_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${DATABASE}"`);
-  await admin.end();
-  execFileSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'migrate.js')], {
-    cwd: ROOT,
-    env: { ...env, GEOJOBS_ADMIN_DATABASE_URL: withDatabase(env.GEOJOBS_ADMIN_DATABASE_URL!, DATABASE) },
-    stdio: 'ignore',
-  });
-}
 
 const until = async (done: () => boolean, what: string, timeoutMs = 600_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -80,26 +47,6 @@ const events = Array.from({ length: EVENTS }, (_, i) => ({
   properties: { 'dataset id': `dataset-${i % 5_000}`, 'org name': 'ocha', 'server side': true, i },
 }));
 
-/** Starts a built service from dist and waits for its /health. */
-async function startService(name: 'gateway' | 'analytics-service', serviceEnv: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
-    cwd: ROOT,
-    env: { PATH: env.PATH, GEOJOBS_LOG_LEVEL: 'warn', ...serviceEnv },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) return child;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const stop = async (child: ChildProcess | undefined) => {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-};
-
 async function json<T>(response: Promise<Response>): Promise<T> {
   const reply = await response;
   if (!reply.ok) throw new Error(`HTTP ${reply.status}: ${await reply.text()}`);
@@ -115,32 +62,28 @@ interface GatewayRun {
 
 /** Batches of BATCH events posted by CLIENTS clients with an API key; gateway → outbox → RabbitMQ → analytics-service → server. */
 async function throughGateway(vhostUrl: string, latencyMs: number): Promise<GatewayRun> {
-  await freshDatabase();
+  const database = await freshDatabase('geojobs_bench_analytics');
   const server = await MixpanelServer.start({ keep: false, latencyMs });
-  const [gatewayPort, analyticsPort] = [await freePort(), await freePort()];
-  let gateway: ChildProcess | undefined;
-  let analytics: ChildProcess | undefined;
+  const services: BenchService[] = [];
   try {
-    analytics = await startService(
-      'analytics-service',
-      { GEOJOBS_AMQP_URL: vhostUrl, GEOJOBS_ANALYTICS_PORT: String(analyticsPort), MIXPANEL_HOST: server.host, MIXPANEL_PROTOCOL: 'http', MIXPANEL_TOKEN: TOKEN },
-      analyticsPort,
-    );
-    gateway = await startService(
-      'gateway',
-      {
+    services.push(
+      await startBenchService('analytics-service', 'GEOJOBS_ANALYTICS_PORT', {
         GEOJOBS_AMQP_URL: vhostUrl,
-        GEOJOBS_GATEWAY_PORT: String(gatewayPort),
-        GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(env.GEOJOBS_GATEWAY_DATABASE_URL!, DATABASE),
-        GEOJOBS_JWT_SECRET: env.GEOJOBS_JWT_SECRET!,
-        GEOJOBS_ADMIN_USER: ADMIN.username,
-        GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
-        GEOJOBS_ANALYTICS_MAX_BATCH: String(Math.max(BATCH, 1)),
-        GEOJOBS_STORAGE_DIR: join(env.GEOJOBS_DATA_DIR ?? join(ROOT, '.data', 'bench'), 'analytics-storage'),
-      },
-      gatewayPort,
+        MIXPANEL_HOST: server.host,
+        MIXPANEL_PROTOCOL: 'http',
+        MIXPANEL_TOKEN: TOKEN,
+      }),
     );
-    const base = `http://127.0.0.1:${gatewayPort}`;
+    const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
+      GEOJOBS_AMQP_URL: vhostUrl,
+      GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database.name),
+      GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
+      GEOJOBS_ADMIN_USER: ADMIN.username,
+      GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
+      GEOJOBS_ANALYTICS_MAX_BATCH: String(Math.max(BATCH, 1)),
+    });
+    services.push(gateway);
+    const base = gateway.url;
     const post = (path: string, body: string, authorization?: string) =>
       fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
     const { access_token } = await json<{ access_token: string }>(post('/token', JSON.stringify(ADMIN)));
@@ -165,9 +108,9 @@ async function throughGateway(vhostUrl: string, latencyMs: number): Promise<Gate
     if (server.received !== events.length) throw new Error(`the server received ${server.received} events, expected ${events.length}`);
     return { delivered: Math.round((events.length / ms) * 1_000), accepted: Math.round((events.length / acceptedMs) * 1_000) };
   } finally {
-    await stop(gateway);
-    await stop(analytics);
+    for (const service of services) await service.stop();
     await server.close();
+    await database.remove();
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service.js';
 import { hashApiKey } from '../auth/secrets.js';
 import { JOB_TYPE_NAMES, JOB_TYPES } from '../jobs/job-types.js';
