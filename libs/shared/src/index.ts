@@ -39,3 +39,6 @@ export * from './pipeline/step-cache.js';
 export * from './pipeline/postgres-step-cache.js';
 export * from './pipeline/fingerprint.js';
 export * from './pipeline/json-data.js';
+export * from './storage/storage.js';
+export * from './storage/local-storage.js';
+export * from './storage/storage.factory.js';

@@ -43,10 +43,6 @@ export class GatewayConfig extends ServiceConfig {
   @Min(1)
   GEOJOBS_LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
-  /** Where job result files live (the local storage backend). */
-  @IsString()
-  GEOJOBS_STORAGE_DIR = '.data/storage';
-
   /** Vector tiles of previewed layers need no credential unless this is `false` (then any credential, or a scoped token). */
   @IsOptional()
   @IsIn(['true', 'false'])

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import type { LogLevel } from '../logging/logger.js';
 
 export class ConfigError extends Error {
@@ -49,6 +49,40 @@ export class ServiceConfig {
   @Max(10_000)
   @IsOptional()
   GEOJOBS_PREFETCH?: number;
+
+  /** Where files live between steps, jobs and services: a local folder, or an S3-compatible bucket. */
+  @IsIn(['local', 's3'])
+  GEOJOBS_STORAGE: 'local' | 's3' = 'local';
+
+  /** The folder of the local storage backend (shared by every service on the machine). */
+  @IsString()
+  GEOJOBS_STORAGE_DIR = '.data/storage';
+
+  @ValidateIf((config: ServiceConfig) => config.GEOJOBS_STORAGE === 's3')
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name' })
+  GEOJOBS_S3_BUCKET?: string;
+
+  /** An S3-compatible endpoint (MinIO, Ceph, …); AWS's own when unset. */
+  @IsOptional()
+  @Matches(/^https?:\/\/.+/, { message: 'must be an http(s):// URL' })
+  GEOJOBS_S3_ENDPOINT?: string;
+
+  @IsString()
+  GEOJOBS_S3_REGION = 'us-east-1';
+
+  /** Credentials; the SDK's default chain (environment, instance role) when unset. */
+  @IsOptional()
+  @IsString()
+  GEOJOBS_S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  GEOJOBS_S3_SECRET_ACCESS_KEY?: string;
+
+  /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need. */
+  @IsIn(['true', 'false'])
+  GEOJOBS_S3_FORCE_PATH_STYLE: 'true' | 'false' = 'true';
 }
 
 /**
