@@ -1,7 +1,10 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshFolder, geojson, kml, SAMPLE_POINTS, writeLayers, zip, zipFolder } from './geo-files.js';
+import type { Commands } from '#shared';
 import { GeopreviewHarness } from './geopreview-harness.js';
 
 const FIXTURES = process.env.GEOJOBS_GEO_FIXTURES ?? '/work/shared/fixtures/geofiles';
@@ -93,20 +96,63 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     expect(wkt.bounding_box).toBe('BOX(0 0,3 3)');
   });
 
-  it('imports a GeoPackage, every layer, or the one a command names', async () => {
+  it('fans a GeoPackage of several layers out, one subtask per layer reading a shared copy; merges them; imports the layer a command names', async () => {
     const path = join(work, 'two.gpkg');
     writeLayers('GPKG', path, [
       { name: 'cities', points: SAMPLE_POINTS },
       { name: 'origin', points: [{ lon: 0, lat: 0, name: 'zero' }] },
     ]);
     geo.files.routes.set('/two.gpkg', await readFile(path));
-    const all = await geo.expectSuccess(geo.files.url('/two.gpkg'), { resourceId: 'gpkg' });
-    expect(all.layers.map((layer: { layerId: string; featureCount: number }) => [layer.layerId, layer.featureCount])).toEqual([
+    const fanout = await geo.expectFanout(geo.files.url('/two.gpkg'), { resourceId: 'gpkg' });
+    expect(fanout.subtasks.map((subtask) => [subtask.type, subtask.input.layer])).toEqual([
+      ['geo.preview.layer', 'cities'],
+      ['geo.preview.layer', 'origin'],
+    ]);
+    const shared = String(fanout.subtasks[0].input.url);
+    expect(shared).toBe(`storage://geopreview/${fanout.jobId}/two.gpkg`);
+    expect(await readFile(join(geo.storageDir, 'geopreview', fanout.jobId, 'two.gpkg'))).toEqual(await readFile(path));
+    expect(fanout.merge).toMatchObject({ type: 'geo.preview.merge', always: true, input: { resourceId: 'gpkg', layers: ['cities', 'origin'], sharedPrefix: `geopreview/${fanout.jobId}/` } });
+
+    // the subtasks and the merge, as the saga coordinator would send them
+    const layers = [];
+    for (const subtask of fanout.subtasks) layers.push(await geo.runSuccess('geo.preview', { jobId: randomUUID(), ...(subtask.input as { datasetId: string; resourceId: string; url: string }) }));
+    expect(layers.map((layer) => [layer.layerId, layer.featureCount, layer.sourceLayer])).toEqual([
+      ['pre_gpkg__cities', 3, 'cities'],
+      ['pre_gpkg__origin', 1, 'origin'],
+    ]);
+    const merge = fanout.merge!.input as unknown as Commands['geo.preview.merge'];
+    const merged = await geo.runSuccess('geo.preview.merge', { ...merge, jobId: randomUUID(), saga: { parentId: fanout.jobId, subtasks: 2 } });
+    expect(merged.layerId).toBe('pre_gpkg__cities');
+    expect(merged.layers.map((layer: { layerId: string; featureCount: number }) => [layer.layerId, layer.featureCount])).toEqual([
       ['pre_gpkg__cities', 3],
       ['pre_gpkg__origin', 1],
     ]);
+    expect(existsSync(join(geo.storageDir, 'geopreview', fanout.jobId))).toBe(false);
+
     const one = await geo.expectSuccess(geo.files.url('/two.gpkg'), { resourceId: 'gpkg-one', layer: 'origin' });
     expect(one).toMatchObject({ layerId: 'pre_gpkg_one__origin', featureCount: 1, sourceLayer: 'origin', bounding_box: 'BOX(0 0,0 0)' });
+  });
+
+  it('a merge told of failed layers fails with their errors (and still removes the shared copy)', async () => {
+    const jobId = randomUUID();
+    const sharedPrefix = `geopreview/${jobId}/`;
+    await mkdir(join(geo.storageDir, 'geopreview', jobId), { recursive: true });
+    await writeFile(join(geo.storageDir, 'geopreview', jobId, 'upload.zip'), 'shared');
+    const outcome = await geo.run('geo.preview.merge', {
+      jobId: randomUUID(),
+      datasetId: 'dataset-1',
+      resourceId: 'merge-failed',
+      url: 'http://example.org/upload.zip',
+      layers: ['a', 'b'],
+      sharedPrefix,
+      saga: { parentId: jobId, subtasks: 2, errors: [{ jobId: randomUUID(), type: 'import', class: 'LayerImportError', message: 'could not import layer "b"' }] },
+    });
+    expect(outcome.state === 'failed' && outcome.error).toEqual({
+      type: 'import',
+      class: 'LayerImportError',
+      message: '1 of 2 layers could not be previewed: could not import layer "b"',
+    });
+    expect(existsSync(join(geo.storageDir, 'geopreview', jobId))).toBe(false);
   });
 
   it('imports a zipped FileGDB (written by GDAL 3.6 OpenFileGDB)', async () => {
@@ -117,16 +163,46 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     expect(result).toMatchObject({ featureCount: 3, sourceLayer: 'cities' });
   });
 
-  it('imports a zip holding several shapefiles in nested folders, one layer each', async () => {
+  it('fans a zip holding several shapefiles in nested folders out, one layer each', async () => {
     const folder = await freshFolder(join(work, 'nested'));
     writeLayers('ESRI Shapefile', join(folder, 'a'), [{ name: 'cities', points: SAMPLE_POINTS }]);
     writeLayers('ESRI Shapefile', join(folder, 'b', 'deeper'), [{ name: 'origin', points: [{ lon: 0, lat: 0, name: 'zero' }] }]);
     geo.files.routes.set('/nested.zip', zip(await zipFolder(folder, 'top/')));
-    const result = await geo.expectSuccess(geo.files.url('/nested.zip'), { resourceId: 'nested' });
-    expect(result.layers.map((layer: { sourceLayer: string; featureCount: number }) => [layer.sourceLayer, layer.featureCount])).toEqual([
+    const fanout = await geo.expectFanout(geo.files.url('/nested.zip'), { resourceId: 'nested' });
+    expect(fanout.subtasks.map((subtask) => subtask.input.layer)).toEqual(['top/a/cities.shp:cities', 'top/b/deeper/origin.shp:origin']);
+    const layers = [];
+    for (const subtask of fanout.subtasks) layers.push(await geo.runSuccess('geo.preview', { jobId: randomUUID(), ...(subtask.input as { datasetId: string; resourceId: string; url: string }) }));
+    expect(layers.map((layer) => [layer.sourceLayer, layer.featureCount])).toEqual([
       ['top/a/cities.shp:cities', 3],
       ['top/b/deeper/origin.shp:origin', 1],
     ]);
+  });
+
+  it('imports the same file for the same resource once: a second job finds the import cached, a changed file or a dropped table imports again', async () => {
+    const statusOf = (result: Record<string, any>) => Object.fromEntries((result.steps as { name: string; status: string }[]).map((step) => [step.name, step.status]));
+    geo.files.routes.set('/cached.geojson', Buffer.from(geojson(SAMPLE_POINTS)));
+    const first = await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' });
+    expect(statusOf(first)).toEqual({ download: 'done', unpack: 'not-applicable', open: 'done', share: 'not-applicable', import: 'done', describe: 'done' });
+    await geo.query(`INSERT INTO layers."pre_cached" (name) VALUES ('marker')`); // would vanish if the table were imported again
+
+    const second = await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' });
+    expect(statusOf(second)).toMatchObject({ download: 'done', import: 'cached', describe: 'cached' });
+    expect(second).toMatchObject({ layerId: 'pre_cached', featureCount: first.featureCount });
+    expect((await geo.query(`SELECT count(*)::int AS n FROM layers."pre_cached" WHERE name = 'marker'`))[0].n).toBe(1);
+
+    geo.files.routes.set('/cached.geojson', Buffer.from(geojson(SAMPLE_POINTS.slice(0, 2))));
+    const changed = await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' });
+    expect(statusOf(changed)).toMatchObject({ import: 'done', describe: 'done' });
+    expect(changed.featureCount).toBe(2);
+
+    geo.files.routes.set('/cached.geojson', Buffer.from(geojson(SAMPLE_POINTS)));
+    await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' }); // back to the first file: cached by content…
+    const back = await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' });
+    expect(statusOf(back)).toMatchObject({ import: 'cached' });
+    await geo.query(`DROP TABLE layers."pre_cached"`);
+    const dropped = await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' });
+    expect(statusOf(dropped)).toMatchObject({ import: 'done' });
+    expect(dropped.featureCount).toBe(SAMPLE_POINTS.length);
   });
 
   it('assumes EPSG:4326 for a shapefile without .prj, and drops features out of lon/lat range, counting them', async () => {

@@ -47,6 +47,8 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
     GEOJOBS_LOG_LEVEL: process.env.GEOJOBS_TEST_LOG_LEVEL ?? 'warn',
     GEOJOBS_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     [`GEOJOBS_${prefix}_PORT`]: String(port),
+    // one storage for the whole system of a test file, as in production
+    GEOJOBS_STORAGE_DIR: join(ROOT, '.data', 'test-storage', context.vhost),
   };
   const database = context.databaseUrls[prefix.toLowerCase() as 'gateway' | 'geo' | 'export'];
   if (database) env[`GEOJOBS_${prefix}_DATABASE_URL`] = database;
@@ -55,7 +57,6 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
       GEOJOBS_JWT_SECRET: readHarness().env.GEOJOBS_JWT_SECRET,
       GEOJOBS_ADMIN_USER: TEST_ADMIN.username,
       GEOJOBS_ADMIN_PASSWORD: TEST_ADMIN.password,
-      GEOJOBS_STORAGE_DIR: join(ROOT, '.data', 'test-storage', context.vhost),
     });
   }
   return env;

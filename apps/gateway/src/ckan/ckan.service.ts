@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service.js';
 import { hashApiKey } from '../auth/secrets.js';
-import { JOB_TYPE_NAMES, JOB_TYPES } from '../jobs/job-types.js';
+import { JOB_TYPE_NAMES } from '../jobs/job-types.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { toCkanJobDict, type CkanJobDict } from './ckan-job.js';
@@ -31,7 +31,7 @@ export class CkanService {
     const unknown = Object.keys(request).filter((key) => !ALLOWED_KEYS.has(key));
     if (unknown.length > 0) throw new CkanError(409, `unknown keys: ${unknown.join(', ')}; allowed: ${[...ALLOWED_KEYS].join(', ')}`);
     const { job_type: jobType, data = {}, metadata = {}, result_url: resultUrl, api_key: apiKey } = request;
-    if (typeof jobType !== 'string' || !JOB_TYPES[jobType]) {
+    if (typeof jobType !== 'string' || !JOB_TYPE_NAMES.includes(jobType)) {
       throw new CkanError(409, `job_type must be one of the available job types: ${JOB_TYPE_NAMES.join(', ')}`);
     }
     if (resultUrl !== undefined && resultUrl !== null && (typeof resultUrl !== 'string' || !resultUrl.startsWith('http'))) {

@@ -8,9 +8,8 @@ import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import type { SettledJob } from '../sagas/sagas.repository.js';
 import { JOB_CHANGES_CHANNEL } from './jobs.repository.js';
 
-type LifecycleEvent = { [K in 'job.started' | 'job.progress' | 'job.succeeded' | 'job.failed']: Envelope<Events[K], K> }[
-  'job.started' | 'job.progress' | 'job.succeeded' | 'job.failed'
-];
+type AppliedKey = 'job.started' | 'job.progress' | 'job.fanout' | 'job.succeeded' | 'job.failed';
+type LifecycleEvent = { [K in AppliedKey]: Envelope<Events[K], K> }[AppliedKey];
 
 interface Pending {
   event: LifecycleEvent;
@@ -79,6 +78,7 @@ export class JobEventsApplier {
 
     const started = of('job.started');
     const progress = latestPerJob(of('job.progress'));
+    const fanouts = of('job.fanout');
     const succeeded = of('job.succeeded');
     const failed = of('job.failed');
     const changed = new Set<string>();
@@ -114,6 +114,8 @@ export class JobEventsApplier {
         ),
       );
     }
+    // after started/progress: a fan-out counts only from a job that runs
+    for (const id of await this.sagas.fanOut(manager, fanouts.map((event) => event.payload))) changed.add(id);
     const finals = [
       ...succeeded.map((e) => ({ id: e.payload.jobId, state: 'succeeded', result: e.payload.result, error: null, at: e.occurredAt })),
       ...failed.map((e) => ({ id: e.payload.jobId, state: 'failed', result: null, error: e.payload.error, at: e.occurredAt })),

@@ -14,6 +14,7 @@ export class JobEventsConsumer implements OnModuleInit {
     await this.broker.consumeEvents(QUEUES.saga, 1_000, {
       'job.started': (event) => this.applier.apply(event),
       'job.progress': (event) => this.applier.apply(event),
+      'job.fanout': (event) => this.applier.apply(event),
       'job.succeeded': (event) => this.applier.apply(event),
       'job.failed': (event) => this.applier.apply(event),
       'job.cancelled': async () => undefined, // the gateway cancelled it itself

@@ -1,7 +1,7 @@
 import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
-import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewV1, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
+import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewMergeV1, GeoPreviewV1, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
 
 /** Subtasks one saga may have, at all its levels together. */
 export const MAX_SUBTASKS = 10_000;
@@ -44,6 +44,9 @@ export class NoopJobInput extends OmitType(NoopCommandV1, ['jobId'] as const) {
 }
 
 export class GeoPreviewJobInput extends OmitType(GeoPreviewV1, ['jobId', 'layer'] as const) {}
+/** One layer of a multi-layer upload, declared by the geopreview that opened it (its `url` is then a storage URI). */
+export class GeoPreviewLayerJobInput extends OmitType(GeoPreviewV1, ['jobId', 'notify'] as const) {}
+export class GeoPreviewMergeJobInput extends OmitType(GeoPreviewMergeV1, ['jobId'] as const) {}
 export class GeoLayerDeleteJobInput extends OmitType(GeoLayerDeleteV1, ['jobId'] as const) {}
 export class AnalyticsTrackJobInput extends OmitType(AnalyticsTrackV1, ['jobId'] as const) {}
 
@@ -86,6 +89,14 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
     input: GeoPreviewJobInput,
     command: (jobId, input) => ({ key: 'geo.preview', payload: { jobId, ...input } }),
   }),
+  'geo.preview.layer': define<GeoPreviewLayerJobInput>({
+    input: GeoPreviewLayerJobInput,
+    command: (jobId, input) => ({ key: 'geo.preview', payload: { jobId, ...input } }),
+  }),
+  'geo.preview.merge': define<GeoPreviewMergeJobInput>({
+    input: GeoPreviewMergeJobInput,
+    command: (jobId, input) => ({ key: 'geo.preview.merge', payload: { jobId, ...input } }),
+  }),
   'geo.layer.delete': define<GeoLayerDeleteJobInput>({
     input: GeoLayerDeleteJobInput,
     command: (jobId, input) => ({ key: 'geo.layer.delete', payload: { jobId, ...input } }),
@@ -96,8 +107,11 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
   }),
 };
 
-/** Types the gateway creates itself (DELETE /layers/:id, HDX's delete-one-layer), not taken by POST /jobs. */
-export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set(['geo.layer.delete']);
+/**
+ * Types the gateway creates itself (DELETE /layers/:id, HDX's delete-one-layer) or that services declare when they
+ * fan out (a geopreview's layers and merge), not taken by POST /jobs.
+ */
+export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set(['geo.layer.delete', 'geo.preview.layer', 'geo.preview.merge']);
 
 /** The types POST /jobs takes. */
 export const JOB_TYPE_NAMES = Object.keys(JOB_TYPES).filter((name) => !INTERNAL_JOB_TYPES.has(name));

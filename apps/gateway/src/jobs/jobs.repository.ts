@@ -15,6 +15,13 @@ export interface CkanJobData {
 }
 
 /** A job to insert, with the command that starts it (written to the outbox in the same transaction). */
+/** A saga's merge step, as declared. */
+export interface SagaMerge {
+  type: string;
+  input: Record<string, unknown>;
+  always?: boolean;
+}
+
 export interface NewJob {
   id: string;
   type: string;
@@ -30,8 +37,11 @@ export interface NewJob {
   command: Envelope<unknown> | null;
   /** The subtasks a saga parent declares, inserted with it (see SagaCoordinator.insert). */
   subtasks?: NewJob[];
-  /** A saga parent's merge step, a job run once every subtask succeeded (without one, the coordinator merges). */
-  merge?: { type: string; input: Record<string, unknown> };
+  /**
+   * A saga parent's merge step, a job run once every subtask succeeded — or once all settled, whatever their
+   * outcome, when `always` (without one, the coordinator merges).
+   */
+  merge?: SagaMerge;
 }
 
 export interface CancelledJob {

@@ -1,10 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, EXCHANGES, type Envelope, type FollowupOutcome } from '#shared';
+import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, EXCHANGES, type Envelope, type FollowupOutcome, type JobFanoutV1 } from '#shared';
+import { JOB_TYPES, MAX_SUBTASKS, type Subtask } from '../jobs/job-types.js';
 import type { JobError, JobRow } from '../jobs/job.model.js';
 import { JobsRepository, type NewJob } from '../jobs/jobs.repository.js';
+import { validated } from '../jobs/request-validation.js';
 import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type SettledJob, type SettledMerge } from './sagas.repository.js';
 import { subtaskJobs } from './subtask-jobs.js';
+
+/** What opening a saga takes of its parent. */
+type SagaParent = Pick<NewJob, 'id' | 'saga' | 'subtasks' | 'merge'>;
 
 /** How a saga ended early: a subtask failed under fail-fast, or the deadline passed. */
 type Cut = { saga: SagaCount; reason: 'fail-fast' | 'deadline' };
@@ -16,6 +21,20 @@ const childrenOf = (saga: SagaCount, failed: number) => {
   const succeeded = saga.settled - saga.failed - saga.cancelled;
   return { total: saga.total, succeeded, failed, cancelled: saga.total - succeeded - failed };
 };
+
+/** The parent's error when subtasks failed or were cancelled (all-settled): how many of each. */
+const subtasksFailed = (children: ReturnType<typeof childrenOf>): JobError | null => {
+  if (children.failed === 0 && children.cancelled === 0) return null;
+  const parts = [children.failed > 0 ? `${children.failed} failed` : '', children.cancelled > 0 ? `${children.cancelled} cancelled` : ''].filter(Boolean);
+  return { type: 'saga', class: 'SubtasksFailed', message: `${parts.join(', ')} of ${children.total} subtasks` };
+};
+
+/** A declared job, validated as a job of its type (a service may declare any type a user could, and the internal ones). */
+function declared(subtask: Subtask, path: string): Subtask {
+  const type = JOB_TYPES[subtask.type];
+  if (!type) throw new BadRequestException([`${path}type must be one of: ${Object.keys(JOB_TYPES).join(', ')}`]);
+  return { type: subtask.type, input: JSON.parse(JSON.stringify(validated(type.input, subtask.input, `${path}input`))) as Record<string, unknown> };
+}
 
 /**
  * The saga coordinator. A parent job declares its subtasks when submitted; they are inserted with it, in one
@@ -44,6 +63,37 @@ export class SagaCoordinator {
     return this.sagas.transaction(async (manager) => this.jobs.findByIds([...(await this.insertTree(manager, jobs))], manager));
   }
 
+  /**
+   * Running jobs that fanned out (`job.fanout`), in the applier's transaction: their subtasks, validated as jobs of
+   * their types, and their saga rows are inserted at once, so the subtasks start when it commits. A job no longer
+   * running, or already a saga (a redelivered fan-out), is left as it is; a fan-out declaring jobs that cannot be
+   * run fails its job, saying why. Returns the jobs that changed.
+   */
+  async fanOut(manager: EntityManager, fanouts: JobFanoutV1[]): Promise<string[]> {
+    if (fanouts.length === 0) return [];
+    const parents = new Map((await this.sagas.fanoutParents(manager, fanouts.map((fanout) => fanout.jobId))).map((row) => [row.id, row]));
+    const sagaParents: SagaParent[] = [];
+    const invalid: SagaOutcome[] = [];
+    for (const fanout of fanouts) {
+      const parent = parents.get(fanout.jobId);
+      if (!parent || parent.state !== 'running' || parent.is_saga || sagaParents.some((job) => job.id === fanout.jobId)) continue;
+      try {
+        const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
+        const merge = fanout.merge && { ...declared(fanout.merge, 'merge.'), ...(fanout.merge.always ? { always: true } : {}) };
+        const job = { id: parent.id, saga: { policy: fanout.policy ?? 'all-settled', ...(fanout.deadlineSeconds ? { deadlineSeconds: fanout.deadlineSeconds } : {}) } };
+        sagaParents.push({ ...job, subtasks: subtaskJobs(this.broker, parent.owner, job, subtasks, { left: MAX_SUBTASKS }, 'fanout.', MAX_SUBTASKS), merge });
+      } catch (error) {
+        const reasons = error instanceof BadRequestException ? (error.getResponse() as { message: string | string[] }).message : (error as Error).message;
+        const message = `the job fanned out to work that cannot run: ${[reasons].flat().join('; ')}`;
+        invalid.push({ id: parent.id, state: 'failed', result: {}, error: { type: 'saga', class: 'InvalidFanout', message } });
+      }
+    }
+    await this.openSagas(manager, sagaParents);
+    const failed = await this.sagas.finish(manager, invalid);
+    await this.settled(manager, failed);
+    return [...sagaParents.map((job) => job.id), ...failed.map((job) => job.id)];
+  }
+
   /** Jobs that just reached a final state, in the transaction that moved them: count, merge, cut, follow up. */
   async settled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
     if (jobs.length === 0) return;
@@ -65,7 +115,7 @@ export class SagaCoordinator {
     }
     const counted = perParent.size > 0 ? (await this.sagas.count(manager, [...perParent.values()])).filter((saga) => saga.parent_state === 'running') : [];
     const complete = counted.filter((saga) => saga.settled >= saga.total);
-    const toMerge = complete.filter((saga) => saga.merge && !saga.merge_job_id && saga.failed === 0 && saga.cancelled === 0);
+    const toMerge = complete.filter((saga) => saga.merge && !saga.merge_job_id && (saga.merge.always || (saga.failed === 0 && saga.cancelled === 0)));
     const cut = counted.filter((saga) => saga.settled < saga.total && saga.policy === 'fail-fast' && saga.failed > 0);
 
     await this.startMerges(manager, toMerge);
@@ -90,7 +140,13 @@ export class SagaCoordinator {
 
   private async insertTree(manager: EntityManager, jobs: NewJob[]): Promise<Set<string>> {
     const inserted = new Set((await this.jobs.insert(jobs, manager)).map((row) => row.id));
-    let parents = jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0);
+    await this.openSagas(manager, jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0));
+    return inserted;
+  }
+
+  /** Inserts the subtasks of these parents, at every level, and opens their sagas. */
+  private async openSagas(manager: EntityManager, sagaParents: SagaParent[]): Promise<void> {
+    let parents = sagaParents;
     while (parents.length > 0) {
       const children = parents.flatMap((parent) => parent.subtasks!);
       await this.jobs.insert(children, manager);
@@ -106,14 +162,20 @@ export class SagaCoordinator {
       );
       parents = children.filter((child) => child.subtasks && child.subtasks.length > 0);
     }
-    return inserted;
   }
 
-  /** Every subtask succeeded: the merge job starts (a child of the parent, not counted as a subtask). */
+  /**
+   * Every subtask succeeded (or all settled, for a merge that runs `always`): the merge job starts, a child of the
+   * parent not counted as a subtask, told how the subtasks ended.
+   */
   private async startMerges(manager: EntityManager, sagas: SagaCount[]): Promise<void> {
     if (sagas.length === 0) return;
+    const failing = sagas.filter((saga) => saga.failed > 0 || saga.cancelled > 0).map((saga) => saga.job_id);
+    const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, never[]>();
     const mergeJobs = sagas.map((saga) => {
-      const input = { ...saga.merge!.input, saga: { parentId: saga.job_id, subtasks: saga.total } };
+      const failures = (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }));
+      const summary = { parentId: saga.job_id, subtasks: saga.total, ...(failing.includes(saga.job_id) ? { errors: failures } : {}) };
+      const input = { ...saga.merge!.input, saga: summary };
       const parent = { id: saga.job_id, saga: { policy: saga.policy } };
       return subtaskJobs(this.broker, saga.parent_owner, parent, [{ type: saga.merge!.type, input }], { left: Infinity }, 'merge.', Infinity)[0];
     });
@@ -121,18 +183,25 @@ export class SagaCoordinator {
     await this.sagas.merging(manager, sagas.map((saga, index) => ({ parentId: saga.job_id, mergeJobId: mergeJobs[index].id })));
   }
 
-  /** A merge job settled: the parent ends as it did, with its result. */
+  /** A merge job settled: the parent ends as it did (failed all the same if subtasks did), with its result. */
   private async concludeMerged(manager: EntityManager, merges: SettledMerge[]): Promise<void> {
     if (merges.length === 0) return;
-    const outcomes: SagaOutcome[] = merges.map(({ saga, state, result, error }) => ({
-      id: saga.job_id,
-      state: state === 'succeeded' ? 'succeeded' : 'failed',
-      result: { children: childrenOf(saga, 0), errors: [], merge: result ?? error },
-      error:
+    const failing = merges.filter(({ saga }) => saga.failed > 0 || saga.cancelled > 0).map(({ saga }) => saga.job_id);
+    const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, never[]>();
+    const outcomes: SagaOutcome[] = merges.map(({ saga, state, result, error }) => {
+      const children = childrenOf(saga, saga.failed);
+      const mergeError: JobError | null =
         state === 'succeeded'
           ? null
-          : { type: 'saga', class: 'MergeFailed', message: `the merge step ${state === 'cancelled' ? 'was cancelled' : `failed: ${error?.message ?? 'unknown error'}`}` },
-    }));
+          : { type: 'saga', class: 'MergeFailed', message: `the merge step ${state === 'cancelled' ? 'was cancelled' : `failed: ${error?.message ?? 'unknown error'}`}` };
+      const failure = mergeError ?? subtasksFailed(children);
+      return {
+        id: saga.job_id,
+        state: failure ? 'failed' : 'succeeded',
+        result: { children, errors: (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error })), merge: result ?? error },
+        error: failure,
+      };
+    });
     await this.settled(manager, await this.sagas.finish(manager, outcomes));
   }
 
@@ -155,9 +224,8 @@ export class SagaCoordinator {
         error = { type: 'saga', class: 'SagaDeadlineExceeded', message: `${late} by ${deadline}` };
       } else if (reason === 'fail-fast') {
         error = { type: 'saga', class: 'SubtaskFailed', message: `a subtask failed (fail-fast): ${childErrors[0]?.error.message ?? 'unknown error'}` };
-      } else if (children.failed > 0 || children.cancelled > 0) {
-        const parts = [children.failed > 0 ? `${children.failed} failed` : '', children.cancelled > 0 ? `${children.cancelled} cancelled` : ''].filter(Boolean);
-        error = { type: 'saga', class: 'SubtasksFailed', message: `${parts.join(', ')} of ${saga.total} subtasks` };
+      } else {
+        error = subtasksFailed(children);
       }
       return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result, error };
     });

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope } from '#shared';
 import type { JobError, JobState } from '../jobs/job.model.js';
-import { JOB_CHANGES_CHANNEL } from '../jobs/jobs.repository.js';
+import { JOB_CHANGES_CHANNEL, type SagaMerge } from '../jobs/jobs.repository.js';
 
 export type SagaPolicy = 'all-settled' | 'fail-fast';
 
@@ -24,7 +24,7 @@ export interface SagaCount {
   failed: number;
   cancelled: number;
   deadline_at: Date | null;
-  merge: { type: string; input: Record<string, unknown> } | null;
+  merge: SagaMerge | null;
   merge_job_id: string | null;
   parent_state: JobState;
   parent_owner: string;
@@ -35,7 +35,16 @@ export interface NewSaga {
   policy: SagaPolicy;
   total: number;
   deadlineSeconds: number | null;
-  merge: { type: string; input: Record<string, unknown> } | null;
+  merge: SagaMerge | null;
+}
+
+/** A job that fanned out at run time, as the coordinator checks it. */
+export interface FanoutParent {
+  id: string;
+  owner: string;
+  state: JobState;
+  /** It is a saga already: a redelivered fan-out, or one declared at submission. */
+  is_saga: boolean;
 }
 
 /** A merge job that just settled, with its saga. */
@@ -94,7 +103,19 @@ export class SagasRepository {
     return this.db.transaction(work);
   }
 
-  /** Opens the sagas of parents just inserted (with their subtasks): one row each, and the parent runs. */
+  /** These jobs (locked), for a fan-out: whether they still run and are not sagas yet. */
+  async fanoutParents(manager: EntityManager, jobIds: string[]): Promise<FanoutParent[]> {
+    return manager.query(
+      `SELECT j.id, j.owner, j.state, EXISTS (SELECT 1 FROM jobs.sagas s WHERE s.job_id = j.id) AS is_saga
+       FROM jobs.jobs j WHERE j.id = ANY($1::uuid[]) ORDER BY j.id FOR UPDATE OF j`,
+      [jobIds],
+    );
+  }
+
+  /**
+   * Opens the sagas of parents just inserted with their subtasks, or of running jobs that fanned out: one row
+   * each, and the parent shows it waits for them.
+   */
   async open(manager: EntityManager, sagas: NewSaga[]): Promise<void> {
     await manager.query(
       `WITH incoming AS (
@@ -105,9 +126,9 @@ export class SagasRepository {
          SELECT job_id, policy, total, CASE WHEN deadline_seconds IS NULL THEN NULL ELSE now() + make_interval(secs => deadline_seconds) END, merge
          FROM incoming
        )
-       UPDATE jobs.jobs j SET state = 'running', started_at = now(), progress_total = incoming.total,
-         progress_message = 'waiting for ' || incoming.total || ' subtasks', updated_at = now()
-       FROM incoming WHERE j.id = incoming.job_id AND j.state = 'queued'`,
+       UPDATE jobs.jobs j SET state = 'running', started_at = coalesce(j.started_at, now()), progress_current = 0,
+         progress_total = incoming.total, progress_message = 'waiting for ' || incoming.total || ' subtasks', updated_at = now()
+       FROM incoming WHERE j.id = incoming.job_id AND j.state IN ('queued', 'running')`,
       [JSON.stringify(sagas.map((saga) => ({ job_id: saga.jobId, policy: saga.policy, total: saga.total, deadline_seconds: saga.deadlineSeconds, merge: saga.merge })))],
     );
   }

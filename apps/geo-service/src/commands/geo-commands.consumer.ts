@@ -22,7 +22,8 @@ export class GeoCommandsConsumer implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.broker.consumeCommands(QUEUES.geo, this.config.GEOJOBS_PREFETCH ?? 4, {
       'geo.noop': (command) => this.cancellations.run(command.payload.jobId, (signal) => runNoop(command, this.reporter, signal)),
-      'geo.preview': (command) => this.cancellations.run(command.payload.jobId, () => this.geopreview.run(command, this.reporter)),
+      'geo.preview': (command) => this.cancellations.run(command.payload.jobId, (signal) => this.geopreview.run(command, this.reporter, signal)),
+      'geo.preview.merge': (command) => this.cancellations.run(command.payload.jobId, () => this.geopreview.merge(command, this.reporter)),
       'geo.layer.delete': (command) => this.cancellations.run(command.payload.jobId, () => this.layers.run(command, this.reporter)),
     });
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -26,6 +27,8 @@ export interface Downloaded {
   /** The name the server gave the file (Content-Disposition) or the last segment of the URL, made safe. */
   filename: string;
   bytes: number;
+  /** SHA-256 of the bytes, hex: what later steps of the geopreview are cached by. */
+  sha256: string;
 }
 
 const MAX_REDIRECTS = 5;
@@ -63,8 +66,18 @@ export class DownloadService {
     private readonly portal?: PortalCredentials,
   ) {}
 
-  async download(url: string, folder: string): Promise<Downloaded> {
-    const deadline = AbortSignal.timeout(this.limits.totalTimeoutMs);
+  /** `signal` cancels the download (the job was cancelled): it then rejects with the signal's reason. */
+  async download(url: string, folder: string, signal?: AbortSignal): Promise<Downloaded> {
+    const timeout = AbortSignal.timeout(this.limits.totalTimeoutMs);
+    try {
+      return await this.fetch(url, folder, signal ? AbortSignal.any([timeout, signal]) : timeout);
+    } catch (error) {
+      throw signal?.aborted ? signal.reason : error;
+    }
+  }
+
+  /** Follows redirects to the file and saves it; `deadline` fires at the wall-clock cap or on cancellation. */
+  private async fetch(url: string, folder: string, deadline: AbortSignal): Promise<Downloaded> {
     let current = this.parse(url);
     for (let hop = 0; ; hop++) {
       const response = await this.request(current, deadline);
@@ -139,9 +152,11 @@ export class DownloadService {
     const filename = filenameOf(response, url);
     const path = join(folder, filename);
     let bytes = 0;
+    const hash = createHash('sha256');
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         bytes += chunk.length;
+        hash.update(chunk);
         if (bytes > maxBytes) return callback(new FileTooLargeError(`the file is over the limit of ${maxBytes} bytes`));
         callback(null, chunk);
       },
@@ -153,7 +168,7 @@ export class DownloadService {
       throw downloadError(error, deadline, this.limits.totalTimeoutMs);
     }
     if (response.complete === false) throw new DownloadError('the connection closed before the whole file arrived');
-    return { path, filename, bytes };
+    return { path, filename, bytes, sha256: hash.digest('hex') };
   }
 }
 

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { Broker } from '#shared';
+import { Broker, createStorage } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
 import { LayerDeletionService } from '../layers/layer-deletion.service.js';
 import { GeopreviewService } from './geopreview.service.js';
@@ -15,7 +15,7 @@ export class GeopreviewModule {
         {
           provide: GeopreviewService,
           useFactory: (config: GeoConfig, database: DataSource, broker: Broker) =>
-            new GeopreviewService(config, database, broker, logger.child({ component: 'geopreview' })),
+            new GeopreviewService(config, database, broker, createStorage(config), logger.child({ component: 'geopreview' })),
           inject: [GEO_CONFIG, DataSource, Broker],
         },
         {

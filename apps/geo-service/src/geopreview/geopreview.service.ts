@@ -1,20 +1,32 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { HostPolicy, type Broker, type Envelope, type GeoPreviewV1, type JobErrorV1, type JobReporter } from '#shared';
+import {
+  HostPolicy,
+  PipelineRunner,
+  PipelineStepError,
+  PostgresStepCache,
+  type Broker,
+  type Envelope,
+  type GeoPreviewMergeV1,
+  type GeoPreviewV1,
+  type JobErrorV1,
+  type JobReporter,
+  type PipelineResult,
+  type Storage,
+} from '#shared';
 import type { GeoConfig } from '../config/geo.config.js';
 import { DescribeService, type LayerDescription } from './describe.service.js';
 import { DownloadService } from './download.service.js';
-import { FormatError, GeopreviewError } from './geopreview.errors.js';
+import { GeopreviewError } from './geopreview.errors.js';
 import { ImportService } from './import.service.js';
 import { layerTableName } from './layer-name.js';
 import { NotifyService, type PreviewOutcome } from './notify.service.js';
-import { checkKind, SourceService, type SourceLayer } from './source.service.js';
+import { SourceService } from './source.service.js';
+import { geopreviewPipeline } from './steps/geopreview.pipeline.js';
+import { OpenedLayers, type GeopreviewDependencies, type GeopreviewInput } from './steps/geopreview.steps.js';
 import { UnpackService } from './unpack.service.js';
-
-const STEPS = ['downloading', 'unpacking', 'opening', 'importing', 'describing'] as const;
 
 export interface ImportedLayer extends LayerDescription {
   resourceId: string;
@@ -25,23 +37,28 @@ export interface ImportedLayer extends LayerDescription {
   recoveries: string[];
 }
 
+type GeopreviewRun = PipelineResult<ReturnType<typeof geopreviewPipeline>['outputsType']>;
+
+/** Subtasks and merge of a fanned-out geopreview have this long to finish. */
+const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
+
 /**
- * download → unpack → open → import → clean → describe → notify, in a scratch folder removed whatever happens. Each layer
- * of the upload is one unit of work (`importLayer`): a command naming a `layer` imports that one alone, which is
- * how a saga will fan a multi-layer upload out; without one, every layer is imported here in turn.
+ * Geopreview on geo-service: the pipeline (download → unpack → open → share → import → describe, see
+ * steps/geopreview.pipeline.ts), then notify — the portal hears of the outcome whatever it is. An upload of several
+ * layers fans out through the saga coordinator: one `geo.preview.layer` subtask per layer, then a
+ * `geo.preview.merge` that describes them as one result and notifies.
  */
 export class GeopreviewService {
-  private readonly downloads: DownloadService;
-  private readonly unpack: UnpackService;
-  private readonly sources = new SourceService();
-  private readonly imports: ImportService;
-  private readonly descriptions: DescribeService;
+  private readonly dependencies: GeopreviewDependencies;
   private readonly notifier: NotifyService;
+  private readonly runner: PipelineRunner;
+  private scratchReady?: Promise<unknown>;
 
   constructor(
     private readonly config: GeoConfig,
     database: DataSource,
     private readonly broker: Broker,
+    storage: Storage,
     private readonly logger: Logger,
   ) {
     const portal = config.CKAN_API_BASE_URL && config.CKAN_API_KEY ? { baseUrl: config.CKAN_API_BASE_URL, apiKey: config.CKAN_API_KEY } : undefined;
@@ -52,87 +69,124 @@ export class GeopreviewService {
       { attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS, timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS, retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS },
       logger.child({ component: 'notify' }),
     );
-    this.downloads = new DownloadService(
-      policy,
-      {
-        maxBytes: config.GEOJOBS_GEO_MAX_DOWNLOAD_BYTES,
-        connectTimeoutMs: config.GEOJOBS_GEO_CONNECT_TIMEOUT_MS,
-        readTimeoutMs: config.GEOJOBS_GEO_READ_TIMEOUT_MS,
-        totalTimeoutMs: config.GEOJOBS_GEO_DOWNLOAD_TIMEOUT_MS,
-      },
-      portal,
-    );
-    this.unpack = new UnpackService({
-      maxUnpackedBytes: config.GEOJOBS_GEO_MAX_UNPACKED_BYTES,
-      maxRatio: config.GEOJOBS_GEO_MAX_UNPACK_RATIO,
-      maxEntries: config.GEOJOBS_GEO_MAX_ARCHIVE_ENTRIES,
-    });
-    this.imports = new ImportService(config.GEOJOBS_GEO_DATABASE_URL, database, logger);
-    this.descriptions = new DescribeService(database);
+    const limits = {
+      maxBytes: config.GEOJOBS_GEO_MAX_DOWNLOAD_BYTES,
+      connectTimeoutMs: config.GEOJOBS_GEO_CONNECT_TIMEOUT_MS,
+      readTimeoutMs: config.GEOJOBS_GEO_READ_TIMEOUT_MS,
+      totalTimeoutMs: config.GEOJOBS_GEO_DOWNLOAD_TIMEOUT_MS,
+    };
+    this.dependencies = {
+      downloads: new DownloadService(policy, limits, portal),
+      storage,
+      unpack: new UnpackService({
+        maxUnpackedBytes: config.GEOJOBS_GEO_MAX_UNPACKED_BYTES,
+        maxRatio: config.GEOJOBS_GEO_MAX_UNPACK_RATIO,
+        maxEntries: config.GEOJOBS_GEO_MAX_ARCHIVE_ENTRIES,
+      }),
+      sources: new SourceService(),
+      imports: new ImportService(config.GEOJOBS_GEO_DATABASE_URL, database, logger),
+      descriptions: new DescribeService(database),
+      database,
+      maxBytes: limits.maxBytes,
+    };
+    this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR ?? tmpdir() });
   }
 
-  async run(command: Envelope<GeoPreviewV1>, reporter: JobReporter): Promise<void> {
-    const { payload } = command;
+  /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
+  async run(command: Envelope<GeoPreviewV1>, reporter: JobReporter, signal: AbortSignal): Promise<void> {
+    const { notify, ...input } = command.payload;
     await reporter.started(command);
-    const base = this.config.GEOJOBS_GEO_SCRATCH_DIR ?? tmpdir();
-    await mkdir(base, { recursive: true });
-    const scratch = await mkdtemp(join(base, 'geopreview-'));
     let outcome: PreviewOutcome;
     try {
-      outcome = { result: await this.process(command, reporter, scratch) };
+      const run = await this.preview(command, input, reporter, signal);
+      const { describe, import: imported, share, open } = run.outputs;
+      if (share) {
+        // the subtasks import the layers; the merge step describes them and notifies
+        await reporter.fanout(command, {
+          subtasks: open.layers.map((layer) => ({
+            type: 'geo.preview.layer',
+            input: { datasetId: input.datasetId, resourceId: input.resourceId, url: share.uri, layer: layer.key },
+          })),
+          merge: {
+            type: 'geo.preview.merge',
+            input: { datasetId: input.datasetId, resourceId: input.resourceId, url: input.url, format: input.format, notify, layers: open.layers.map((layer) => layer.key), sharedPrefix: share.sharedPrefix },
+            always: true,
+          },
+          deadlineSeconds: FANOUT_DEADLINE_SECONDS,
+        });
+        return;
+      }
+      const layer: ImportedLayer = {
+        ...describe!,
+        resourceId: input.resourceId,
+        datasetId: input.datasetId,
+        sourceLayer: imported!.sourceLayer,
+        droppedFeatures: imported!.droppedFeatures,
+        recoveries: imported!.recoveries,
+      };
+      await this.announce(command, layer);
+      outcome = { result: { ...layer, steps: run.steps } };
     } catch (error) {
-      this.logger.warn({ err: error, resourceId: payload.resourceId }, 'geopreview failed');
+      if (signal.aborted) throw error; // cancelled: the gateway already ended the job
+      this.logger.warn({ err: error, resourceId: input.resourceId }, 'geopreview failed');
       outcome = { error: toJobError(error) };
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
     }
-    // Notify: the callbacks first (bounded retries), so the job ends once the portal has been told
-    await this.notifier.notify(command, outcome);
-    if ('error' in outcome) await reporter.failed(command, outcome.error);
-    else await reporter.succeeded(command, outcome.result);
+    await this.finish(command, { ...input, notify }, outcome, reporter);
   }
 
-  private async process(command: Envelope<GeoPreviewV1>, reporter: JobReporter, scratch: string): Promise<Record<string, unknown>> {
-    const { payload } = command;
-    const step = (index: number, detail = '') => reporter.progress(command, index, STEPS.length, `${STEPS[index - 1]}${detail}`);
-    await step(1);
-    const downloadFolder = join(scratch, 'download');
-    await mkdir(downloadFolder);
-    const downloaded = await this.downloads.download(payload.url, downloadFolder);
-
-    await step(2);
-    const unpacked = join(scratch, 'unpacked');
-    const { kind } = await checkKind(downloaded.path, payload.format);
-    let files = [downloaded.path];
-    let root = downloadFolder;
-    if (kind === 'zip') {
-      await this.unpack.unzip(downloaded.path, unpacked);
-      files = await this.unpack.findLayerFiles(unpacked);
-      root = unpacked;
-      if (files.length === 0) throw new FormatError('the archive holds no layer file (.shp, .geojson, .kml, .gpkg, .gdb, .csv)');
+  /**
+   * `geo.preview.merge`: every layer subtask has settled. The layers they imported, described as one result (or
+   * their errors), go to the portal; the upload they shared is removed.
+   */
+  async merge(command: Envelope<GeoPreviewMergeV1>, reporter: JobReporter): Promise<void> {
+    const { saga, layers, sharedPrefix, ...target } = command.payload;
+    await reporter.started(command);
+    let outcome: PreviewOutcome;
+    const errors = saga.errors ?? [];
+    if (errors.length > 0) {
+      const messages = [...new Set(errors.map((error) => error.message))].join('; ');
+      outcome = { error: { type: errors[0].type, class: errors[0].class, message: `${errors.length} of ${saga.subtasks} layers could not be previewed: ${messages}` } };
+    } else {
+      try {
+        const described = await Promise.all(layers.map((key) => this.dependencies.descriptions.describe(layerTableName(target.resourceId, key))));
+        const imported = described.map((description, index) => ({ ...description, resourceId: target.resourceId, datasetId: target.datasetId, sourceLayer: layers[index] }));
+        outcome = { result: { layerId: imported[0].layerId, layers: imported } };
+      } catch (error) {
+        outcome = { error: toJobError(error) };
+      }
     }
+    await this.dependencies.storage.deletePrefix(sharedPrefix);
+    // the portal knows the job the parent is: its callbacks name the parent
+    await this.finish(command, { ...target, jobId: saga.parentId }, outcome, reporter);
+  }
 
-    await step(3);
-    const imported: ImportedLayer[] = [];
-    const declared = kind === 'zip' ? undefined : payload.format;
-    const all = await this.sources.openAll(files, root, declared);
+  private async preview(command: Envelope<GeoPreviewV1>, input: GeopreviewInput, reporter: JobReporter, signal: AbortSignal): Promise<GeopreviewRun> {
+    this.scratchReady ??= mkdir(this.config.GEOJOBS_GEO_SCRATCH_DIR ?? tmpdir(), { recursive: true });
+    await this.scratchReady;
+    const opened = new OpenedLayers();
     try {
-      const selected = payload.layer === undefined ? all : all.filter((layer) => layer.key === payload.layer || layer.name === payload.layer);
-      if (selected.length === 0) {
-        throw new FormatError(
-          payload.layer === undefined ? 'the file holds no layer' : `no layer "${payload.layer}" in the file; it holds: ${all.map((layer) => layer.key).join(', ')}`,
-        );
-      }
-      for (const [index, layer] of selected.entries()) {
-        await step(4, selected.length > 1 ? ` layer ${index + 1} of ${selected.length}: ${layer.key}` : '');
-        imported.push(await this.importLayer(payload, layer, all.length > 1));
-      }
+      const { jobId: _jobId, url: _url, ...identity } = input;
+      return await this.runner.run(geopreviewPipeline(this.dependencies, opened), input, {
+        signal,
+        // what the steps after the download compute depends on the file's content (the download's output), not its URL
+        identity,
+        onProgress: ({ current, total, message }) => reporter.progress(command, current, total, message),
+      });
     } finally {
-      SourceService.closeAll(all);
+      opened.close();
     }
-    await step(5);
-    for (const layer of imported) await this.announce(command, layer);
-    return imported.length === 1 ? { ...imported[0] } : { layerId: imported[0].layerId, layers: imported };
+  }
+
+  /** Notify: the callbacks first (bounded retries), so the job ends once the portal has been told. */
+  private async finish(
+    command: Envelope<{ jobId: string }>,
+    target: Parameters<NotifyService['notify']>[0]['payload'],
+    outcome: PreviewOutcome,
+    reporter: JobReporter,
+  ): Promise<void> {
+    await this.notifier.notify({ payload: target }, outcome);
+    if ('error' in outcome) await reporter.failed(command, outcome.error);
+    else await reporter.succeeded(command, outcome.result);
   }
 
   /** `geo.layer.imported`, for whoever serves layers (events need no subscriber: see Broker.publishEnvelope). */
@@ -144,18 +198,11 @@ export class GeopreviewService {
       { correlationId: command.correlationId, causationId: command.id },
     );
   }
-
-  /** One layer: import, clean, describe. */
-  async importLayer(payload: GeoPreviewV1, layer: SourceLayer, multiLayer: boolean): Promise<ImportedLayer> {
-    const table = layerTableName(payload.resourceId, multiLayer ? layer.key : undefined);
-    const { droppedFeatures, recoveries } = await this.imports.importLayer(layer, table);
-    const description = await this.descriptions.describe(table);
-    return { ...description, resourceId: payload.resourceId, datasetId: payload.datasetId, sourceLayer: layer.key, droppedFeatures, recoveries };
-  }
 }
 
 /** The portal's `{error_type, error_class, message}`; anything unexpected is an `internal` error. */
 export function toJobError(error: unknown): JobErrorV1 {
+  if (error instanceof PipelineStepError) return toJobError(error.cause);
   if (error instanceof GeopreviewError) return { type: error.type, class: error.name, message: error.message };
   const unexpected = error instanceof Error ? error : new Error(String(error));
   return { type: 'internal', class: unexpected.name, message: unexpected.message };

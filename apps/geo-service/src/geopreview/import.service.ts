@@ -58,7 +58,7 @@ export class ImportService {
     private readonly logger: Logger,
   ) {}
 
-  async importLayer(source: OpenedSource, table: string): Promise<ImportResult> {
+  async importLayer(source: OpenedSource, table: string, signal?: AbortSignal): Promise<ImportResult> {
     const recoveries: string[] = [];
     const srs = source.layer.srs;
     const reprojection = srs === null ? ['-a_srs', 'EPSG:4326'] : isWgs84(srs) ? ['-a_srs', 'EPSG:4326'] : ['-t_srs', 'EPSG:4326'];
@@ -67,6 +67,7 @@ export class ImportService {
     const attempts = this.attempts(source.layer.geomType);
     let lastError: unknown;
     for (const attempt of attempts) {
+      signal?.throwIfAborted();
       const staging = `stg_${randomBytes(8).toString('hex')}`;
       try {
         await this.translate(source, staging, attempt, reprojection);

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, IsUUID, Matches, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, IsUUID, Matches, MaxLength, Min, MinLength, ValidateIf, ValidateNested } from 'class-validator';
+import { JobErrorV1, MAX_FANOUT_SUBTASKS } from './job.events.js';
 import type { ContractsOf } from './contract.js';
 
 export const GEO_FORMATS = ['geojson', 'kml', 'kmz', 'shapefile', 'geopackage', 'filegdb', 'csv'] as const;
@@ -59,6 +60,79 @@ export class GeoPreviewV1 {
   notify?: GeoPreviewNotify;
 }
 
+/** A subtask's error, as the saga coordinator hands it to a merge step. */
+export class SubtaskErrorV1 extends JobErrorV1 {
+  @IsUUID()
+  jobId!: string;
+}
+
+/** What the saga coordinator adds to a merge step's input: whose subtasks it merges, and how they ended. */
+export class SagaSummaryV1 {
+  @IsUUID()
+  parentId!: string;
+
+  @IsInt()
+  @Min(0)
+  subtasks!: number;
+
+  /** The subtasks that failed or were cancelled (a merge runs with failures only when it asked to: `always`). */
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => SubtaskErrorV1)
+  errors?: SubtaskErrorV1[];
+}
+
+/**
+ * The merge step of a geopreview that fanned out one subtask per layer: describes the layers the subtasks
+ * imported as one result, tells whoever `notify` names, and removes the upload the subtasks shared.
+ */
+export class GeoPreviewMergeV1 {
+  @IsUUID()
+  jobId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  datasetId!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  resourceId!: string;
+
+  /** Where the upload came from (for the callback's job). */
+  @IsString()
+  @MaxLength(4_000)
+  url!: string;
+
+  @IsOptional()
+  @IsIn(GEO_FORMATS)
+  format?: GeoFormat;
+
+  /** The layer keys of the upload, one per subtask, in order. */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_FANOUT_SUBTASKS)
+  @IsString({ each: true })
+  @MaxLength(500, { each: true })
+  layers!: string[];
+
+  /** The storage folder (a key prefix ending in `/`) holding the upload the subtasks read. */
+  @IsString()
+  @Matches(/^[A-Za-z0-9._\-=+@/]+\/$/, { message: 'sharedPrefix must be a storage key prefix ending in /' })
+  sharedPrefix!: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GeoPreviewNotify)
+  notify?: GeoPreviewNotify;
+
+  @ValidateNested()
+  @Type(() => SagaSummaryV1)
+  saga!: SagaSummaryV1;
+}
+
 /** A layer id: a table of the layers schema made by a geopreview (`pre_…`). */
 export const LAYER_ID_PATTERN = /^pre_[a-z0-9_]{1,59}$/;
 
@@ -83,10 +157,12 @@ export class GeoLayerDeleteV1 {
 
 export interface GeoCommands {
   'geo.preview': GeoPreviewV1;
+  'geo.preview.merge': GeoPreviewMergeV1;
   'geo.layer.delete': GeoLayerDeleteV1;
 }
 
 export const GEO_COMMAND_CONTRACTS: ContractsOf<GeoCommands> = {
   'geo.preview': { version: 1, payload: GeoPreviewV1 },
+  'geo.preview.merge': { version: 1, payload: GeoPreviewMergeV1 },
   'geo.layer.delete': { version: 1, payload: GeoLayerDeleteV1 },
 };

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsString, IsUUID, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { SERVICES, type ServiceName } from './routing.js';
 import type { ContractsOf } from './contract.js';
 
@@ -63,6 +63,65 @@ export class JobCancelledV1 {
   jobId!: string;
 }
 
+/** Subtasks one fan-out may declare (the gateway caps a saga's subtasks at every level together the same way). */
+export const MAX_FANOUT_SUBTASKS = 10_000;
+
+export const SAGA_POLICIES = ['all-settled', 'fail-fast'] as const;
+export type SagaPolicyName = (typeof SAGA_POLICIES)[number];
+
+/** A job to run: one subtask of a fan-out, or its merge step. Its input is validated by the gateway as a job of that type. */
+export class DeclaredJobV1 {
+  @IsString()
+  @MaxLength(100)
+  type!: string;
+
+  @IsObject()
+  input!: Record<string, unknown>;
+}
+
+export class FanoutMergeV1 extends DeclaredJobV1 {
+  /**
+   * Run the merge even when subtasks failed or were cancelled (it then gets their errors in `input.saga.errors`),
+   * e.g. to tell the portal. The job still fails when a subtask did.
+   */
+  @IsOptional()
+  @IsBoolean()
+  always?: boolean;
+}
+
+/**
+ * A running job found work to fan out that it could not know of when submitted (one subtask per layer of an
+ * upload, per resource of a dataset): the saga coordinator records the subtasks, runs them, then the merge and
+ * the job's followups. The job itself ends with the saga; its service reports nothing more for it.
+ */
+export class JobFanoutV1 {
+  @IsUUID()
+  jobId!: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_FANOUT_SUBTASKS)
+  @ValidateNested({ each: true })
+  @Type(() => DeclaredJobV1)
+  subtasks!: DeclaredJobV1[];
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FanoutMergeV1)
+  merge?: FanoutMergeV1;
+
+  @IsOptional()
+  @IsIn(SAGA_POLICIES)
+  policy?: SagaPolicyName;
+
+  /** Subtasks (and merge) still out after this many seconds fail the saga. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3_600)
+  deadlineSeconds?: number;
+}
+
 /** A job's lifecycle, as the service running it reports it (and the gateway, for cancellation). */
 export interface JobEvents {
   'job.started': JobStartedV1;
@@ -70,6 +129,7 @@ export interface JobEvents {
   'job.succeeded': JobSucceededV1;
   'job.failed': JobFailedV1;
   'job.cancelled': JobCancelledV1;
+  'job.fanout': JobFanoutV1;
 }
 
 export const JOB_EVENT_CONTRACTS: ContractsOf<JobEvents> = {
@@ -78,4 +138,5 @@ export const JOB_EVENT_CONTRACTS: ContractsOf<JobEvents> = {
   'job.succeeded': { version: 1, payload: JobSucceededV1 },
   'job.failed': { version: 1, payload: JobFailedV1 },
   'job.cancelled': { version: 1, payload: JobCancelledV1 },
+  'job.fanout': { version: 1, payload: JobFanoutV1 },
 };

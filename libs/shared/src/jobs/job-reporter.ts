@@ -1,5 +1,5 @@
 import type { Envelope } from '../contracts/envelope.js';
-import type { JobErrorV1 } from '../contracts/job.events.js';
+import type { JobErrorV1, JobFanoutV1 } from '../contracts/job.events.js';
 import type { ServiceName } from '../contracts/routing.js';
 import type { Broker } from '../broker/broker.js';
 
@@ -20,6 +20,11 @@ export class JobReporter {
 
   succeeded(command: Envelope<{ jobId: string }>, result: Record<string, unknown>): Promise<void> {
     return this.broker.publishEvent('job.succeeded', { jobId: command.payload.jobId, result }, origin(command));
+  }
+
+  /** Hands the job over to the saga coordinator: these subtasks, then the merge; the job ends with them. */
+  fanout(command: Envelope<{ jobId: string }>, fanout: Omit<JobFanoutV1, 'jobId'>): Promise<void> {
+    return this.broker.publishEvent('job.fanout', { jobId: command.payload.jobId, ...fanout }, origin(command));
   }
 
   failed(command: Envelope<{ jobId: string }>, error: JobErrorV1): Promise<void> {

@@ -22,7 +22,7 @@ export interface StepReport {
 
 export interface PipelineResult<Outputs> {
   pipeline: string;
-  /** Fingerprint of the input (SHA-256 of its canonical JSON). */
+  /** Fingerprint of the input (SHA-256 of its canonical JSON), or of its `identity` when the run gave one. */
   fingerprint: string;
   /** Set in sample mode: the result covers only the first N records of the input. */
   sampled?: number;
@@ -51,6 +51,13 @@ export interface PipelineRunOptions {
   onProgress?: (progress: PipelineProgress) => void | Promise<void>;
   /** Sample mode: steps work on the first N records (`ctx.sample`) and the result says `sampled: N`. */
   sample?: number;
+  /**
+   * What identifies the input for the cache, when the input carries more than what steps' outputs depend on
+   * (the URL a file came from, when every step after the download is keyed by the file's content, through the
+   * download's output): the fingerprint is taken of this instead of the whole input. Steps that read the rest
+   * must always run (`isNeeded`).
+   */
+  identity?: unknown;
 }
 
 /** How a step's output was obtained, as the steps that need it are keyed by. */
@@ -79,7 +86,7 @@ export class PipelineRunner {
       throw new RangeError(`sample must be a positive integer, got ${sample}`);
     }
     const signal = options.signal ?? new AbortController().signal;
-    const inputFingerprint = fingerprint(input);
+    const inputFingerprint = fingerprint(options.identity ?? input);
     // A sampled run computes other outputs than a full run of the same input: they must not share cache entries.
     const cacheFingerprint = sample === undefined ? inputFingerprint : sha256(`${inputFingerprint}:sample:${sample}`);
     const total = pipeline.steps.length;
@@ -88,6 +95,8 @@ export class PipelineRunner {
     };
 
     return withScratchDir(async (runDir) => {
+      const workDir = join(runDir, 'work');
+      await mkdir(workDir);
       const outputs: Record<string, unknown> = {};
       const lineage = new Map<string, Lineage>();
       const steps: StepReport[] = [];
@@ -104,6 +113,7 @@ export class PipelineRunner {
           outputs: Object.fromEntries(step.needs.map((need) => [need, outputs[need]])) as never,
           signal,
           scratchDir,
+          workDir,
           sample,
           progress: (message) => report(index, `${step.name}: ${message}`),
         };

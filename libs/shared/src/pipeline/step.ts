@@ -26,6 +26,13 @@ export interface StepContext<Input, Needs extends StepOutputs> {
    * the run and a cached step never recreates them.
    */
   readonly scratchDir: string;
+  /**
+   * A folder shared by every step of this run, removed when the run ends: where a step leaves files for the
+   * steps after it (a download for the unpack step). A step that leaves files here must always run (its
+   * `isNeeded` says so), since a cached output would point at files this run never made; its output names them
+   * by their place in this folder, so that the same content gives the same output and later steps stay cached.
+   */
+  readonly workDir: string;
   /** In sample mode, how many records to take from a large input (the first N); undefined for a full run. */
   readonly sample: number | undefined;
   /** Progress within the step, reported as the pipeline's progress message. */
