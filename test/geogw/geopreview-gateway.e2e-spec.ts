@@ -8,7 +8,11 @@ import { waitFor } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { startService, type RunningService } from '../harness/services.js';
-import { FileServer } from '../geo/geo-files.js';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { FileServer, SAMPLE_POINTS, writeLayers } from '../geo/geo-files.js';
+import { serviceEnv } from '../harness/services.js';
 import { CkanServer } from './ckan-server.js';
 
 const FIXTURES = process.env.GEOJOBS_GEO_FIXTURES ?? '/work/shared/fixtures/geofiles';
@@ -106,6 +110,41 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     );
     return job!;
   };
+
+  it('previews an upload of several layers as a saga: one subtask per layer, then the merge, then one CKAN callback', async () => {
+    const resourceId = `multi-${randomUUID().slice(0, 8)}`;
+    const path = join(await mkdtemp(join(tmpdir(), 'geojobs-multi-')), 'two.gpkg');
+    writeLayers('GPKG', path, [
+      { name: 'cities', points: SAMPLE_POINTS },
+      { name: 'origin', points: [{ lon: 0, lat: 0, name: 'zero' }] },
+    ]);
+    files.routes.set('/two.gpkg', await readFile(path));
+    expect((await addLayer(resourceId, files.url('/two.gpkg'), portalKey)).body.state).toBe('processing');
+
+    const { shapeInfo } = await callbackFor(resourceId);
+    expect(shapeInfo).toMatchObject({ state: 'success', layer_id: `pre_${resourceId.replace(/-/g, '_')}__cities` });
+    const listed = await admin.get<Job[]>('/jobs?type=geo.preview&limit=100');
+    const parent = listed.body.find((job) => (job as Job & { input: { resourceId: string } }).input.resourceId === resourceId)!;
+    const job = await until(parent.id);
+    expect(job.state).toBe('succeeded');
+    expect(job.result).toMatchObject({ children: { total: 2, succeeded: 2, failed: 0, cancelled: 0 } });
+    expect(job.result!.merge.layers.map((layer: { layerId: string; featureCount: number }) => [layer.layerId, layer.featureCount])).toEqual([
+      [`pre_${resourceId.replace(/-/g, '_')}__cities`, 3],
+      [`pre_${resourceId.replace(/-/g, '_')}__origin`, 1],
+    ]);
+
+    const tree = (await admin.get<{ children: { type: string; state: string; progress: { message: string } }[] }>(`/jobs/${parent.id}/tree`)).body;
+    expect(tree.children.map((child) => [child.type, child.state])).toEqual([
+      ['geo.preview.layer', 'succeeded'],
+      ['geo.preview.layer', 'succeeded'],
+      ['geo.preview.merge', 'succeeded'],
+    ]);
+    for (const layer of job.result!.merge.layers as { layerId: string }[]) expect((await admin.get(`/layers/${layer.layerId}`)).status).toBe(200);
+    // the upload the subtasks shared is gone, and the portal heard once
+    expect(existsSync(join(serviceEnv('geo-service', context, 0).GEOJOBS_STORAGE_DIR, 'geopreview', parent.id))).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(ckan.delivered(UPDATE_PATH, (body) => body.id === resourceId)).toHaveLength(1);
+  });
 
   it('refuses the HDX endpoints without a key (401), and with a wrong one', async () => {
     expect((await addLayer('no-key', files.url('/fixtures/test.geojson'))).status).toBe(401);
