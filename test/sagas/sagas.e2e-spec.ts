@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXCHANGES } from '#shared';
-import { Tap, waitFor } from '../harness/broker.js';
+import { startTestBroker, Tap, waitFor } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { startService, type RunningService } from '../harness/services.js';
@@ -270,6 +270,57 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     const bulk = await admin.post<{ message: string[] }>('/jobs', [6_000, 6_000].map((children) => ({ type: 'noop', input: { service: 'geo', children } })));
     expect(bulk.status).toBe(400);
     expect(bulk.body.message.join()).toMatch(/^\[1\]\.input declares more than 10000 subtasks/);
+  });
+
+  it('fans out at run time (job.fanout): runs a merge that asked to run anyway after failures, then onFailure once; a repeated fan-out adds nothing', async () => {
+    const path = `/fanout/${randomUUID()}`;
+    const parent = await submit({
+      type: 'noop',
+      input: { service: 'geo', sleepMs: 100, fanout: { children: 20, failChildren: 2, mergeAlways: true } },
+      followups: { onFailure: [hook(path)] },
+    });
+    const done = await until(parent.id, (job) => job.state === 'failed', 'the fanned-out saga to fail');
+    expect(done.result!.children).toEqual({ total: 20, succeeded: 18, failed: 2, cancelled: 0 });
+    expect(done.error).toMatchObject({ type: 'saga', class: 'SubtasksFailed', message: '2 failed of 20 subtasks' });
+    const children = (await admin.get<Job[]>(`/jobs?parentId=${parent.id}&limit=100`)).body;
+    expect(children).toHaveLength(21);
+    const merge = children.find((child) => 'saga' in child.input)!;
+    expect(merge.state).toBe('succeeded');
+    const told = merge.input.saga as { parentId: string; subtasks: number; errors: JobError[] };
+    expect(told).toMatchObject({ parentId: parent.id, subtasks: 20 });
+    expect(told.errors.map((error) => error.message).sort()).toEqual(['subtask 1 failed', 'subtask 2 failed']);
+    await waitFor(() => webhooks.to(path).length > 0, 'the onFailure webhook');
+
+    // a fan-out delivered again (or sent for a job that no longer runs) changes nothing
+    const broker = await startTestBroker(context);
+    try {
+      await broker.publishEvent('job.fanout', { jobId: parent.id, subtasks: [{ type: 'noop', input: { service: 'geo' } }] }, { correlationId: parent.id });
+      await sleep(QUIET_MS);
+    } finally {
+      await broker.close();
+    }
+    expect((await admin.get<Job[]>(`/jobs?parentId=${parent.id}&limit=100`)).body).toHaveLength(21);
+    expect((await get(parent.id)).state).toBe('failed');
+    expect(webhooks.to(path)).toHaveLength(1);
+  });
+
+  it('fails a running job whose fan-out declares work that cannot run, saying why', async () => {
+    const parent = await submit({ type: 'noop', input: { service: 'geo', sleepMs: 5_000 } });
+    await until(parent.id, (job) => job.state === 'running', 'the job to run');
+    const broker = await startTestBroker(context);
+    try {
+      await broker.publishEvent(
+        'job.fanout',
+        { jobId: parent.id, subtasks: [{ type: 'noop', input: { service: 'geo' } }, { type: 'no.such.type', input: {} }, { type: 'noop', input: { service: 'nowhere' } }] },
+        { correlationId: parent.id },
+      );
+    } finally {
+      await broker.close();
+    }
+    const failed = await until(parent.id, (job) => job.state === 'failed', 'the job to fail');
+    expect(failed.error!.class).toBe('InvalidFanout');
+    expect(failed.error!.message).toContain('subtasks[1].type must be one of: noop');
+    expect((await admin.get<Job[]>(`/jobs?parentId=${parent.id}`)).body).toHaveLength(0);
   });
 
   it('still merges once and follows up once when a worker and the gateway are killed mid-saga (SIGKILL)', async () => {

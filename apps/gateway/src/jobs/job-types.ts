@@ -77,7 +77,7 @@ const define = <I extends object>(type: JobType<I>): JobType<object> => type as 
 export const JOB_TYPES: Record<string, JobType<object>> = {
   noop: define<NoopJobInput>({
     input: NoopJobInput,
-    command: (jobId, { service, sleepMs, fail }) => ({ key: `${service}.noop`, payload: { jobId, sleepMs, fail } }),
+    command: (jobId, { service, sleepMs, fail, fanout }) => ({ key: `${service}.noop`, payload: { jobId, sleepMs, fail, fanout } }),
     subtasks: ({ service, children = 0, failChildren = 0, child }) =>
       Array.from({ length: children }, (_, index) => ({
         type: 'noop',

@@ -7,7 +7,7 @@ import type { Broker } from '../broker/broker.js';
 export class JobReporter {
   constructor(
     private readonly broker: Broker,
-    private readonly service: ServiceName,
+    readonly service: ServiceName,
   ) {}
 
   started(command: Envelope<{ jobId: string }>): Promise<void> {
