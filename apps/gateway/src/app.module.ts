@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
+import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
 import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
@@ -20,7 +20,8 @@ export class AppModule implements NestModule {
       imports: [
         BrokerModule.forRoot(brokerOptionsFrom(config, 'gateway'), logger),
         databaseModule(config.GEOJOBS_GATEWAY_DATABASE_URL),
-        HealthModule.forRoot({ database: true }),
+        StorageModule.forRoot(config),
+        HealthModule.forRoot({ database: true, storage: true }),
         AuthModule.forRoot(config),
         JobsModule,
         CkanModule,

@@ -43,3 +43,4 @@ export * from './storage/storage.js';
 export * from './storage/local-storage.js';
 export * from './storage/storage.factory.js';
 export * from './storage/s3-storage.js';
+export * from './storage/storage.module.js';
