@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { GeopreviewModule } from './geopreview/geopreview.module.js';
+import { FilesModule } from './files/files.module.js';
 import { FollowupsModule } from './followups/followups.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LayersModule } from './layers/layers.module.js';
@@ -29,6 +30,7 @@ export class AppModule implements NestModule {
         LayersModule,
         GeopreviewModule,
         FollowupsModule,
+        FilesModule,
         MetricsModule,
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }],

@@ -44,3 +44,4 @@ export * from './storage/local-storage.js';
 export * from './storage/storage.factory.js';
 export * from './storage/s3-storage.js';
 export * from './storage/storage.module.js';
+export * from './storage/human-size.js';
