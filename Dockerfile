@@ -18,5 +18,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
-ENV GEOJOBS_HTTP_HOST=0.0.0.0 NODE_ENV=production
+# the storage folder, owned by the user the services run as (a volume mounted here inherits that owner)
+RUN mkdir -p /var/lib/geojobs/storage && chown node:node /var/lib/geojobs/storage
+ENV GEOJOBS_HTTP_HOST=0.0.0.0 NODE_ENV=production GEOJOBS_STORAGE_DIR=/var/lib/geojobs/storage
 USER node

@@ -39,11 +39,15 @@ export interface RunningService {
   kill(): Promise<void>;
 }
 
-/** The service's environment against this test file's database and vhost. */
+/** This test file's storage folder, shared by every service it starts (as on one machine). */
+export const storageDir = (context: TestContext): string => join(ROOT, '.data', 'test-storage', context.vhost);
+
+/** The service's environment against this test file's database, vhost and storage folder. */
 export function serviceEnv(name: ServiceName, context: TestContext, port: number): Record<string, string> {
   const prefix = PREFIX[name];
   const env: Record<string, string> = {
     GEOJOBS_AMQP_URL: context.amqpUrl,
+    GEOJOBS_STORAGE_DIR: storageDir(context),
     GEOJOBS_LOG_LEVEL: process.env.GEOJOBS_TEST_LOG_LEVEL ?? 'warn',
     GEOJOBS_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     [`GEOJOBS_${prefix}_PORT`]: String(port),

@@ -31,7 +31,7 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
 
   const eventsOf = (jobId: string) => events.envelopes<{ jobId: string }>().filter((event) => event.payload.jobId === jobId);
 
-  it('each service answers /health with its broker and database up', async () => {
+  it('each service answers /health with its broker, database and storage up', async () => {
     const services = await Promise.all(
       (['gateway', 'geo-service', 'export-service', 'analytics-service'] as const).map((name) => start(name)),
     );
@@ -42,6 +42,8 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
       expect(body.status).toBe('ok');
       expect(body.info.broker.status).toBe('up');
       if (service.name !== 'analytics-service') expect(body.info.database.status).toBe('up');
+      // analytics-service keeps no files
+      expect(body.info.storage?.status).toBe(service.name === 'analytics-service' ? undefined : 'up');
     }
   });
 

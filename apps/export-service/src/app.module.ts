@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
+import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
 import { ExportCommandsConsumer } from './commands/export-commands.consumer.js';
 import { EXPORT_CONFIG, type ExportConfig } from './config/export.config.js';
 
@@ -12,7 +12,8 @@ export class AppModule {
       imports: [
         BrokerModule.forRoot(brokerOptionsFrom(config, 'export-service'), logger),
         databaseModule(config.GEOJOBS_EXPORT_DATABASE_URL),
-        HealthModule.forRoot({ database: true }),
+        StorageModule.forRoot(config),
+        HealthModule.forRoot({ database: true, storage: true }),
       ],
       providers: [{ provide: EXPORT_CONFIG, useValue: config }, ExportCommandsConsumer],
     };

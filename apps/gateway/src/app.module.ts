@@ -1,11 +1,12 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
+import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
 import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { GeopreviewModule } from './geopreview/geopreview.module.js';
+import { FilesModule } from './files/files.module.js';
 import { FollowupsModule } from './followups/followups.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LayersModule } from './layers/layers.module.js';
@@ -20,7 +21,8 @@ export class AppModule implements NestModule {
       imports: [
         BrokerModule.forRoot(brokerOptionsFrom(config, 'gateway'), logger),
         databaseModule(config.GEOJOBS_GATEWAY_DATABASE_URL),
-        HealthModule.forRoot({ database: true }),
+        StorageModule.forRoot(config),
+        HealthModule.forRoot({ database: true, storage: true }),
         AuthModule.forRoot(config),
         JobsModule,
         CkanModule,
@@ -28,6 +30,7 @@ export class AppModule implements NestModule {
         LayersModule,
         GeopreviewModule,
         FollowupsModule,
+        FilesModule,
         MetricsModule,
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }],

@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule } from '#shared';
+import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
 import { GeoCommandsConsumer } from './commands/geo-commands.consumer.js';
 import { GEO_CONFIG, type GeoConfig } from './config/geo.config.js';
 import { GeopreviewModule } from './geopreview/geopreview.module.js';
@@ -22,7 +22,8 @@ export class AppModule {
         GeoConfigModule.forRoot(config),
         BrokerModule.forRoot(brokerOptionsFrom(config, 'geo-service'), logger),
         databaseModule(config.GEOJOBS_GEO_DATABASE_URL),
-        HealthModule.forRoot({ database: true }),
+        StorageModule.forRoot(config),
+        HealthModule.forRoot({ database: true, storage: true }),
         GeopreviewModule.forRoot(logger),
       ],
       providers: [GeoCommandsConsumer],

@@ -42,3 +42,6 @@ export * from './pipeline/json-data.js';
 export * from './storage/storage.js';
 export * from './storage/local-storage.js';
 export * from './storage/storage.factory.js';
+export * from './storage/s3-storage.js';
+export * from './storage/storage.module.js';
+export * from './storage/human-size.js';

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { concatMap, map, Observable, startWith, takeWhile } from 'rxjs';
@@ -67,12 +67,9 @@ export class JobsController {
     return this.jobs.cancel(principal, id);
   }
 
-  /** The job's result file, streamed. */
+  /** The job's result file, streamed from storage. */
   @Get(':id/result')
   async result(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() response: Response) {
-    const job = await this.jobs.get(principal, id);
-    const file = typeof job.result?.file === 'string' ? job.result.file : undefined;
-    if (!file) throw new NotFoundException(`job ${id} has no result file${job.state === 'succeeded' ? '' : ` (it is ${job.state})`}`);
-    await this.files.stream(file, response);
+    await this.files.stream(await this.jobs.resultFile(principal, id), response);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation, fingerprint } from '#shared';
+import { assertStorageKey, Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation, fingerprint, storageKeyOf } from '#shared';
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
@@ -124,6 +124,21 @@ export class JobsService {
     );
     if (cancelled.length > 0) this.outbox.kick();
     return this.get(principal, id);
+  }
+
+  /**
+   * The storage key of the job's result file. Services name it in the result as `file`: a key such as
+   * `exports/<job id>/bundle.zip`, or the same as a `storage://` URI.
+   */
+  async resultFile(principal: Principal, id: string): Promise<string> {
+    const row = await this.visible(principal, id);
+    const file = typeof row.result?.file === 'string' ? row.result.file : undefined;
+    if (!file) throw new NotFoundException(`job ${id} has no result file${row.state === 'succeeded' ? '' : ` (it is ${row.state})`}`);
+    try {
+      return assertStorageKey(storageKeyOf(file) ?? file);
+    } catch {
+      throw new NotFoundException(`job ${id} names no valid result file`);
+    }
   }
 
   /** The job, if this caller may see it: its owner, or an admin. Others get the same 404 as a missing job. */

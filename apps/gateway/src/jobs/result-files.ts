@@ -1,28 +1,26 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Response } from 'express';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
+import { STORAGE, StorageNotFoundError, type Storage } from '#shared';
 
-/** Result files in the local storage folder, streamed to the client (never read whole into memory). */
+/** Result files in storage (a local folder or S3), streamed to the client, never read whole into memory. */
 @Injectable()
 export class ResultFiles {
-  private readonly root: string;
+  constructor(@Inject(STORAGE) private readonly storage: Storage) {}
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.root = resolve(config.GEOJOBS_STORAGE_DIR);
-  }
-
-  async stream(relative: string, response: Response): Promise<void> {
-    const path = resolve(this.root, relative);
-    if (!path.startsWith(this.root + sep)) throw new NotFoundException('no such result file');
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) throw new NotFoundException('the result file is gone (expired?)');
-    response.setHeader('content-length', String(info.size));
-    response.setHeader('content-disposition', `attachment; filename="${basename(path).replace(/"/g, '')}"`);
+  async stream(key: string, response: Response): Promise<void> {
+    const gone = () => new NotFoundException('the result file is gone (expired?)');
+    const object = await this.storage.stat(key);
+    if (!object) throw gone();
+    // removed between the stat and the read (retention runs at any time): still a 404, not a 500
+    const body = await this.storage.read(key).catch((error: unknown) => {
+      throw error instanceof StorageNotFoundError ? gone() : error;
+    });
+    response.setHeader('content-length', String(object.size));
+    // storage keys hold only letters, digits and ._-=+@, so the name needs no quoting beyond the quotes
+    response.setHeader('content-disposition', `attachment; filename="${key.split('/').at(-1)}"`);
     response.setHeader('content-type', 'application/octet-stream');
-    await pipeline(createReadStream(path), response);
+    response.setHeader('last-modified', object.modifiedAt.toUTCString());
+    await pipeline(body, response);
   }
 }

@@ -21,4 +21,14 @@ describe('loadConfig', () => {
   it('says a required variable is not set', () => {
     expect(() => loadConfig(ServiceConfig, {})).toThrow(/GEOJOBS_AMQP_URL \(not set\)/);
   });
+
+  it('asks for a bucket, and for both S3 keys or neither, when storage is S3', () => {
+    const base = { GEOJOBS_AMQP_URL: 'amqp://u:p@127.0.0.1:5672', GEOJOBS_STORAGE: 's3' };
+    expect(() => loadConfig(ServiceConfig, base)).toThrow(/GEOJOBS_S3_BUCKET \(not set\)/);
+    const half = () => loadConfig(ServiceConfig, { ...base, GEOJOBS_S3_BUCKET: 'geojobs', GEOJOBS_S3_ACCESS_KEY_ID: 'id' });
+    expect(half).toThrow(/GEOJOBS_S3_SECRET_ACCESS_KEY \(not set\): must be set together with GEOJOBS_S3_ACCESS_KEY_ID/);
+    const config = loadConfig(ServiceConfig, { ...base, GEOJOBS_S3_BUCKET: 'geojobs' });
+    expect(config).toMatchObject({ GEOJOBS_S3_REGION: 'us-east-1', GEOJOBS_S3_FORCE_PATH_STYLE: 'true' });
+    expect(config.GEOJOBS_S3_ACCESS_KEY_ID).toBeUndefined();
+  });
 });

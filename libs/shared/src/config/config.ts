@@ -71,13 +71,13 @@ export class ServiceConfig {
   @IsString()
   GEOJOBS_S3_REGION = 'us-east-1';
 
-  /** Credentials; the SDK's default chain (environment, instance role) when unset. */
-  @IsOptional()
-  @IsString()
+  /** Credentials, both or neither; the SDK's default chain (environment, instance role) when unset. */
+  @ValidateIf((config: ServiceConfig) => config.GEOJOBS_S3_SECRET_ACCESS_KEY !== undefined)
+  @IsString({ message: 'must be set together with GEOJOBS_S3_SECRET_ACCESS_KEY' })
   GEOJOBS_S3_ACCESS_KEY_ID?: string;
 
-  @IsOptional()
-  @IsString()
+  @ValidateIf((config: ServiceConfig) => config.GEOJOBS_S3_ACCESS_KEY_ID !== undefined)
+  @IsString({ message: 'must be set together with GEOJOBS_S3_ACCESS_KEY_ID' })
   GEOJOBS_S3_SECRET_ACCESS_KEY?: string;
 
   /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need. */

@@ -37,8 +37,10 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** Removes every object under `prefix` (which must end with `/`); returns how many went. */
   deletePrefix(prefix: string): Promise<number>;
-  /** Throws when the storage cannot be reached or written (for `/health`). */
-  check(): Promise<void>;
+  /** Throws when the storage cannot be reached or written (for `/health`); the signal gives up on a slow answer. */
+  check(options?: { signal?: AbortSignal }): Promise<void>;
+  /** Releases what the backend holds open (S3's connections); the local folder holds nothing. */
+  close?(): Promise<void>;
 }
 
 export class StorageNotFoundError extends Error {
