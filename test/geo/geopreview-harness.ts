@@ -6,7 +6,7 @@ import pg from 'pg';
 import { EXCHANGES, type Broker, type CommandKey, type Commands, type Envelope, type GeoFormat, type JobErrorV1, type JobFanoutV1 } from '#shared';
 import { startTestBroker, Tap, waitFor } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
-import { serviceEnv, startService, type RunningService } from '../harness/services.js';
+import { startService, storageDir, type RunningService } from '../harness/services.js';
 import { FileServer } from './geo-files.js';
 
 export type Outcome =
@@ -38,7 +38,7 @@ export class GeopreviewHarness {
 
   /** The storage folder geo-service uses (the local backend). */
   get storageDir(): string {
-    return serviceEnv('geo-service', this.context, 0).GEOJOBS_STORAGE_DIR;
+    return storageDir(this.context);
   }
 
   /** Runs a command that must succeed; returns its job's result. */

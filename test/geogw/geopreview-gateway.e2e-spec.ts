@@ -7,12 +7,11 @@ import pg from 'pg';
 import { waitFor } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
-import { startService, type RunningService } from '../harness/services.js';
+import { startService, storageDir, type RunningService } from '../harness/services.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { FileServer, SAMPLE_POINTS, writeLayers } from '../geo/geo-files.js';
-import { serviceEnv } from '../harness/services.js';
 import { CkanServer } from './ckan-server.js';
 
 const FIXTURES = process.env.GEOJOBS_GEO_FIXTURES ?? '/work/shared/fixtures/geofiles';
@@ -141,7 +140,7 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     ]);
     for (const layer of job.result!.merge.layers as { layerId: string }[]) expect((await admin.get(`/layers/${layer.layerId}`)).status).toBe(200);
     // the upload the subtasks shared is gone, and the portal heard once
-    expect(existsSync(join(serviceEnv('geo-service', context, 0).GEOJOBS_STORAGE_DIR, 'geopreview', parent.id))).toBe(false);
+    expect(existsSync(join(storageDir(context), 'geopreview', parent.id))).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(ckan.delivered(UPDATE_PATH, (body) => body.id === resourceId)).toHaveLength(1);
   });

@@ -51,8 +51,6 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
     GEOJOBS_LOG_LEVEL: process.env.GEOJOBS_TEST_LOG_LEVEL ?? 'warn',
     GEOJOBS_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     [`GEOJOBS_${prefix}_PORT`]: String(port),
-    // one storage for the whole system of a test file, as in production
-    GEOJOBS_STORAGE_DIR: join(ROOT, '.data', 'test-storage', context.vhost),
   };
   const database = context.databaseUrls[prefix.toLowerCase() as 'gateway' | 'geo' | 'export'];
   if (database) env[`GEOJOBS_${prefix}_DATABASE_URL`] = database;

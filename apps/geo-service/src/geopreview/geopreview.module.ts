@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { Broker, createStorage } from '#shared';
+import { Broker, STORAGE, type Storage } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
 import { LayerDeletionService } from '../layers/layer-deletion.service.js';
 import { GeopreviewService } from './geopreview.service.js';
@@ -14,9 +14,9 @@ export class GeopreviewModule {
       providers: [
         {
           provide: GeopreviewService,
-          useFactory: (config: GeoConfig, database: DataSource, broker: Broker) =>
-            new GeopreviewService(config, database, broker, createStorage(config), logger.child({ component: 'geopreview' })),
-          inject: [GEO_CONFIG, DataSource, Broker],
+          useFactory: (config: GeoConfig, database: DataSource, broker: Broker, storage: Storage) =>
+            new GeopreviewService(config, database, broker, storage, logger.child({ component: 'geopreview' })),
+          inject: [GEO_CONFIG, DataSource, Broker, STORAGE],
         },
         {
           provide: LayerDeletionService,
