@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -122,6 +122,15 @@ describe('PipelineRunner', () => {
     expect(second.steps[0].description).toBe('29 bytes');
     expect(second.outputs).toEqual(first.outputs);
     expect(second.fingerprint).toBe(first.fingerprint);
+  });
+
+  it('keys the cache by the identity a run gives instead of the whole input', async () => {
+    const { pipeline, calls } = fixture();
+    await runner.run(pipeline, { url: 'https://a.example/x.zip', records: 3 }, { identity: { records: 3 } });
+    calls.length = 0;
+    const again = await runner.run(pipeline, { url: 'https://mirror.example/x.zip', records: 3 }, { identity: { records: 3 } });
+    expect(calls).toEqual([]); // every step here is cached: a step reading the URL would say isNeeded
+    expect(again.steps.map((step) => step.status)).toEqual(['cached', 'cached', 'cached', 'cached']);
   });
 
   it('does not share cached outputs between different inputs', async () => {
@@ -277,6 +286,33 @@ describe('PipelineRunner', () => {
       expect(dirs[0]).not.toBe(dirs[1]);
       expect(dirs.every((dir) => dir.startsWith(scratchRoot))).toBe(true);
       expect(await readdir(scratchRoot)).toEqual([]);
+    });
+
+    it('shares a work folder between the steps of a run, for files later steps read, and removes it with the run', async () => {
+      const seen: string[] = [];
+      const produce = defineStep<Input>()({
+        name: 'produce',
+        version: 1,
+        needs: [],
+        isNeeded: () => true,
+        async process(ctx) {
+          await writeFile(join(ctx.workDir, 'made.txt'), ctx.input.url);
+          return { file: 'made.txt' };
+        },
+      });
+      const consume = defineStep<Input, { produce: { file: string } }>()({
+        name: 'consume',
+        version: 1,
+        needs: ['produce'],
+        async process(ctx) {
+          seen.push(ctx.workDir);
+          return { text: await readFile(join(ctx.workDir, ctx.outputs.produce.file), 'utf8') };
+        },
+      });
+      const result = await runner.run(definePipeline<Input>('test.work').step(produce).step(consume), zip);
+      expect(result.outputs.consume).toEqual({ text: zip.url });
+      expect(seen[0].startsWith(scratchRoot)).toBe(true);
+      await expect(stat(seen[0])).rejects.toThrow(/ENOENT/);
     });
 
     it('removes it after a failure, which names the step and keeps the cause', async () => {
