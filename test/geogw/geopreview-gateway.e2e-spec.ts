@@ -251,6 +251,11 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     expect(job.result).toMatchObject({ featureCount: posted.result.featureCount });
     // a bad body is a 400 naming the field
     expect((await admin.post('/geopreview', { datasetId: 'd1', resourceId: 'r', url: 'x', callbackUrl: 'ftp://nope' })).status).toBe(400);
+    // storage is read by geojobs' own subtasks only: a caller cannot name another owner's file there
+    const fromStorage = await admin.post<{ message: string[] }>('/jobs', { type: 'geo.preview', input: { datasetId: 'd1', resourceId: 'r', url: 'storage://geopreview/x/y.zip' } });
+    expect(fromStorage.status).toBe(400);
+    expect(fromStorage.body.message).toEqual(['input.url: must be an http(s) URL']);
+    expect((await admin.post('/jobs', { type: 'geo.preview.layer', input: { datasetId: 'd1', resourceId: 'r', url: 'storage://a/b.zip', layer: 'x' } })).status).toBe(400);
   });
 
   it('serves a previewed layer as Mapbox Vector Tiles holding its features in that tile', async () => {

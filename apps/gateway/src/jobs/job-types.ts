@@ -1,6 +1,6 @@
 import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewMergeV1, GeoPreviewV1, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
 
 /** Subtasks one saga may have, at all its levels together. */
@@ -43,7 +43,14 @@ export class NoopJobInput extends OmitType(NoopCommandV1, ['jobId'] as const) {
   previous?: Record<string, unknown>;
 }
 
-export class GeoPreviewJobInput extends OmitType(GeoPreviewV1, ['jobId', 'layer'] as const) {}
+export class GeoPreviewJobInput extends OmitType(GeoPreviewV1, ['jobId', 'layer'] as const) {
+  /**
+   * http(s) only: a `storage://` URI could name any file in storage (another owner's), so only the subtasks geojobs
+   * declares itself (`geo.preview.layer`) read from storage.
+   */
+  @Matches(/^https?:\/\//i, { message: 'must be an http(s) URL' })
+  declare url: string;
+}
 /** One layer of a multi-layer upload, declared by the geopreview that opened it (its `url` is then a storage URI). */
 export class GeoPreviewLayerJobInput extends OmitType(GeoPreviewV1, ['jobId', 'notify'] as const) {}
 export class GeoPreviewMergeJobInput extends OmitType(GeoPreviewMergeV1, ['jobId'] as const) {}
