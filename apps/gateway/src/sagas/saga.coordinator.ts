@@ -170,11 +170,10 @@ export class SagaCoordinator {
    */
   private async startMerges(manager: EntityManager, sagas: SagaCount[]): Promise<void> {
     if (sagas.length === 0) return;
-    const failing = sagas.filter((saga) => saga.failed > 0 || saga.cancelled > 0).map((saga) => saga.job_id);
-    const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, never[]>();
+    const errors = await this.failuresOf(manager, sagas);
     const mergeJobs = sagas.map((saga) => {
-      const failures = (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }));
-      const summary = { parentId: saga.job_id, subtasks: saga.total, ...(failing.includes(saga.job_id) ? { errors: failures } : {}) };
+      const failures = errors.get(saga.job_id);
+      const summary = { parentId: saga.job_id, subtasks: saga.total, ...(failures ? { errors: failures } : {}) };
       const input = { ...saga.merge!.input, saga: summary };
       const parent = { id: saga.job_id, saga: { policy: saga.policy } };
       return subtaskJobs(this.broker, saga.parent_owner, parent, [{ type: saga.merge!.type, input }], { left: Infinity }, 'merge.', Infinity)[0];
@@ -183,11 +182,17 @@ export class SagaCoordinator {
     await this.sagas.merging(manager, sagas.map((saga, index) => ({ parentId: saga.job_id, mergeJobId: mergeJobs[index].id })));
   }
 
+  /** The errors of the failed subtasks of those sagas that had failed or cancelled ones (one query for them all). */
+  private async failuresOf(manager: EntityManager, sagas: SagaCount[]): Promise<Map<string, (JobError & { jobId: string })[]>> {
+    const failing = sagas.filter((saga) => saga.failed > 0 || saga.cancelled > 0).map((saga) => saga.job_id);
+    const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, { jobId: string; error: JobError }[]>();
+    return new Map(failing.map((id) => [id, (errors.get(id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }))]));
+  }
+
   /** A merge job settled: the parent ends as it did (failed all the same if subtasks did), with its result. */
   private async concludeMerged(manager: EntityManager, merges: SettledMerge[]): Promise<void> {
     if (merges.length === 0) return;
-    const failing = merges.filter(({ saga }) => saga.failed > 0 || saga.cancelled > 0).map(({ saga }) => saga.job_id);
-    const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, never[]>();
+    const errors = await this.failuresOf(manager, merges.map(({ saga }) => saga));
     const outcomes: SagaOutcome[] = merges.map(({ saga, state, result, error }) => {
       const children = childrenOf(saga, saga.failed);
       const mergeError: JobError | null =
@@ -198,7 +203,7 @@ export class SagaCoordinator {
       return {
         id: saga.job_id,
         state: failure ? 'failed' : 'succeeded',
-        result: { children, errors: (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error })), merge: result ?? error },
+        result: { children, errors: errors.get(saga.job_id) ?? [], merge: result ?? error },
         error: failure,
       };
     });
