@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { waitFor } from '../harness/broker.js';
 import { geojson, kml, zip } from './geo-files.js';
 import { GeopreviewHarness } from './geopreview-harness.js';
 
@@ -31,6 +33,24 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
   });
 
   const fails = (path: string, host?: string) => geo.expectFailure(geo.files.url(path, host), { resourceId: 'bad' });
+
+  it('does not POST a callbackUrl at a private address that is not allow-listed, and the import still succeeds', async () => {
+    geo.files.routes.set('/callback.geojson', geojson());
+    const outcome = await geo.run('geo.preview', {
+      jobId: randomUUID(),
+      datasetId: 'dataset-1',
+      resourceId: randomUUID(),
+      url: geo.files.url('/callback.geojson'),
+      notify: { callbackUrl: 'http://10.255.255.1/hooks/done' },
+    });
+    expect(outcome.state).toBe('succeeded');
+    const refusal = await waitFor(
+      () => geo.service.output().split('\n').find((line) => line.includes('"callback refused"')),
+      'the refusal in the log',
+      5_000,
+    );
+    expect(refusal).toMatch(/10\.255\.255\.1 .*not a public address and not in GEOJOBS_ALLOWED_HOSTS/);
+  });
 
   it('refuses loopback addresses not in GEOJOBS_ALLOWED_HOSTS', async () => {
     // 127.0.0.2 is loopback too, but only 127.0.0.1 is allow-listed

@@ -30,6 +30,7 @@ export * from './database/database.js';
 export * from './database/roles.js';
 export * from './http/public.decorator.js';
 export * from './http/host-policy.js';
+export * from './http/guarded-post.js';
 export * from './jobs/job-cancellations.js';
 export * from './pipeline/step.js';
 export * from './pipeline/pipeline.js';

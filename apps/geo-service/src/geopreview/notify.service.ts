@@ -1,6 +1,5 @@
-import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import type { GeoPreviewV1, HostPolicy, JobErrorV1 } from '#shared';
+import { guardedPost, type GeoPreviewV1, type GuardedResponse, type HostPolicy, type JobErrorV1 } from '#shared';
 import type { GeoConfig } from '../config/geo.config.js';
 import { layerTableName } from './layer-name.js';
 import { pythonJsonDumps } from './python-json.js';
@@ -51,6 +50,19 @@ export function ckanCallbackBody(payload: Pick<GeoPreviewV1, 'resourceId'>, outc
 
 class Retryable extends Error {}
 
+/** The caller's callbackUrl points at a private or loopback address that is not allow-listed: not retried. */
+class CallbackRefusedError extends Error {
+  override readonly name = 'CallbackRefusedError';
+}
+
+type Send = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<GuardedResponse>;
+
+/** The portal's own action API, from the operator's configuration: trusted wherever it is (no host policy). */
+const sendToPortal: Send = async (url, body, headers, timeoutMs) => {
+  const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  return { status: response.status, body: await response.text().catch(() => '') };
+};
+
 /**
  * The Notify step's HTTP callbacks: the CKAN resource update (HDX compatibility) and the caller's `callbackUrl`.
  * Each is retried with exponential backoff on 429, 5xx, timeouts and network errors, a bounded number of times; a
@@ -79,17 +91,11 @@ export class NotifyService {
       return;
     }
     const url = `${base.replace(/\/+$/, '')}/${action}`;
-    await this.post(url, ckanCallbackBody(payload, outcome), { authorization: key }, { resourceId: payload.resourceId, callback: 'ckan' });
+    await this.post(sendToPortal, url, ckanCallbackBody(payload, outcome), { authorization: key }, { resourceId: payload.resourceId, callback: 'ckan' });
   }
 
   private async callback(payload: GeoPreviewV1, outcome: PreviewOutcome, url: string): Promise<void> {
     const context = { jobId: payload.jobId, callback: 'callbackUrl' };
-    try {
-      await this.checkAddress(url);
-    } catch (error) {
-      this.logger.warn({ ...context, err: (error as Error).message }, 'callback refused');
-      return;
-    }
     const job = {
       id: payload.jobId,
       type: 'geo.preview',
@@ -99,30 +105,18 @@ export class NotifyService {
       error: 'error' in outcome ? outcome.error : null,
       finishedAt: new Date().toISOString(),
     };
-    await this.post(url, JSON.stringify(job), {}, context);
+    // a callback may reach a private or loopback address only when allow-listed, as downloads
+    const send: Send = (target, body, headers, timeoutMs) =>
+      guardedPost(this.policy, target, body, headers, timeoutMs, (host, address) => new CallbackRefusedError(`${host} (${address}) is not a public address and not in GEOJOBS_ALLOWED_HOSTS`));
+    await this.post(send, url, JSON.stringify(job), {}, context);
   }
 
-  /** A callback may reach a private or loopback address only when allow-listed, as downloads. */
-  private async checkAddress(url: string): Promise<void> {
-    const { hostname } = new URL(url);
-    const host = hostname.replace(/^\[|\]$/g, '');
-    const addresses = await lookup(host, { all: true });
-    const refused = addresses.find(({ address }) => !this.policy.allows(host, address));
-    if (refused) throw new Error(`${host} (${refused.address}) is not a public address and not in GEOJOBS_ALLOWED_HOSTS`);
-  }
-
-  private async post(url: string, body: string, headers: Record<string, string>, context: Record<string, unknown>): Promise<void> {
+  private async post(send: Send, url: string, body: string, headers: Record<string, string>, context: Record<string, unknown>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.retry.timeoutMs),
-        });
-        const text = await response.text().catch(() => '');
-        if (response.ok) {
+        const response = await send(url, body, { 'content-type': 'application/json', ...headers }, this.retry.timeoutMs);
+        const text = response.body;
+        if (response.status >= 200 && response.status < 300) {
           this.logger.info({ ...context, status: response.status }, 'callback delivered');
           return;
         }
@@ -130,6 +124,10 @@ export class NotifyService {
         this.logger.error({ ...context, status: response.status, body: text.slice(0, 500) }, 'callback refused by its receiver; not retried');
         return;
       } catch (error) {
+        if (error instanceof CallbackRefusedError) {
+          this.logger.warn({ ...context, err: error.message }, 'callback refused');
+          return;
+        }
         if (attempt >= this.retry.attempts) {
           this.logger.error({ ...context, attempts: attempt, err: (error as Error).message }, 'callback failed; giving up');
           return;
