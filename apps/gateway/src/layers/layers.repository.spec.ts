@@ -1,4 +1,5 @@
-import { tileStatement, type LayerTable } from './layers.repository.js';
+import type { PoolClient } from 'pg';
+import { TileStatements, tileStatement, type LayerTable } from './layers.repository.js';
 
 const layer = (columns: string[]): LayerTable => ({
   layerId: 'pre_r1',
@@ -24,5 +25,23 @@ describe('tileStatement', () => {
     expect(tileStatement(layer(['name']), null).name).not.toBe(statement.name);
     expect(tileStatement(layer(['name']), null).text).not.toContain('LIMIT');
     expect(tileStatement(layer(['name', 'kind']), 20_000).name).not.toBe(statement.name);
+  });
+});
+
+describe('TileStatements', () => {
+  it('builds a layer\'s statement once per limit', () => {
+    const statements = new TileStatements();
+    const table = layer(['name']);
+    expect(statements.of(table, 20_000)).toBe(statements.of(table, 20_000));
+    expect(statements.of(table, null)).not.toBe(statements.of(table, 20_000));
+  });
+
+  it('says when a connection has prepared its share of statements, so that it is closed rather than grow', () => {
+    const statements = new TileStatements();
+    const [client, other] = [{}, {}] as PoolClient[];
+    for (let index = 0; index < 99; index++) expect(statements.prepare(client, `s${index}`)).toBe(false);
+    expect(statements.prepare(client, 's0')).toBe(false); // already prepared there
+    expect(statements.prepare(other, 's99')).toBe(false);
+    expect(statements.prepare(client, 's99')).toBe(true);
   });
 });

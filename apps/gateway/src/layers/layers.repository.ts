@@ -133,7 +133,7 @@ export const tileValues = (layer: LayerTable, z: number, x: number, y: number): 
 const STATEMENTS_PER_CONNECTION = 100;
 
 /** The tile statement of each layer and limit (built once per layer lookup), and which connections prepared which. */
-class TileStatements {
+export class TileStatements {
   private readonly byLayer = new WeakMap<LayerTable, Map<number | null, TileStatement>>();
   private readonly prepared = new WeakMap<PoolClient, Set<string>>();
 
