@@ -29,10 +29,21 @@ const matches = (header: string | undefined, etag: string): boolean =>
 @UseGuards(TilesAccessGuard)
 @Controller()
 export class TilesController {
+  /** What every tile answer says besides its ETag, fixed by the configuration. */
+  private readonly headers: Record<string, string>;
+
   constructor(
     @Inject(TilesService) private readonly tiles: TilesService,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    const open = tilesArePublic(config);
+    this.headers = {
+      'cache-control': `${open ? 'public' : 'private'}, max-age=${config.GEOJOBS_TILE_MAX_AGE_SECONDS}`,
+      'access-control-allow-origin': '*',
+      'access-control-expose-headers': 'ETag',
+      vary: open ? 'Accept-Encoding' : 'Authorization',
+    };
+  }
 
   @Get('layers/:id/tiles/:z/:x/:y.mvt')
   @ApiOperation({ summary: 'a Mapbox Vector Tile of the layer (EPSG:3857, extent 4096); public unless GEOJOBS_PUBLIC_TILES=false' })
@@ -58,21 +69,16 @@ export class TilesController {
   }
 
   private async send(id: string, column: string | undefined, at: { z: number; x: number; y: number }, request: Request, response: Response) {
-    const headers = {
-      'cache-control': `${tilesArePublic(this.config) ? 'public' : 'private'}, max-age=${this.config.GEOJOBS_TILE_MAX_AGE_SECONDS}`,
-      'access-control-allow-origin': '*',
-      'access-control-expose-headers': 'ETag',
-      vary: tilesArePublic(this.config) ? 'Accept-Encoding' : 'Authorization',
-    };
     const ifNoneMatch = request.headers['if-none-match'];
     if (ifNoneMatch) {
       const etag = await this.tiles.etag(id, at.z, at.x, at.y, column);
       if (matches(ifNoneMatch, etag)) {
-        response.status(304).set({ ...headers, etag }).end();
+        response.writeHead(304, { ...this.headers, etag }).end();
         return;
       }
     }
     const tile = await this.tiles.tile(id, at.z, at.x, at.y, column);
-    response.status(200).set({ ...headers, etag: tile.etag, 'content-type': MVT_CONTENT_TYPE, 'content-length': String(tile.body.length) }).end(tile.body);
+    // node's writeHead rather than Express's set(), which looks every header up again (content types among them)
+    response.writeHead(200, { ...this.headers, etag: tile.etag, 'content-type': MVT_CONTENT_TYPE, 'content-length': tile.body.length }).end(tile.body);
   }
 }

@@ -5,8 +5,10 @@ import { LayersRepository, type LayerTable } from './layers.repository.js';
 
 /** Changes when the way tiles are cut changes, so clients do not keep tiles of the old way. */
 const TILE_FORMAT = 1;
-/** Layer tables are looked up again after this long (a re-import swaps in a new table with a new OID). */
+/** A known layer's table is checked again after this long (a re-import swaps in a new table with a new OID). */
 const LAYER_TTL_MS = 1_000;
+/** PostgreSQL's undefined_table and undefined_column: the table went or changed since it was looked up. */
+const STALE_LAYER_CODES = new Set(['42P01', '42703']);
 /** From this zoom on, a tile holds every feature in it. */
 const FULL_DETAIL_ZOOM = 12;
 export const MAX_ZOOM = 24;
@@ -37,7 +39,17 @@ export class TilesService {
   }
 
   async tile(layerId: string, z: number, x: number, y: number, geometryColumn?: string): Promise<Tile> {
-    const layer = await this.layer(layerId, geometryColumn);
+    try {
+      return await this.cut(await this.layer(layerId, geometryColumn), z, x, y);
+    } catch (error) {
+      if (!isStaleLayer(error)) throw error;
+      // dropped or re-imported since it was last checked: look again at once rather than fail until the next check
+      this.layers.delete(layerId);
+      return this.cut(await this.layer(layerId, geometryColumn), z, x, y);
+    }
+  }
+
+  private async cut(layer: LayerTable, z: number, x: number, y: number): Promise<Tile> {
     const etag = etagOf(layer, z, x, y);
     const cached = this.cache.get(etag);
     if (cached) return { body: cached, etag };
@@ -51,7 +63,11 @@ export class TilesService {
     const now = Date.now();
     let known = this.layers.get(layerId);
     if (!known || now - known.at > LAYER_TTL_MS) {
-      known = { layer: await this.repository.find(layerId), at: now };
+      // an unchanged table (same OID) keeps its description, and with it its prepared tile statements; only a new
+      // one is described again (information_schema and geometry_columns are slow views)
+      const previous = known?.layer;
+      const layer = previous && (await this.repository.oid(layerId)) === previous.oid ? previous : await this.repository.find(layerId);
+      known = { layer, at: now };
       if (this.layers.size > 10_000) this.layers.clear();
       this.layers.set(layerId, known);
     }
@@ -61,5 +77,8 @@ export class TilesService {
     return known.layer;
   }
 }
+
+const isStaleLayer = (error: unknown): boolean =>
+  error instanceof Error && 'code' in error && typeof error.code === 'string' && STALE_LAYER_CODES.has(error.code);
 
 const etagOf = (layer: LayerTable, z: number, x: number, y: number): string => `"${layer.layerId}.${layer.oid}.${TILE_FORMAT}.${z}.${x}.${y}"`;
