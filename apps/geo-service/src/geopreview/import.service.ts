@@ -187,20 +187,53 @@ export class ImportService {
 
   /**
    * One index build in a transaction of its own, so its memory setting (SET LOCAL) goes with it even when the
-   * build is cancelled, instead of staying on a pooled connection.
+   * build is cancelled, instead of staying on a pooled connection. A failed build is rolled back at once: its lock
+   * would hold up the other connection's DELETE.
    */
   private async buildIndex(runner: QueryRunner, createIndex: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     await runner.startTransaction();
-    await runner.query(`SET LOCAL maintenance_work_mem = '256MB'`);
-    await runner.query(createIndex);
-    await runner.commitTransaction();
+    try {
+      await runner.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+      await runner.query(createIndex);
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
-   * Drops features outside longitude/latitude range (only scanned for when the extent says there are some),
-   * builds the spatial indexes, then replaces the layer's table in one transaction. An abort cancels the statement
-   * running on either connection and is checked between statements; once the swap is committed the import is done.
+   * Deletes the features outside longitude/latitude range, scanned for only when the extent says there are some.
+   * The extent is read from the root page of the plain GiST index, just built (PostGIS's ST_EstimatedExtent does
+   * that when the column has one): its boxes are rounded outwards to float4, so an extent within range proves
+   * every feature is, without a scan of the table. Without an answer from the index, the table is scanned.
+   */
+  private async dropOutOfRange(runner: QueryRunner, staging: string, signal?: AbortSignal): Promise<number> {
+    const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
+    const geometry = quoteIdent(GEOMETRY_COLUMN);
+    signal?.throwIfAborted();
+    const [extent] = (await runner.query(
+      `SELECT ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax
+         FROM (SELECT COALESCE(ST_EstimatedExtent($1, $2, $3), (SELECT ST_Extent(${geometry}) FROM ${stagingRef})) AS e) extent`,
+      [LAYERS_SCHEMA, staging, GEOMETRY_COLUMN],
+    )) as { xmin: number | null; ymin: number | null; xmax: number | null; ymax: number | null }[];
+    if (extent.xmin === null || (extent.xmin >= -180 && extent.ymin! >= -90 && extent.xmax! <= 180 && extent.ymax! <= 90)) return 0;
+    signal?.throwIfAborted();
+    const [deleted] = (await runner.query(
+      `WITH deleted AS (
+         DELETE FROM ${stagingRef} WHERE ${geometry} IS NOT NULL AND NOT
+           (ST_XMin(${geometry}) >= -180 AND ST_XMax(${geometry}) <= 180 AND ST_YMin(${geometry}) >= -90 AND ST_YMax(${geometry}) <= 90)
+         RETURNING 1)
+       SELECT count(*)::int AS count FROM deleted`,
+    )) as { count: number }[];
+    return deleted.count;
+  }
+
+  /**
+   * Builds the spatial indexes, drops features outside longitude/latitude range, then replaces the layer's table in
+   * one transaction. An abort cancels the statement running on either connection and is checked between
+   * statements; once the swap is committed the import is done.
    */
   private async cleanAndSwap(staging: string, table: string, signal?: AbortSignal): Promise<number> {
     const runner = this.database.createQueryRunner();
@@ -228,29 +261,26 @@ export class ImportService {
     const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
     const geometry = quoteIdent(GEOMETRY_COLUMN);
     signal?.throwIfAborted();
-    const [extent] = (await runner.query(
-      `SELECT ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax
-         FROM (SELECT ST_Extent(${geometry}) AS e FROM ${stagingRef}) extent`,
-    )) as { xmin: number | null; ymin: number | null; xmax: number | null; ymax: number | null }[];
-    let dropped = 0;
-    if (extent.xmin !== null && (extent.xmin < -180 || extent.ymin! < -90 || extent.xmax! > 180 || extent.ymax! > 90)) {
-      signal?.throwIfAborted();
-      const [deleted] = (await runner.query(
-        `WITH deleted AS (
-           DELETE FROM ${stagingRef} WHERE ${geometry} IS NOT NULL AND NOT
-             (ST_XMin(${geometry}) >= -180 AND ST_XMax(${geometry}) <= 180 AND ST_YMin(${geometry}) >= -90 AND ST_YMax(${geometry}) <= 90)
-           RETURNING 1)
-         SELECT count(*)::int AS count FROM deleted`,
-      )) as { count: number }[];
-      dropped = deleted.count;
-    }
-    // The two spatial indexes are built at the same time, on two connections: each build is one CPU's work. Both
-    // are waited for, so a cancelled build never outlives the import.
-    const builds = await Promise.allSettled([
-      this.buildIndex(runner, `CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`, signal),
-      this.buildIndex(second, this.webMercatorIndex(staging, stagingRef), signal),
+    const geomIndex = `CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`;
+    const mercatorIndex = this.webMercatorIndex(staging, stagingRef);
+    // The Web Mercator index is the longest step after GDAL's (ST_Transform of every feature), so it starts at once
+    // on the second connection, while the first builds the plain index and then looks for features out of lon/lat
+    // range, which it deletes. Such longitudes can make ST_Transform fail: that build is then run again once they are
+    // gone (the DELETE waits for the build's lock, so the two never overlap). Both sides are waited for, so a
+    // cancelled build never outlives the import.
+    const [cleaning, mercator] = await Promise.allSettled([
+      (async () => {
+        await this.buildIndex(runner, geomIndex, signal);
+        return this.dropOutOfRange(runner, staging, signal);
+      })(),
+      this.buildIndex(second, mercatorIndex, signal),
     ]);
-    for (const build of builds) if (build.status === 'rejected') throw build.reason;
+    if (cleaning.status === 'rejected') throw cleaning.reason;
+    if (mercator.status === 'rejected') {
+      if (cleaning.value === 0 || signal?.aborted) throw mercator.reason;
+      await this.buildIndex(second, mercatorIndex, signal);
+    }
+    const dropped = cleaning.value;
 
     signal?.throwIfAborted();
     await runner.startTransaction();
