@@ -82,7 +82,7 @@ const isWgs84 = (srs: gdal.SpatialReference): boolean => {
 
 /**
  * Imports one layer into PostGIS in process with GDAL's ogr2ogr library (COPY, one transaction per 64k rows),
- * reprojected to EPSG:4326, into a staging table of its own; then cleans it, indexes it and swaps it in for the
+ * reprojected to EPSG:4326, into a staging table of its own; then indexes it, cleans it and swaps it in for the
  * layer's table in one transaction, so a reader sees the old layer or the new one, never half of one.
  */
 export class ImportService {
