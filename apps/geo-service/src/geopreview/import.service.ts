@@ -37,6 +37,40 @@ const withLatin1 = async <T>(run: () => Promise<T>): Promise<T> => {
   }
 };
 
+/** Prefix of the `application_name` of GDAL's connections, so an import's backend can be found (and stopped). */
+export const IMPORT_APPLICATION_NAME = 'geojobs-import';
+
+/** How often a stop is sent again while the work it should end has not ended (see `stopOnAbort`). */
+const STOP_REPEAT_MS = 200;
+
+/**
+ * Waits for `work`; when the signal fires first, runs `stop` at once and again every STOP_REPEAT_MS until the work
+ * has settled, since one stop can miss (a backend still connecting, a cancel landing between two statements).
+ * Returns only once no stop is in flight any more, so none reaches a connection after it went back to the pool.
+ * Work that fails after an abort rejects with the abort reason.
+ */
+async function stopOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, stop: () => Promise<unknown>): Promise<T> {
+  if (signal === undefined) return work;
+  let stopping: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const fire = () => {
+    stopping = stopping.then(stop).catch(() => undefined);
+    timer = setTimeout(fire, STOP_REPEAT_MS);
+  };
+  if (signal.aborted) fire();
+  else signal.addEventListener('abort', fire, { once: true });
+  try {
+    return await work;
+  } catch (error) {
+    signal.throwIfAborted();
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', fire);
+    clearTimeout(timer);
+    await stopping;
+  }
+}
+
 const isWgs84 = (srs: gdal.SpatialReference): boolean => {
   try {
     srs.autoIdentifyEPSG();
@@ -48,7 +82,7 @@ const isWgs84 = (srs: gdal.SpatialReference): boolean => {
 
 /**
  * Imports one layer into PostGIS in process with GDAL's ogr2ogr library (COPY, one transaction per 64k rows),
- * reprojected to EPSG:4326, into a staging table of its own; then cleans it, indexes it and swaps it in for the
+ * reprojected to EPSG:4326, into a staging table of its own; then indexes it, cleans it and swaps it in for the
  * layer's table in one transaction, so a reader sees the old layer or the new one, never half of one.
  */
 export class ImportService {
@@ -58,7 +92,12 @@ export class ImportService {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * A `signal` that fires stops the import where it is (GDAL's connection is terminated, index builds are
+   * cancelled), drops the staging table and rejects with the abort reason: the layer's table is left as it was.
+   */
   async importLayer(source: OpenedSource, table: string, signal?: AbortSignal): Promise<ImportResult> {
+    signal?.throwIfAborted();
     const recoveries: string[] = [];
     const srs = source.layer.srs;
     const reprojection = srs === null ? ['-a_srs', 'EPSG:4326'] : isWgs84(srs) ? ['-a_srs', 'EPSG:4326'] : ['-t_srs', 'EPSG:4326'];
@@ -67,18 +106,22 @@ export class ImportService {
     const attempts = this.attempts(source.layer.geomType);
     let lastError: unknown;
     for (const attempt of attempts) {
-      signal?.throwIfAborted();
       const staging = `stg_${randomBytes(8).toString('hex')}`;
       try {
-        await this.translate(source, staging, attempt, reprojection);
-        const droppedFeatures = await this.cleanAndSwap(staging, table);
+        await this.translate(source, staging, attempt, reprojection, signal);
+        const droppedFeatures = await this.cleanAndSwap(staging, table, signal);
         if (attempt.promoteToMulti) recoveries.push('promote-to-multi');
         if (attempt.latin1) recoveries.push('latin1');
         return { recoveries, droppedFeatures };
       } catch (error) {
+        await this.database.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(staging)}`).catch(() => undefined);
+        if (signal?.aborted) {
+          // cancelled, not failed: no recovery is tried
+          this.logger.info({ table, attempt }, 'import cancelled');
+          signal.throwIfAborted();
+        }
         lastError = error;
         this.logger.info({ table, attempt, err: (error as Error).message }, 'import attempt failed');
-        await this.database.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(staging)}`).catch(() => undefined);
       }
     }
     const reason = (lastError as Error).message.replace(/\s+/g, ' ').trim();
@@ -94,14 +137,20 @@ export class ImportService {
     return list;
   }
 
-  private async translate(source: OpenedSource, staging: string, attempt: ImportAttempt, reprojection: string[]): Promise<void> {
+  private async translate(source: OpenedSource, staging: string, attempt: ImportAttempt, reprojection: string[], signal?: AbortSignal): Promise<void> {
+    // gdal-async offers no way to stop a running vectorTranslateAsync (its progress callback cannot ask GDAL to
+    // stop), so a cancelled import ends GDAL's database session instead: its connection carries a name of its own,
+    // by which the service's role may terminate its own backend, and GDAL fails at its next write.
+    const applicationName = `${IMPORT_APPLICATION_NAME}-${staging}`;
     const libpq = pgConnectionString(this.databaseUrl, {
+      application_name: applicationName,
       options: '-c synchronous_commit=off',
       ...(attempt.latin1 ? { client_encoding: 'LATIN1' } : {}),
     });
     const run = async () => {
       const destination = await gdal.openAsync(`PG:${libpq} schemas=${LAYERS_SCHEMA}`, 'r+', ['PostgreSQL']);
       try {
+        signal?.throwIfAborted();
         const args = [
           '-nln', staging,
           '-lco', `SCHEMA=${LAYERS_SCHEMA}`,
@@ -114,7 +163,9 @@ export class ImportService {
           ...(attempt.promoteToMulti ? ['-nlt', 'PROMOTE_TO_MULTI'] : []),
           source.layer.name,
         ];
-        await gdal.vectorTranslateAsync(destination, source.dataset, args);
+        await stopOnAbort(gdal.vectorTranslateAsync(destination, source.dataset, args), signal, () =>
+          this.database.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]),
+        );
       } finally {
         destination.close();
       }
@@ -128,86 +179,133 @@ export class ImportService {
    * Web Mercator ends at ±85.06°: features beyond it cannot be in any tile and are left out of this index (a
    * partial index, which the tile query's predicate matches).
    */
-  private async indexWebMercator(runner: QueryRunner, staging: string, stagingRef: string): Promise<void> {
+  private webMercatorIndex(staging: string, stagingRef: string): string {
     const geometry = quoteIdent(GEOMETRY_COLUMN);
-    await runner.query(
-      `CREATE INDEX ${quoteIdent(`${staging}_3857`)} ON ${stagingRef} USING gist (ST_Transform(${geometry}, ${WEB_MERCATOR}))
-         WHERE ${webMercatorPredicate(geometry)}`,
-    );
+    return `CREATE INDEX ${quoteIdent(`${staging}_3857`)} ON ${stagingRef} USING gist (ST_Transform(${geometry}, ${WEB_MERCATOR}))
+              WHERE ${webMercatorPredicate(geometry)}`;
   }
 
   /**
-   * Drops features outside longitude/latitude range (only scanned for when the extent says there are some),
-   * builds the spatial indexes, then replaces the layer's table in one transaction.
+   * One index build in a transaction of its own, so its memory setting (SET LOCAL) goes with it even when the
+   * build is cancelled, instead of staying on a pooled connection. A failed build is rolled back at once: its lock
+   * would hold up the other connection's DELETE.
    */
-  private async cleanAndSwap(staging: string, table: string): Promise<number> {
+  private async buildIndex(runner: QueryRunner, createIndex: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await runner.startTransaction();
+    try {
+      await runner.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+      await runner.query(createIndex);
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes the features outside longitude/latitude range, scanned for only when the extent says there are some.
+   * The extent is read from the root page of the plain GiST index, just built (PostGIS's ST_EstimatedExtent does
+   * that when the column has one): its boxes are rounded outwards to float4, so an extent within range proves
+   * every feature is, without a scan of the table. Without an answer from the index, the table is scanned.
+   */
+  private async dropOutOfRange(runner: QueryRunner, staging: string, signal?: AbortSignal): Promise<number> {
     const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
     const geometry = quoteIdent(GEOMETRY_COLUMN);
-    const runner = this.database.createQueryRunner();
-    await runner.connect();
-    try {
-      const [extent] = (await runner.query(
-        `SELECT ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax
-           FROM (SELECT ST_Extent(${geometry}) AS e FROM ${stagingRef}) extent`,
-      )) as { xmin: number | null; ymin: number | null; xmax: number | null; ymax: number | null }[];
-      let dropped = 0;
-      if (extent.xmin !== null && (extent.xmin < -180 || extent.ymin! < -90 || extent.xmax! > 180 || extent.ymax! > 90)) {
-        const [deleted] = (await runner.query(
-          `WITH deleted AS (
-             DELETE FROM ${stagingRef} WHERE ${geometry} IS NOT NULL AND NOT
-               (ST_XMin(${geometry}) >= -180 AND ST_XMax(${geometry}) <= 180 AND ST_YMin(${geometry}) >= -90 AND ST_YMax(${geometry}) <= 90)
-             RETURNING 1)
-           SELECT count(*)::int AS count FROM deleted`,
-        )) as { count: number }[];
-        dropped = deleted.count;
-      }
-      // The two spatial indexes are built at the same time, on two connections: each build is one CPU's work.
-      const second = this.database.createQueryRunner();
-      await second.connect();
-      try {
-        await Promise.all([
-          (async () => {
-            await runner.query(`SET maintenance_work_mem = '256MB'`);
-            await runner.query(`CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`);
-            await runner.query('RESET maintenance_work_mem');
-          })(),
-          (async () => {
-            await second.query(`SET maintenance_work_mem = '256MB'`);
-            await this.indexWebMercator(second, staging, stagingRef);
-            await second.query('RESET maintenance_work_mem');
-          })(),
-        ]);
-      } finally {
-        await second.release();
-      }
+    signal?.throwIfAborted();
+    const [extent] = (await runner.query(
+      `SELECT ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax
+         FROM (SELECT COALESCE(ST_EstimatedExtent($1, $2, $3), (SELECT ST_Extent(${geometry}) FROM ${stagingRef})) AS e) extent`,
+      [LAYERS_SCHEMA, staging, GEOMETRY_COLUMN],
+    )) as { xmin: number | null; ymin: number | null; xmax: number | null; ymax: number | null }[];
+    if (extent.xmin === null || (extent.xmin >= -180 && extent.ymin! >= -90 && extent.xmax! <= 180 && extent.ymax! <= 90)) return 0;
+    signal?.throwIfAborted();
+    const [deleted] = (await runner.query(
+      `WITH deleted AS (
+         DELETE FROM ${stagingRef} WHERE ${geometry} IS NOT NULL AND NOT
+           (ST_XMin(${geometry}) >= -180 AND ST_XMax(${geometry}) <= 180 AND ST_YMin(${geometry}) >= -90 AND ST_YMax(${geometry}) <= 90)
+         RETURNING 1)
+       SELECT count(*)::int AS count FROM deleted`,
+    )) as { count: number }[];
+    return deleted.count;
+  }
 
-      await runner.startTransaction();
-      await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${LAYERS_SCHEMA}.${table}`]);
-      await runner.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(table)} CASCADE`);
-      await runner.query(`ALTER TABLE ${stagingRef} RENAME TO ${quoteIdent(table)}`);
-      const indexes = (await runner.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [
-        LAYERS_SCHEMA,
-        table,
-      ])) as { indexname: string }[];
-      for (const { indexname } of indexes.filter(({ indexname }) => indexname.startsWith(staging))) {
-        await runner.query(`ALTER INDEX ${LAYERS_SCHEMA}.${quoteIdent(indexname)} RENAME TO ${quoteIdent(table + indexname.slice(staging.length))}`);
+  /**
+   * Builds the spatial indexes, drops features outside longitude/latitude range, then replaces the layer's table in
+   * one transaction. An abort cancels the statement running on either connection and is checked between
+   * statements; once the swap is committed the import is done.
+   */
+  private async cleanAndSwap(staging: string, table: string, signal?: AbortSignal): Promise<number> {
+    const runner = this.database.createQueryRunner();
+    const second = this.database.createQueryRunner();
+    try {
+      const pids: number[] = [];
+      for (const connection of [runner, second]) {
+        const [{ pid }] = (await connection.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+        pids.push(pid);
       }
-      const sequences = (await runner.query(`SELECT sequencename FROM pg_sequences WHERE schemaname = $1 AND sequencename LIKE $2`, [
-        LAYERS_SCHEMA,
-        `${staging}%`,
-      ])) as { sequencename: string }[];
-      for (const { sequencename } of sequences) {
-        await runner.query(
-          `ALTER SEQUENCE ${LAYERS_SCHEMA}.${quoteIdent(sequencename)} RENAME TO ${quoteIdent(table + sequencename.slice(staging.length))}`,
-        );
-      }
-      await runner.commitTransaction();
-      return dropped;
+      return await stopOnAbort(this.cleanIndexSwap(runner, second, staging, table, signal), signal, () =>
+        this.database.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]),
+      );
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      // a failed rollback must not hide why the import stopped
+      for (const connection of [runner, second]) if (connection.isTransactionActive) await connection.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
+      await second.release();
       await runner.release();
     }
+  }
+
+  private async cleanIndexSwap(runner: QueryRunner, second: QueryRunner, staging: string, table: string, signal?: AbortSignal): Promise<number> {
+    const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
+    const geometry = quoteIdent(GEOMETRY_COLUMN);
+    signal?.throwIfAborted();
+    const geomIndex = `CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`;
+    const mercatorIndex = this.webMercatorIndex(staging, stagingRef);
+    // The Web Mercator index is the longest step after GDAL's (ST_Transform of every feature), so it starts at once
+    // on the second connection, while the first builds the plain index and then looks for features out of lon/lat
+    // range, which it deletes. Such longitudes can make ST_Transform fail: that build is then run again once they are
+    // gone (the DELETE waits for the build's lock, so the two never overlap). Both sides are waited for, so a
+    // cancelled build never outlives the import.
+    const [cleaning, mercator] = await Promise.allSettled([
+      (async () => {
+        await this.buildIndex(runner, geomIndex, signal);
+        return this.dropOutOfRange(runner, staging, signal);
+      })(),
+      this.buildIndex(second, mercatorIndex, signal),
+    ]);
+    if (cleaning.status === 'rejected') throw cleaning.reason;
+    if (mercator.status === 'rejected') {
+      if (cleaning.value === 0 || signal?.aborted) throw mercator.reason;
+      await this.buildIndex(second, mercatorIndex, signal);
+    }
+    const dropped = cleaning.value;
+
+    signal?.throwIfAborted();
+    await runner.startTransaction();
+    await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${LAYERS_SCHEMA}.${table}`]);
+    await runner.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(table)} CASCADE`);
+    await runner.query(`ALTER TABLE ${stagingRef} RENAME TO ${quoteIdent(table)}`);
+    const indexes = (await runner.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [
+      LAYERS_SCHEMA,
+      table,
+    ])) as { indexname: string }[];
+    for (const { indexname } of indexes.filter(({ indexname }) => indexname.startsWith(staging))) {
+      await runner.query(`ALTER INDEX ${LAYERS_SCHEMA}.${quoteIdent(indexname)} RENAME TO ${quoteIdent(table + indexname.slice(staging.length))}`);
+    }
+    const sequences = (await runner.query(`SELECT sequencename FROM pg_sequences WHERE schemaname = $1 AND sequencename LIKE $2`, [
+      LAYERS_SCHEMA,
+      `${staging}%`,
+    ])) as { sequencename: string }[];
+    for (const { sequencename } of sequences) {
+      await runner.query(
+        `ALTER SEQUENCE ${LAYERS_SCHEMA}.${quoteIdent(sequencename)} RENAME TO ${quoteIdent(table + sequencename.slice(staging.length))}`,
+      );
+    }
+    // the last moment a cancel can still leave the old layer in place
+    signal?.throwIfAborted();
+    await runner.commitTransaction();
+    return dropped;
   }
 }
