@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pointsFile } from '../../bench/support/points.js';
+import { waitFor } from '../harness/broker.js';
 import { freshFolder, geojson, kml, SAMPLE_POINTS, writeLayers, zip, zipFolder } from './geo-files.js';
 import type { Commands } from '#shared';
 import { GeopreviewHarness } from './geopreview-harness.js';
@@ -203,6 +206,30 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     const dropped = await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' });
     expect(statusOf(dropped)).toMatchObject({ import: 'done' });
     expect(dropped.featureCount).toBe(SAMPLE_POINTS.length);
+  });
+
+  it('stops a cancelled job in the middle of its import: nothing imported, nothing reported, the service goes on', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'geojobs-cancel-'));
+    const { path } = await pointsFile(folder, 300_000);
+    geo.files.routes.set('/big.geojson', await readFile(path));
+    await rm(folder, { recursive: true, force: true });
+    const jobId = randomUUID();
+    await geo.broker.publishCommand('geo.preview', { jobId, datasetId: 'dataset-1', resourceId: 'cancelled', url: geo.files.url('/big.geojson') }, { correlationId: jobId });
+    const ofJob = () => geo.events.envelopes<Record<string, any>>().filter((event) => event.payload.jobId === jobId);
+    await waitFor(() => ofJob().find((event) => event.type === 'job.progress' && String(event.payload.message).startsWith('import')), 'the import to start', 60_000);
+    await sleep(300); // well into GDAL's load
+    await geo.broker.publishEvent('job.cancelled', { jobId }, { correlationId: jobId });
+
+    const importing = async () => (await geo.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'geojobs-import-%'`))[0].n;
+    for (const deadline = Date.now() + 5_000; (await importing()) > 0; await sleep(20)) {
+      if (Date.now() > deadline) throw new Error('the import did not stop within 5 s of the cancellation');
+    }
+    await sleep(1_000);
+    expect(ofJob().filter((event) => event.type === 'job.succeeded' || event.type === 'job.failed' || event.type === 'job.fanout')).toEqual([]);
+    expect(await geo.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers' AND (tablename LIKE 'stg\\_%' OR tablename = 'pre_cancelled')`)).toEqual([]);
+    expect(await geo.scratchLeft()).toEqual([]);
+    geo.files.routes.set('/after-cancel.geojson', geojson());
+    expect(await geo.expectSuccess(geo.files.url('/after-cancel.geojson'), { resourceId: 'after-cancel' })).toMatchObject({ layerId: 'pre_after_cancel' });
   });
 
   it('assumes EPSG:4326 for a shapefile without .prj, and drops features out of lon/lat range, counting them', async () => {

@@ -173,7 +173,7 @@ export class GeopreviewService {
         onProgress: ({ current, total, message }) => reporter.progress(command, current, total, message),
       });
     } finally {
-      opened.close();
+      await opened.close();
     }
   }
 

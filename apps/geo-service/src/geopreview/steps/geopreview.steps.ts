@@ -24,10 +24,12 @@ export interface GeopreviewDependencies {
 
 /**
  * The GDAL datasets one run opened (its open step), for its import step: opening a GeoJSON scans it whole, so it
- * is opened once per run. Closed by whoever runs the pipeline when the run ends.
+ * is opened once per run. Closed by whoever runs the pipeline when the run ends — after any work still using them
+ * has settled (a cancelled run is abandoned by the runner while its import winds down).
  */
 export class OpenedLayers {
   private layers: SourceLayer[] = [];
+  private readonly users = new Set<Promise<unknown>>();
 
   add(layers: SourceLayer[]): void {
     this.layers.push(...layers);
@@ -37,7 +39,19 @@ export class OpenedLayers {
     return this.layers.find((layer) => layer.key === key);
   }
 
-  close(): void {
+  /** Runs work that reads the datasets: they stay open until it settles. */
+  use<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.users.add(settled);
+    void settled.then(() => this.users.delete(settled));
+    return work;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.users);
     SourceService.closeAll(this.layers);
     this.layers = [];
   }

@@ -47,7 +47,7 @@ export const importStep = (deps: GeopreviewDependencies, opened: OpenedLayers) =
       const source = layer && opened.find(layer.key);
       if (!layer || !source) throw new FormatError(`no layer "${wanted}" in the file`);
       const table = layerTableName(ctx.input.resourceId, layers.length > 1 ? layer.key : undefined);
-      const { droppedFeatures, recoveries } = await deps.imports.importLayer(source, table, ctx.signal);
+      const { droppedFeatures, recoveries } = await opened.use(deps.imports.importLayer(source, table, ctx.signal));
       const stamp = sha256(`${ctx.outputs.download.sha256}\n${layer.key}\n${table}\n${IMPORT_VERSION}`);
       await deps.database.query(`COMMENT ON TABLE ${LAYERS_SCHEMA}.${quoteIdent(table)} IS '${stampComment(stamp)}'`);
       return { table, sourceLayer: layer.key, droppedFeatures, recoveries, stamp };

@@ -22,8 +22,8 @@ export const openStep = (deps: GeopreviewDependencies, opened: OpenedLayers) =>
       const { download, unpack } = ctx.outputs;
       const files = (unpack ? unpack.files : [download.file]).map((file) => join(ctx.workDir, file));
       const root = join(ctx.workDir, unpack ? unpack.root : dirname(download.file));
-      const layers = await deps.sources.openAll(files, root, unpack ? undefined : ctx.input.format);
-      opened.add(layers);
+      // registered as soon as opened, so that a run cancelled meanwhile still closes them
+      const layers = await opened.use(deps.sources.openAll(files, root, unpack ? undefined : ctx.input.format).then((found) => (opened.add(found), found)));
       if (layers.length === 0) throw new FormatError('the file holds no layer');
       const wanted = ctx.input.layer;
       if (wanted !== undefined && !layers.some((layer) => selects(layer, wanted))) {
