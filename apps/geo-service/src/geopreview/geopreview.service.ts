@@ -10,6 +10,7 @@ import {
   type Broker,
   type Envelope,
   type GeoPreviewMergeV1,
+  type GeoPreviewSubjectV1,
   type GeoPreviewV1,
   type JobErrorV1,
   type JobReporter,
@@ -180,7 +181,7 @@ export class GeopreviewService {
   /** Notify: the callbacks first (bounded retries), so the job ends once the portal has been told. */
   private async finish(
     command: Envelope<{ jobId: string }>,
-    target: Parameters<NotifyService['notify']>[0]['payload'],
+    target: GeoPreviewSubjectV1,
     outcome: PreviewOutcome,
     reporter: JobReporter,
   ): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { guardedPost, type GeoPreviewV1, type GuardedResponse, type HostPolicy, type JobErrorV1 } from '#shared';
+import { guardedPost, type GeoPreviewSubjectV1, type GuardedResponse, type HostPolicy, type JobErrorV1 } from '#shared';
 import type { GeoConfig } from '../config/geo.config.js';
 import { layerTableName } from './layer-name.js';
 import { pythonJsonDumps } from './python-json.js';
@@ -19,7 +19,7 @@ const NONE = 'None';
  * The `shape_info` HDX's job processor sent the portal, key for key and in its order: `state`, `message`,
  * `layer_id`, `error_type`, `error_class`, and on success `bounding_box` and `layer_fields`.
  */
-export function shapeInfo(payload: Pick<GeoPreviewV1, 'resourceId'>, outcome: PreviewOutcome): Record<string, unknown> {
+export function shapeInfo(payload: Pick<GeoPreviewSubjectV1, 'resourceId'>, outcome: PreviewOutcome): Record<string, unknown> {
   if ('error' in outcome) {
     return {
       state: 'failure',
@@ -44,7 +44,7 @@ export function shapeInfo(payload: Pick<GeoPreviewV1, 'resourceId'>, outcome: Pr
 }
 
 /** The body of the portal's resource update: `{"id": …, "shape_info": "<JSON>", "batch_mode": "KEEP_OLD"}`, as HDX wrote it. */
-export function ckanCallbackBody(payload: Pick<GeoPreviewV1, 'resourceId'>, outcome: PreviewOutcome): string {
+export function ckanCallbackBody(payload: Pick<GeoPreviewSubjectV1, 'resourceId'>, outcome: PreviewOutcome): string {
   return pythonJsonDumps({ id: payload.resourceId, shape_info: pythonJsonDumps(shapeInfo(payload, outcome)), batch_mode: 'KEEP_OLD' });
 }
 
@@ -76,7 +76,7 @@ export class NotifyService {
     private readonly logger: Logger,
   ) {}
 
-  async notify(command: { payload: GeoPreviewV1 }, outcome: PreviewOutcome): Promise<void> {
+  async notify(command: { payload: GeoPreviewSubjectV1 }, outcome: PreviewOutcome): Promise<void> {
     const { payload } = command;
     const work: Promise<void>[] = [];
     if (payload.notify?.ckan) work.push(this.ckan(payload, outcome));
@@ -84,7 +84,7 @@ export class NotifyService {
     await Promise.all(work);
   }
 
-  private async ckan(payload: GeoPreviewV1, outcome: PreviewOutcome): Promise<void> {
+  private async ckan(payload: GeoPreviewSubjectV1, outcome: PreviewOutcome): Promise<void> {
     const { CKAN_API_BASE_URL: base, CKAN_API_KEY: key, CKAN_RESOURCE_UPDATE_ACTION: action } = this.config;
     if (!base || !key) {
       this.logger.error({ resourceId: payload.resourceId }, 'CKAN callback skipped: CKAN_API_BASE_URL or CKAN_API_KEY is not set');
@@ -94,7 +94,7 @@ export class NotifyService {
     await this.post(sendToPortal, url, ckanCallbackBody(payload, outcome), { authorization: key }, { resourceId: payload.resourceId, callback: 'ckan' });
   }
 
-  private async callback(payload: GeoPreviewV1, outcome: PreviewOutcome, url: string): Promise<void> {
+  private async callback(payload: GeoPreviewSubjectV1, outcome: PreviewOutcome, url: string): Promise<void> {
     const context = { jobId: payload.jobId, callback: 'callbackUrl' };
     const job = {
       id: payload.jobId,

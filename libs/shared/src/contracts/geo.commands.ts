@@ -24,7 +24,8 @@ export class GeoPreviewNotify {
   callbackUrl?: string;
 }
 
-export class GeoPreviewV1 {
+/** What a geopreview is about: its job, the portal resource, where the file came from, and who hears of the outcome. */
+export class GeoPreviewSubjectV1 {
   @IsUUID()
   jobId!: string;
 
@@ -48,16 +49,18 @@ export class GeoPreviewV1 {
   @IsIn(GEO_FORMATS)
   format?: GeoFormat;
 
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GeoPreviewNotify)
+  notify?: GeoPreviewNotify;
+}
+
+export class GeoPreviewV1 extends GeoPreviewSubjectV1 {
   /** Import only this layer of a multi-layer source: one subtask of the fan-out. */
   @IsOptional()
   @IsString()
   @MaxLength(500)
   layer?: string;
-
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => GeoPreviewNotify)
-  notify?: GeoPreviewNotify;
 }
 
 /** A subtask's error, as the saga coordinator hands it to a merge step. */
@@ -87,29 +90,7 @@ export class SagaSummaryV1 {
  * The merge step of a geopreview that fanned out one subtask per layer: describes the layers the subtasks
  * imported as one result, tells whoever `notify` names, and removes the upload the subtasks shared.
  */
-export class GeoPreviewMergeV1 {
-  @IsUUID()
-  jobId!: string;
-
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  datasetId!: string;
-
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  resourceId!: string;
-
-  /** Where the upload came from (for the callback's job). */
-  @IsString()
-  @MaxLength(4_000)
-  url!: string;
-
-  @IsOptional()
-  @IsIn(GEO_FORMATS)
-  format?: GeoFormat;
-
+export class GeoPreviewMergeV1 extends GeoPreviewSubjectV1 {
   /** The layer keys of the upload, one per subtask, in order. */
   @IsArray()
   @ArrayMinSize(1)
@@ -122,11 +103,6 @@ export class GeoPreviewMergeV1 {
   @IsString()
   @Matches(/^[A-Za-z0-9._\-=+@/]+\/$/, { message: 'sharedPrefix must be a storage key prefix ending in /' })
   sharedPrefix!: string;
-
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => GeoPreviewNotify)
-  notify?: GeoPreviewNotify;
 
   @ValidateNested()
   @Type(() => SagaSummaryV1)
