@@ -153,7 +153,7 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     expect(outcome.state === 'failed' && outcome.error).toEqual({
       type: 'import',
       class: 'LayerImportError',
-      message: '1 of 2 layers could not be previewed: could not import layer "b"',
+      message: `the upload's 2 layers could not all be previewed: could not import layer "b"`,
     });
     expect(existsSync(join(geo.storageDir, 'geopreview', jobId))).toBe(false);
   });

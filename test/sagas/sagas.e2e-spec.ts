@@ -304,6 +304,39 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(webhooks.to(path)).toHaveLength(1);
   });
 
+  it('runs a merge that asked to run anyway when its saga is cut short: the parent cancelled, or its deadline passed', async () => {
+    const mergeOf = async (parentId: string) => (await admin.get<Job[]>(`/jobs?parentId=${parentId}&limit=100`)).body.find((child) => 'saga' in child.input);
+    const slow = { service: 'geo', fanout: { children: 3, childSleepMs: 60_000, mergeAlways: true } };
+
+    const cancelled = await submit({ type: 'noop', input: slow });
+    await until(cancelled.id, (job) => job.children?.total === 3, 'the fan-out');
+    expect((await admin.post(`/jobs/${cancelled.id}/cancel`, {})).status).toBe(200);
+    let merge: Job | undefined;
+    await waitFor(() => {
+      void mergeOf(cancelled.id).then((found) => (merge = found));
+      return merge?.state === 'succeeded';
+    }, 'the merge of the cancelled saga to run');
+    expect(merge!.input.saga).toEqual({
+      parentId: cancelled.id,
+      subtasks: 3,
+      errors: [{ jobId: cancelled.id, type: 'saga', class: 'JobCancelled', message: 'the job was cancelled' }],
+    });
+    expect((await get(cancelled.id)).state).toBe('cancelled');
+
+    const late = await submit({ type: 'noop', input: { ...slow, fanout: { ...slow.fanout, deadlineSeconds: 1 } } });
+    const failed = await until(late.id, (job) => job.state === 'failed', 'the deadline');
+    expect(failed.error!.class).toBe('SagaDeadlineExceeded');
+    merge = undefined;
+    await waitFor(() => {
+      void mergeOf(late.id).then((found) => (merge = found));
+      return merge?.state === 'succeeded';
+    }, 'the merge of the late saga to run');
+    expect((merge!.input.saga as { errors: JobError[] }).errors).toEqual([expect.objectContaining({ class: 'SagaDeadlineExceeded' })]);
+    const children = (await admin.get<Job[]>(`/jobs?parentId=${late.id}&limit=100`)).body.filter((child) => !('saga' in child.input));
+    expect(children.map((child) => child.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect((await get(late.id)).state).toBe('failed'); // the merge's outcome does not change the parent's
+  });
+
   it('fails a running job whose fan-out declares work that cannot run, saying why', async () => {
     const parent = await submit({ type: 'noop', input: { service: 'geo', sleepMs: 5_000 } });
     await until(parent.id, (job) => job.state === 'running', 'the job to run');

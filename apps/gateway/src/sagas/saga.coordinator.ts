@@ -129,8 +129,12 @@ export class SagaCoordinator {
 
   /** Jobs a caller cancelled (with everything below them): their sagas close, and they count for their parents. */
   async cancelled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
-    await this.sagas.close(manager, jobs.map((job) => job.id));
+    const ids = jobs.map((job) => job.id);
+    await this.sagas.close(manager, ids);
     await this.settled(manager, jobs);
+    const cancelled: JobError = { type: 'saga', class: 'JobCancelled', message: 'the job was cancelled' };
+    const sagas = await this.sagas.unmergedAlways(manager, ids);
+    await this.startMerges(manager, sagas, new Map(sagas.map((saga) => [saga.job_id, cancelled])));
   }
 
   /** Fails sagas past their deadline (the sweeper's transaction holds their rows). */
@@ -166,13 +170,17 @@ export class SagaCoordinator {
 
   /**
    * Every subtask succeeded (or all settled, for a merge that runs `always`): the merge job starts, a child of the
-   * parent not counted as a subtask, told how the subtasks ended.
+   * parent not counted as a subtask, told how the subtasks ended. A merge that runs `always` also starts when its
+   * saga is cut short (`cutShort`: the deadline, fail-fast, the parent cancelled), told why, so that it can still
+   * tell the portal and clean up; the parent's outcome is written by then and stays.
    */
-  private async startMerges(manager: EntityManager, sagas: SagaCount[]): Promise<void> {
+  private async startMerges(manager: EntityManager, sagas: SagaCount[], cutShort = new Map<string, JobError>()): Promise<void> {
     if (sagas.length === 0) return;
     const errors = await this.failuresOf(manager, sagas);
     const mergeJobs = sagas.map((saga) => {
-      const failures = errors.get(saga.job_id);
+      const known = errors.get(saga.job_id);
+      const cut = cutShort.get(saga.job_id);
+      const failures = known || cut ? [...(known ?? []), ...(cut ? [{ jobId: saga.job_id, ...cut }] : [])] : undefined;
       const summary = { parentId: saga.job_id, subtasks: saga.total, ...(failures ? { errors: failures } : {}) };
       const input = { ...saga.merge!.input, saga: summary };
       const parent = { id: saga.job_id, saga: { policy: saga.policy } };
@@ -241,6 +249,9 @@ export class SagaCoordinator {
       // after the parents are final, so counting these cancellations merges nothing twice
       const cancelled = await this.sagas.cancelBelow(manager, cutParents, (jobId) => this.cancelledEvent(jobId));
       await this.settled(manager, cancelled);
+      const why = new Map(outcomes.filter((outcome) => outcome.error && cutParents.includes(outcome.id)).map((outcome) => [outcome.id, outcome.error!]));
+      const cutSagas = cuts.map((cut) => cut.saga).filter((saga) => cutParents.includes(saga.job_id) && saga.merge?.always && !saga.merge_job_id);
+      await this.startMerges(manager, cutSagas, why); // after cancelBelow, which would cancel them too
     }
     await this.settled(manager, finished); // nested sagas: the parent is a subtask of its own parent
   }

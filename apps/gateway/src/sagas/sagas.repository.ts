@@ -183,6 +183,17 @@ export class SagasRepository {
     await notify(manager, merges.map((merge) => merge.parentId));
   }
 
+  /** Of these jobs, the sagas (locked) whose merge runs `always` and has not started. */
+  async unmergedAlways(manager: EntityManager, jobIds: string[]): Promise<SagaCount[]> {
+    const rows: SagaCount[] = await manager.query(
+      `SELECT s.*, j.state AS parent_state, j.owner AS parent_owner FROM jobs.sagas s JOIN jobs.jobs j ON j.id = s.job_id
+       WHERE s.job_id = ANY($1::uuid[]) AND s.merge_job_id IS NULL AND coalesce((s.merge->>'always')::boolean, false)
+       ORDER BY s.job_id FOR UPDATE OF s`,
+      [jobIds],
+    );
+    return rows.map(numeric);
+  }
+
   /** Sagas whose parent was cancelled no longer have a deadline (the sweeper looks at open sagas only). */
   async close(manager: EntityManager, jobIds: string[]): Promise<void> {
     await manager.query('UPDATE jobs.sagas SET deadline_at = NULL WHERE job_id = ANY($1::uuid[]) AND deadline_at IS NOT NULL', [jobIds]);

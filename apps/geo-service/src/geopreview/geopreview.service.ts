@@ -146,7 +146,7 @@ export class GeopreviewService {
     const errors = saga.errors ?? [];
     if (errors.length > 0) {
       const messages = [...new Set(errors.map((error) => error.message))].join('; ');
-      outcome = { error: { type: errors[0].type, class: errors[0].class, message: `${errors.length} of ${saga.subtasks} layers could not be previewed: ${messages}` } };
+      outcome = { error: { type: errors[0].type, class: errors[0].class, message: `the upload's ${saga.subtasks} layers could not all be previewed: ${messages}` } };
     } else {
       try {
         const described = await Promise.all(layers.map((key) => this.dependencies.descriptions.describe(layerTableName(target.resourceId, key))));

@@ -24,6 +24,20 @@ export class NoopFanoutV1 {
   @IsOptional()
   @IsBoolean()
   mergeAlways?: boolean;
+
+  /** Subtasks (and merge) still out after this many seconds fail the saga. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  deadlineSeconds?: number;
+
+  /** How long each subtask sleeps. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  childSleepMs?: number;
 }
 
 /** A job that does nothing but sleep or fail: for health checks, tests and benchmarks. */

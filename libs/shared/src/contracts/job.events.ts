@@ -81,8 +81,9 @@ export class DeclaredJobV1 {
 
 export class FanoutMergeV1 extends DeclaredJobV1 {
   /**
-   * Run the merge even when subtasks failed or were cancelled (it then gets their errors in `input.saga.errors`),
-   * e.g. to tell the portal. The job still fails when a subtask did.
+   * Run the merge whatever becomes of the subtasks — some failed or were cancelled, or the saga was cut short by its
+   * deadline, fail-fast or a cancel — with their errors, and why it was cut, in `input.saga.errors`: e.g. to tell
+   * the portal and clean up. The job still fails when a subtask did.
    */
   @IsOptional()
   @IsBoolean()

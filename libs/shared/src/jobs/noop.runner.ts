@@ -21,11 +21,13 @@ export async function runNoop(command: Envelope<NoopCommandV1>, reporter: JobRep
     }
   }
   if (fanout) {
-    const { children, failChildren = 0, merge, mergeAlways } = fanout;
+    const { children, failChildren = 0, merge, mergeAlways, childSleepMs, deadlineSeconds } = fanout;
     const service = reporter.service;
+    const child = { service, ...(childSleepMs ? { sleepMs: childSleepMs } : {}) };
     await reporter.fanout(command, {
-      subtasks: Array.from({ length: children }, (_, index) => ({ type: 'noop', input: { service, ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) } })),
+      subtasks: Array.from({ length: children }, (_, index) => ({ type: 'noop', input: { ...child, ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) } })),
       ...(merge || mergeAlways ? { merge: { type: 'noop', input: { service }, ...(mergeAlways ? { always: true } : {}) } } : {}),
+      ...(deadlineSeconds ? { deadlineSeconds } : {}),
     });
     return;
   }
