@@ -13,7 +13,7 @@
  */
 import Mixpanel from 'mixpanel';
 import { MixpanelServer } from './support/analytics-destinations.js';
-import { benchEnv, freshDatabase, startBenchService, withDatabase, withVhost, type BenchService } from './support/bench-env.js';
+import { freshDatabase, startBenchGateway, startBenchService, withVhost, type BenchService } from './support/bench-env.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 /** Events per `POST /analytics/events` (the gateway's default GEOJOBS_ANALYTICS_MAX_BATCH). */
@@ -29,7 +29,6 @@ const TRACK_CONCURRENCIES = (process.env.BENCH_TRACK_CONCURRENCY ?? '1,64').spli
 /** With a simulated round trip, each in-flight slot of the one-per-event path sends this many events. */
 const TRACK_ROUND_TRIPS = Number(process.env.BENCH_TRACK_ROUND_TRIPS ?? 250);
 const TOKEN = 'bench-token';
-const ADMIN = { username: 'bench-admin', password: 'bench admin password' };
 
 const until = async (done: () => boolean, what: string, timeoutMs = 600_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -74,20 +73,12 @@ async function throughGateway(vhostUrl: string, latencyMs: number): Promise<Gate
         MIXPANEL_TOKEN: TOKEN,
       }),
     );
-    const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
-      GEOJOBS_AMQP_URL: vhostUrl,
-      GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database.name),
-      GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
-      GEOJOBS_ADMIN_USER: ADMIN.username,
-      GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
-      GEOJOBS_ANALYTICS_MAX_BATCH: String(Math.max(BATCH, 1)),
-    });
+    const gateway = await startBenchGateway(vhostUrl, database.name, { GEOJOBS_ANALYTICS_MAX_BATCH: String(Math.max(BATCH, 1)) });
     services.push(gateway);
     const base = gateway.url;
     const post = (path: string, body: string, authorization?: string) =>
       fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
-    const { access_token } = await json<{ access_token: string }>(post('/token', JSON.stringify(ADMIN)));
-    const { key } = await json<{ key: string }>(post('/api-keys', JSON.stringify({ name: 'bench-portal' }), `Bearer ${access_token}`));
+    const { key } = await json<{ key: string }>(post('/api-keys', JSON.stringify({ name: 'bench-portal' }), `Bearer ${gateway.token}`));
     const authorization = `ApiKey ${key}`;
     const bodies: string[] = [];
     for (let i = 0; i < events.length; i += BATCH) bodies.push(JSON.stringify(events.slice(i, i + BATCH)));

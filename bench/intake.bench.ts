@@ -6,25 +6,17 @@
  */
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
+import { benchEnv, freshDatabase, freshVhost, startBenchGateway, withDatabase } from './support/bench-env.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
-const ADMIN = { username: 'bench', password: 'bench-password-123' };
 
 const database = await freshDatabase('geojobs_bench_intake');
 const vhost = await freshVhost('geojobs_bench_intake');
-const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
-  GEOJOBS_AMQP_URL: vhost.url,
-  GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database.name),
-  GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
-  GEOJOBS_ADMIN_USER: ADMIN.username,
-  GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
-});
+const gateway = await startBenchGateway(vhost.url, database.name);
+const { token } = gateway;
 
 try {
-  const login = await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-  const { access_token: token } = (await login.json()) as { access_token: string };
   let counter = 0;
   const result = await autocannon({
     url: `${gateway.url}/jobs`,

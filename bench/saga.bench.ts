@@ -8,11 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
+import { benchEnv, freshDatabase, freshVhost, startBenchGateway, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
 
 const SIZES = [10, 100, 1_000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const ADMIN = { username: 'bench', password: 'bench password, long enough' };
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -34,14 +33,7 @@ const database = await freshDatabase('geojobs_bench_saga');
 const vhost = await freshVhost('geojobs_bench_saga');
 const services: BenchService[] = [];
 try {
-  const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
-    GEOJOBS_AMQP_URL: vhost.url,
-    GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database.name),
-    GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
-    GEOJOBS_ADMIN_USER: ADMIN.username,
-    GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
-    GEOJOBS_ALLOWED_HOSTS: '127.0.0.1', // the webhook receiver
-  });
+  const gateway = await startBenchGateway(vhost.url, database.name, { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' }); // the webhook receiver
   services.push(gateway);
   // noop subtasks take no time: let the geo-service hold many at once
   services.push(
@@ -52,7 +44,7 @@ try {
     }),
   );
 
-  const token = ((await (await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()) as { access_token: string }).access_token;
+  const { token } = gateway;
 
   const db = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
   await db.connect();

@@ -9,13 +9,12 @@
  * Untimed passes first warm PostgreSQL's buffers, prepare the statements and warm both clients' and the gateway's
  * code (the gateway's with other tiles than the sample's). Prints p50/p99 of each.
  */
-import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { LayersRepository, quoteIdent, tileStatement, tileValues } from '../apps/gateway/src/layers/layers.repository.js';
-import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
+import { benchEnv, freshDatabase, freshVhost, startBenchGateway, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
 import { pointOf, pointsFile, serveFile } from './support/points.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
@@ -26,7 +25,6 @@ if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMI
   throw new Error('run through npm run bench:tiles (needs the infra variables)');
 }
 const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'tiles');
-const ADMIN = { username: 'bench', password: 'bench-password-1234' };
 
 interface Tile {
   z: number;
@@ -79,18 +77,10 @@ try {
     GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
   });
   services.push(geo);
-  const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
-    GEOJOBS_AMQP_URL: vhost.url,
-    GEOJOBS_GATEWAY_DATABASE_URL: gatewayUrl,
-    GEOJOBS_JWT_SECRET: env.GEOJOBS_JWT_SECRET ?? randomUUID() + randomUUID(),
-    GEOJOBS_ADMIN_USER: ADMIN.username,
-    GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
-    GEOJOBS_STORAGE_DIR: join(DATA, 'storage'),
-  });
+  const gateway = await startBenchGateway(vhost.url, database.name, { GEOJOBS_STORAGE_DIR: join(DATA, 'storage') });
   services.push(gateway);
 
-  const login = (await (await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()) as { access_token: string };
-  const auth = { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' };
+  const auth = { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' };
   process.stdout.write(`importing ${FEATURES} points through POST /geopreview …\n`);
   const importStart = performance.now();
   const job = (await (await fetch(`${gateway.url}/geopreview`, { method: 'POST', headers: auth, body: JSON.stringify({ datasetId: 'bench', resourceId: 'bench-tiles', url: fileUrl }) })).json()) as { id: string };

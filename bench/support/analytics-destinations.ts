@@ -77,11 +77,14 @@ abstract class RecordingServer {
     this.failures = [];
   }
 
-  protected takeFailure(): Failure | undefined {
+  /** Answers with the next scripted failure, if one is due; says whether it did. */
+  protected answeredWithFailure(response: ServerResponse): boolean {
     const failure = this.failures[0];
-    if (!failure) return undefined;
+    if (!failure) return false;
     if (--failure.remaining <= 0) this.failures.shift();
-    return failure;
+    response.statusCode = failure.status;
+    response.end(failure.body);
+    return true;
   }
 
   protected async listen(handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>, tls?: { key: string; cert: string }): Promise<void> {
@@ -158,11 +161,7 @@ export class MixpanelServer extends RecordingServer {
       response.statusCode = 404;
       return void response.end();
     }
-    const failure = this.takeFailure();
-    if (failure) {
-      response.statusCode = failure.status;
-      return void response.end(failure.body);
-    }
+    if (this.answeredWithFailure(response)) return;
     let data: unknown;
     if (request.method === 'GET') data = decodeData(url.searchParams.get('data') ?? '');
     else if (String(request.headers['content-type']).startsWith('application/json')) data = JSON.parse(body.toString('utf8'));
@@ -213,11 +212,7 @@ export class Ga4Server extends RecordingServer {
       response.statusCode = 404;
       return void response.end();
     }
-    const failure = this.takeFailure();
-    if (failure) {
-      response.statusCode = failure.status;
-      return void response.end(failure.body);
-    }
+    if (this.answeredWithFailure(response)) return;
     this.hits.push({ query: Object.fromEntries(url.searchParams), body: JSON.parse(body.toString('utf8')) as Ga4Hit['body'] });
     response.statusCode = 204;
     response.end();

@@ -4,8 +4,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
+import { freePort } from './free-port.js';
 
 export const benchEnv = (name: string): string => {
   const value = process.env[name];
@@ -73,17 +73,6 @@ export async function freshDatabase(name: string): Promise<{ name: string; remov
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 export interface BenchService {
   url: string;
   process: ChildProcess;
@@ -115,4 +104,26 @@ export async function startBenchService(app: string, portVariable: string, env: 
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
+}
+
+/** The admin every benchmark's gateway starts with. */
+export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench admin password' };
+
+/** The gateway on this vhost and database, with the bench admin: its URL, process and an admin bearer token. */
+export async function startBenchGateway(amqpUrl: string, database: string, env: Record<string, string> = {}): Promise<BenchService & { token: string }> {
+  const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
+    GEOJOBS_AMQP_URL: amqpUrl,
+    GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database),
+    GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
+    GEOJOBS_ADMIN_USER: BENCH_ADMIN.username,
+    GEOJOBS_ADMIN_PASSWORD: BENCH_ADMIN.password,
+    ...env,
+  });
+  const login = await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_ADMIN) });
+  if (!login.ok) {
+    await gateway.stop();
+    throw new Error(`the bench admin could not log in: HTTP ${login.status}`);
+  }
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  return { ...gateway, token };
 }

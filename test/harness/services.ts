@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../bench/support/free-port.js';
 import { join } from 'node:path';
 import type { TestContext } from './context.js';
 import { readHarness, ROOT } from './global-setup.js';
@@ -16,17 +16,6 @@ const PREFIX: Record<ServiceName, string> = {
   'export-service': 'EXPORT',
   'analytics-service': 'ANALYTICS',
 };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface RunningService {
   name: ServiceName;
