@@ -9,7 +9,7 @@ import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import { SagasRepository } from '../sagas/sagas.repository.js';
 import { toTree, type JobTreeNode } from '../sagas/job-tree.js';
 import { subtaskJobs } from '../sagas/subtask-jobs.js';
-import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, JOB_TYPES, MAX_SUBTASKS } from './job-types.js';
+import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, MAX_SUBTASKS, typedInput } from './job-types.js';
 import { toView, type JobRow, type JobView } from './job.model.js';
 import { JobsRepository, type CkanJobData, type NewJob } from './jobs.repository.js';
 import { validated } from './request-validation.js';
@@ -149,10 +149,8 @@ export class JobsService {
   }
 
   private prepare(principal: Principal, request: CreateJobDto, path: string, budget: { left: number }): NewJob {
-    const type = JOB_TYPES[request.type];
-    if (!type) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
-    // an instance of the input class was built by the gateway itself from validated parts (POST /analytics/events)
-    const input = request.input instanceof type.input ? request.input : validated(type.input, request.input, `${path}input`);
+    // POST /analytics/events builds its input as an instance of the input class, from validated parts
+    const { type, input } = typedInput(request.type, request.input, path);
     const id = randomUUID();
     const command = type.command(id, input);
     const plainInput = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;

@@ -1,10 +1,9 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, EXCHANGES, type Envelope, type FollowupOutcome, type JobFanoutV1 } from '#shared';
-import { JOB_TYPES, MAX_SUBTASKS, type Subtask } from '../jobs/job-types.js';
+import { MAX_SUBTASKS, typedInput, type Subtask } from '../jobs/job-types.js';
 import type { JobError, JobRow } from '../jobs/job.model.js';
 import { JobsRepository, type NewJob } from '../jobs/jobs.repository.js';
-import { validated } from '../jobs/request-validation.js';
 import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type SettledJob, type SettledMerge } from './sagas.repository.js';
 import { subtaskJobs } from './subtask-jobs.js';
 
@@ -30,11 +29,10 @@ const subtasksFailed = (children: ReturnType<typeof childrenOf>): JobError | nul
 };
 
 /** A declared job, validated as a job of its type (a service may declare any type a user could, and the internal ones). */
-function declared(subtask: Subtask, path: string): Subtask {
-  const type = JOB_TYPES[subtask.type];
-  if (!type) throw new BadRequestException([`${path}type must be one of: ${Object.keys(JOB_TYPES).join(', ')}`]);
-  return { type: subtask.type, input: JSON.parse(JSON.stringify(validated(type.input, subtask.input, `${path}input`))) as Record<string, unknown> };
-}
+const declared = (subtask: Subtask, path: string): Subtask => ({
+  type: subtask.type,
+  input: JSON.parse(JSON.stringify(typedInput(subtask.type, subtask.input, path).input)) as Record<string, unknown>,
+});
 
 /**
  * The saga coordinator. A parent job declares its subtasks when submitted; they are inserted with it, in one
