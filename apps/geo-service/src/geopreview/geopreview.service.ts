@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import {
@@ -53,10 +51,9 @@ export class GeopreviewService {
   private readonly dependencies: GeopreviewDependencies;
   private readonly notifier: NotifyService;
   private readonly runner: PipelineRunner;
-  private scratchReady?: Promise<unknown>;
 
   constructor(
-    private readonly config: GeoConfig,
+    config: GeoConfig,
     database: DataSource,
     private readonly broker: Broker,
     storage: Storage,
@@ -90,7 +87,7 @@ export class GeopreviewService {
       database,
       maxBytes: limits.maxBytes,
     };
-    this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR ?? tmpdir() });
+    this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR });
   }
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
@@ -162,8 +159,6 @@ export class GeopreviewService {
   }
 
   private async preview(command: Envelope<GeoPreviewV1>, input: GeopreviewInput, reporter: JobReporter, signal: AbortSignal): Promise<GeopreviewRun> {
-    this.scratchReady ??= mkdir(this.config.GEOJOBS_GEO_SCRATCH_DIR ?? tmpdir(), { recursive: true });
-    await this.scratchReady;
     const opened = new OpenedLayers();
     try {
       const { jobId: _jobId, url: _url, ...identity } = input;

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { defineStep, storageKeyOf, type Storage } from '#shared';
 import { safeFilename, type Downloaded } from '../download.service.js';
 import { DownloadError, FileTooLargeError } from '../geopreview.errors.js';
@@ -14,16 +16,24 @@ export interface DownloadedSource {
   sha256: string;
 }
 
-/** Copies a `storage://` object (say, the upload a fanned-out geopreview shares with its subtasks) to `folder`. */
+/**
+ * Copies a `storage://` object (say, the upload a fanned-out geopreview shares with its subtasks) to `folder`,
+ * hashing it on the way.
+ */
 async function fromStorage(storage: Storage, key: string, folder: string, maxBytes: number, signal: AbortSignal): Promise<Downloaded> {
   const object = await storage.stat(key);
   if (!object) throw new DownloadError(`no file "${key}" in storage (expired or removed?)`);
   if (object.size > maxBytes) throw new FileTooLargeError(`the file is ${object.size} bytes, over the limit of ${maxBytes} bytes`);
   const filename = safeFilename(basename(key));
   const path = join(folder, filename);
-  await storage.download(key, path, { signal });
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  await pipeline(await storage.read(key, { signal }), hashing, createWriteStream(path), { signal });
   return { path, filename, bytes: object.size, sha256: hash.digest('hex') };
 }
 
