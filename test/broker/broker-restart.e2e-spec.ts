@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Broker, QUEUES } from '#shared';
-import { infra, infraEnv, TEST_INFRA_ENV } from '../harness/global-setup.js';
+import { infra, infraEnv, separateRabbitNode } from '../harness/global-setup.js';
 import { drainQueue, silentLogger, testBrokerOptions, waitFor } from '../harness/broker.js';
 
 /** A RabbitMQ node of this file's own, since restarting the shared one would disturb the other test files. */
-const NODE_ENV = {
-  ...TEST_INFRA_ENV,
-  GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-restart`,
-  GEOJOBS_AMQP_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_AMQP_PORT) + 100),
-  GEOJOBS_RABBITMQ_MGMT_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_RABBITMQ_MGMT_PORT) + 100),
-};
+const NODE_ENV = separateRabbitNode('restart', 100);
 
 describe('broker restart (a RabbitMQ node stopped and started again)', () => {
   let amqpUrl: string;

@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { infra, infraEnv, TEST_INFRA_ENV } from '../harness/global-setup.js';
+import { infra, infraEnv, separateRabbitNode } from '../harness/global-setup.js';
 import { eventually } from '../harness/broker.js';
 import { createTestContext, management, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { startService, type RunningService } from '../harness/services.js';
 
 /** A RabbitMQ node of this file's own, since stopping the shared one would disturb the other test files. */
-const NODE_ENV = {
-  ...TEST_INFRA_ENV,
-  GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-outage`,
-  GEOJOBS_AMQP_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_AMQP_PORT) + 200),
-  GEOJOBS_RABBITMQ_MGMT_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_RABBITMQ_MGMT_PORT) + 200),
-};
+const NODE_ENV = separateRabbitNode('outage', 200);
 
 describe('gateway while RabbitMQ is down', () => {
   let context: TestContext;

@@ -11,12 +11,17 @@ import pg from 'pg';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The test run's own PostgreSQL and RabbitMQ: their own folder and ports, beside any running dev system. */
+/**
+ * The test run's own PostgreSQL and RabbitMQ: their own folder and ports, beside any running dev system. The ports
+ * lie below Linux's ephemeral range (32768-60999): a port in it can be taken by any outgoing connection, or by a
+ * client's own reconnect attempt connecting to itself, and a server restarted on it then fails with EADDRINUSE.
+ */
 export const TEST_INFRA_ENV: Record<string, string> = {
   GEOJOBS_DATA_DIR: process.env.GEOJOBS_TEST_DATA_DIR ?? join(ROOT, '.data', 'test'),
-  GEOJOBS_PG_PORT: process.env.GEOJOBS_TEST_PG_PORT ?? '55432',
-  GEOJOBS_AMQP_PORT: process.env.GEOJOBS_TEST_AMQP_PORT ?? '55672',
-  GEOJOBS_RABBITMQ_MGMT_PORT: process.env.GEOJOBS_TEST_MGMT_PORT ?? '55673',
+  GEOJOBS_PG_PORT: process.env.GEOJOBS_TEST_PG_PORT ?? '25432',
+  GEOJOBS_AMQP_PORT: process.env.GEOJOBS_TEST_AMQP_PORT ?? '25672',
+  GEOJOBS_RABBITMQ_MGMT_PORT: process.env.GEOJOBS_TEST_MGMT_PORT ?? '25673',
+  GEOJOBS_RABBITMQ_DIST_PORT: process.env.GEOJOBS_TEST_DIST_PORT ?? '25674',
   GEOJOBS_DB_NAME: 'geojobs_test',
 };
 
@@ -59,6 +64,18 @@ export function infraRunning(env: Record<string, string> = TEST_INFRA_ENV): bool
 }
 
 /** Parses the `export NAME=value` lines of `infra.sh env`. */
+/** The environment of a RabbitMQ node of a test file's own (its folder and ports), for tests that stop or restart it. */
+export function separateRabbitNode(name: string, portOffset: number): Record<string, string> {
+  const port = (key: string) => String(Number(TEST_INFRA_ENV[key]) + portOffset);
+  return {
+    ...TEST_INFRA_ENV,
+    GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-${name}`,
+    GEOJOBS_AMQP_PORT: port('GEOJOBS_AMQP_PORT'),
+    GEOJOBS_RABBITMQ_MGMT_PORT: port('GEOJOBS_RABBITMQ_MGMT_PORT'),
+    GEOJOBS_RABBITMQ_DIST_PORT: port('GEOJOBS_RABBITMQ_DIST_PORT'),
+  };
+}
+
 export function infraEnv(env: Record<string, string> = TEST_INFRA_ENV): Record<string, string> {
   const values: Record<string, string> = {};
   for (const line of infra('env', env).split('\n')) {
