@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { EXCHANGES } from '#shared';
 import { startTestBroker, Tap, waitFor } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
@@ -237,6 +238,37 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to settle');
     expect(done.error).toMatchObject({ class: 'SubtasksFailed', message: '2 cancelled of 2 subtasks' });
     expect(done.result!.children).toEqual({ total: 2, succeeded: 0, failed: 0, cancelled: 2 });
+  });
+
+  it('runs a followup delivered twice at once only once, and again only when its holder is gone', async () => {
+    const path = `/hooks/${randomUUID()}`;
+    webhooks.answerAfter(path, 1_500);
+    const job = await submit({ type: 'noop', input: { service: 'geo' }, followups: { onSuccess: [hook(path)] } });
+    await waitFor(() => webhooks.requestsTo(path) === 1, 'the webhook to be called');
+    const database = new pg.Client({ connectionString: context.databaseUrls.admin });
+    await database.connect();
+    const broker = await startTestBroker(context);
+    try {
+      // the same followup.run again while the first delivery still waits for the webhook's answer: it waits too
+      await broker.publishCommand('followup.run', { jobId: job.id, outcome: 'succeeded', index: 0 }, { correlationId: job.id });
+      await until(job.id, (found) => found.followupRuns?.[0]?.state === 'succeeded', 'the webhook to succeed');
+      await sleep(QUIET_MS);
+      expect(webhooks.requestsTo(path)).toBe(1);
+      expect(webhooks.to(path)).toHaveLength(1);
+      expect((await get(job.id)).followupRuns![0]).toMatchObject({ state: 'succeeded', attempts: 1 });
+
+      // a holder whose claim has lapsed (its gateway died mid-call) is not waited for
+      const second = `/hooks/${randomUUID()}`;
+      webhooks.answerAfter(second, 1_500);
+      const other = await submit({ type: 'noop', input: { service: 'geo' }, followups: { onSuccess: [hook(second)] } });
+      await waitFor(() => webhooks.requestsTo(second) === 1, 'the webhook to be called');
+      await database.query(`UPDATE jobs.followup_runs SET claimed_until = now() - interval '1 second' WHERE job_id = $1`, [other.id]);
+      await broker.publishCommand('followup.run', { jobId: other.id, outcome: 'succeeded', index: 0 }, { correlationId: other.id });
+      await waitFor(() => webhooks.requestsTo(second) === 2, 'the second delivery to call the webhook itself');
+    } finally {
+      await broker.close();
+      await database.end();
+    }
   });
 
   it('chains a job with the result passed on as input.previous, and retries a failing webhook with backoff', async () => {

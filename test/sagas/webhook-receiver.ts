@@ -15,6 +15,10 @@ export class WebhookReceiver {
   readonly deliveries: Delivery[] = [];
   /** Answers 500 to this many requests of a path before accepting. */
   private readonly failures = new Map<string, number>();
+  /** Answers requests of a path only after this many milliseconds. */
+  private readonly delays = new Map<string, number>();
+  /** Requests received per path, answered or not yet. */
+  private readonly received = new Map<string, number>();
 
   private constructor(
     private readonly server: Server,
@@ -29,6 +33,7 @@ export class WebhookReceiver {
       request.on('end', () => {
         const raw = Buffer.concat(chunks);
         const path = request.url ?? '/';
+        receiver!.received.set(path, (receiver!.received.get(path) ?? 0) + 1);
         const left = receiver!.failures.get(path) ?? 0;
         if (left > 0) {
           receiver!.failures.set(path, left - 1);
@@ -37,13 +42,15 @@ export class WebhookReceiver {
         }
         const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`);
         const given = Buffer.from(String(request.headers['x-geojobs-signature'] ?? ''));
-        receiver!.deliveries.push({
-          path,
-          headers: request.headers,
-          body: JSON.parse(raw.toString()) as Record<string, unknown>,
-          signed: given.length === expected.length && timingSafeEqual(given, expected),
-        });
-        response.writeHead(204).end();
+        setTimeout(() => {
+          receiver!.deliveries.push({
+            path,
+            headers: request.headers,
+            body: JSON.parse(raw.toString()) as Record<string, unknown>,
+            signed: given.length === expected.length && timingSafeEqual(given, expected),
+          });
+          response.writeHead(204).end();
+        }, receiver!.delays.get(path) ?? 0);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,6 +64,15 @@ export class WebhookReceiver {
 
   failFirst(path: string, count: number): void {
     this.failures.set(path, count);
+  }
+
+  answerAfter(path: string, ms: number): void {
+    this.delays.set(path, ms);
+  }
+
+  /** How many requests of a path arrived, including those not answered yet. */
+  requestsTo(path: string): number {
+    return this.received.get(path) ?? 0;
   }
 
   to(path: string): Delivery[] {

@@ -15,6 +15,8 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
 /** Tries per delivery of the command; after them the broker's retry tiers take over, then the dead-letter queue. */
 const WEBHOOK_TRIES = 3;
 const WEBHOOK_BACKOFF_MS = 250;
+/** How often a delivery waiting for another one's claim on the same followup looks again. */
+const CLAIM_POLL_MS = 250;
 
 /** `sha256=<hex HMAC-SHA256 of the body>`, what a receiver recomputes with the shared secret. */
 export const signature = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -28,7 +30,8 @@ const stableUuid = (seed: string): string => {
 /**
  * Runs the followups of finished jobs (`followup.run` from followup_q): a webhook, an analytics event, or
  * another job. The commands were written with the job's outcome in one transaction, so each is sent once per
- * outcome; a redelivered one finds its action already succeeded and does nothing. Every attempt is recorded.
+ * outcome; a redelivered one finds its action already succeeded and does nothing, and one delivered twice at
+ * once runs once: the first claims it, the second waits for it. Every attempt is recorded.
  */
 @Injectable()
 export class FollowupsService {
@@ -49,7 +52,7 @@ export class FollowupsService {
     const actions = job.followups[key.outcome === 'succeeded' ? 'onSuccess' : 'onFailure'];
     const action = Array.isArray(actions) ? (actions[key.index] as ActionDto | undefined) : undefined;
     if (!action) throw new PermanentError(`job ${key.jobId} has no ${key.outcome} followup ${key.index}`);
-    if ((await this.runs.stateOf(key)) === 'succeeded') return; // done before this delivery
+    if (!(await this.claim(key, action.type))) return; // done before this delivery
     switch (action.type) {
       case 'webhook':
         return this.webhook(key, job, action);
@@ -57,6 +60,19 @@ export class FollowupsService {
         return this.analytics(key, job, action, command);
       case 'job':
         return this.chain(key, job, action);
+    }
+  }
+
+  /**
+   * Claims the followup for this delivery; false if it has already succeeded. While another delivery holds it
+   * (the same command delivered twice at once) this one waits: for that one to succeed, or to fail or die, when it
+   * runs the followup itself. A holder renews its claim at every attempt, so the wait is bounded.
+   */
+  private async claim(key: FollowupRunKey, type: string): Promise<boolean> {
+    for (;;) {
+      const claim = await this.runs.claim(key, type);
+      if (claim !== 'busy') return claim === 'claimed';
+      await sleep(CLAIM_POLL_MS);
     }
   }
 
