@@ -29,7 +29,8 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
 
   afterEach(async () => {
     expect(await geo.scratchLeft()).toEqual([]);
-    expect((await geo.layerTables()).filter((table) => table.startsWith('stg_') || table.startsWith('pre_bad'))).toEqual([]);
+    expect(await geo.stagingTables()).toEqual([]);
+    expect((await geo.layerTables()).filter((table) => table.startsWith('pre_bad'))).toEqual([]);
   });
 
   const fails = (path: string, host?: string) => geo.expectFailure(geo.files.url(path, host), { resourceId: 'bad' });

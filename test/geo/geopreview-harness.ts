@@ -113,6 +113,12 @@ export class GeopreviewHarness {
     return rows.map((row) => row.tablename);
   }
 
+  /** Staging tables left in the staging schema: an import that stopped left none. */
+  async stagingTables(): Promise<string[]> {
+    const rows = await this.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers_staging' ORDER BY 1`);
+    return rows.map((row) => row.tablename);
+  }
+
   /** The scratch folders of finished jobs are removed. */
   async scratchLeft(): Promise<string[]> {
     return readdir(this.scratch);

@@ -36,7 +36,7 @@ describe('a cancelled import stops at once and leaves the layer as it was', () =
   const promptly = () => Math.min(2_000, wholeImportMs / 4);
 
   const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await admin.query(sql, params)).rows as T[];
-  const stagingTables = () => query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers' AND tablename LIKE 'stg\\_%'`);
+  const stagingTables = () => query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers_staging'`);
   const importBackends = () =>
     query<{ pid: number; state: string }>(`SELECT pid, state FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1`, [
       `${IMPORT_APPLICATION_NAME}-%`,

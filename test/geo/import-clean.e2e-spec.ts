@@ -54,7 +54,7 @@ describe('import: out-of-range features dropped, both spatial indexes built', ()
   });
 
   afterEach(async () => {
-    expect(await query(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers' AND tablename LIKE 'stg\\_%'`)).toEqual([]);
+    expect(await query(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers_staging'`)).toEqual([]);
   });
 
   it('drops features out of range, one of them a longitude ST_Transform cannot take, and still builds the tile index', async () => {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { LAYER_FID_COLUMN as FID_COLUMN, LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate } from '#shared';
 import { LayerImportError } from './geopreview.errors.js';
-import { pgConnectionString, quoteIdent } from './layer-name.js';
+import { pgConnectionString, quoteIdent, STAGING_SCHEMA } from './layer-name.js';
 import type { OpenedSource } from './source.service.js';
 
 /** The recoveries a real portal needs, applied one by one when an import fails (HDX's problem solver). */
@@ -82,7 +82,7 @@ const isWgs84 = (srs: gdal.SpatialReference): boolean => {
 
 /**
  * Imports one layer into PostGIS in process with GDAL's ogr2ogr library (COPY, one transaction per 64k rows),
- * reprojected to EPSG:4326, into a staging table of its own; then indexes it, cleans it and swaps it in for the
+ * reprojected to EPSG:4326, into a staging table of its own (in STAGING_SCHEMA); then indexes it, cleans it and swaps it in for the
  * layer's table in one transaction, so a reader sees the old layer or the new one, never half of one.
  */
 export class ImportService {
@@ -114,7 +114,7 @@ export class ImportService {
         if (attempt.latin1) recoveries.push('latin1');
         return { recoveries, droppedFeatures };
       } catch (error) {
-        await this.database.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(staging)}`).catch(() => undefined);
+        await this.database.query(`DROP TABLE IF EXISTS ${STAGING_SCHEMA}.${quoteIdent(staging)}`).catch(() => undefined);
         if (signal?.aborted) {
           // cancelled, not failed: no recovery is tried
           this.logger.info({ table, attempt }, 'import cancelled');
@@ -148,12 +148,12 @@ export class ImportService {
       ...(attempt.latin1 ? { client_encoding: 'LATIN1' } : {}),
     });
     const run = async () => {
-      const destination = await gdal.openAsync(`PG:${libpq} schemas=${LAYERS_SCHEMA}`, 'r+', ['PostgreSQL']);
+      const destination = await gdal.openAsync(`PG:${libpq} schemas=${STAGING_SCHEMA}`, 'r+', ['PostgreSQL']);
       try {
         signal?.throwIfAborted();
         const args = [
           '-nln', staging,
-          '-lco', `SCHEMA=${LAYERS_SCHEMA}`,
+          '-lco', `SCHEMA=${STAGING_SCHEMA}`,
           '-lco', `GEOMETRY_NAME=${GEOMETRY_COLUMN}`,
           '-lco', `FID=${FID_COLUMN}`,
           '-lco', 'SPATIAL_INDEX=NONE',
@@ -210,13 +210,13 @@ export class ImportService {
    * every feature is, without a scan of the table. Without an answer from the index, the table is scanned.
    */
   private async dropOutOfRange(runner: QueryRunner, staging: string, signal?: AbortSignal): Promise<number> {
-    const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
+    const stagingRef = `${STAGING_SCHEMA}.${quoteIdent(staging)}`;
     const geometry = quoteIdent(GEOMETRY_COLUMN);
     signal?.throwIfAborted();
     const [extent] = (await runner.query(
       `SELECT ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax
          FROM (SELECT COALESCE(ST_EstimatedExtent($1, $2, $3), (SELECT ST_Extent(${geometry}) FROM ${stagingRef})) AS e) extent`,
-      [LAYERS_SCHEMA, staging, GEOMETRY_COLUMN],
+      [STAGING_SCHEMA, staging, GEOMETRY_COLUMN],
     )) as { xmin: number | null; ymin: number | null; xmax: number | null; ymax: number | null }[];
     if (extent.xmin === null || (extent.xmin >= -180 && extent.ymin! >= -90 && extent.xmax! <= 180 && extent.ymax! <= 90)) return 0;
     signal?.throwIfAborted();
@@ -258,7 +258,7 @@ export class ImportService {
   }
 
   private async cleanIndexSwap(runner: QueryRunner, second: QueryRunner, staging: string, table: string, signal?: AbortSignal): Promise<number> {
-    const stagingRef = `${LAYERS_SCHEMA}.${quoteIdent(staging)}`;
+    const stagingRef = `${STAGING_SCHEMA}.${quoteIdent(staging)}`;
     const geometry = quoteIdent(GEOMETRY_COLUMN);
     signal?.throwIfAborted();
     const geomIndex = `CREATE INDEX ${quoteIdent(`${staging}_geom`)} ON ${stagingRef} USING gist (${geometry})`;
@@ -286,7 +286,9 @@ export class ImportService {
     await runner.startTransaction();
     await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${LAYERS_SCHEMA}.${table}`]);
     await runner.query(`DROP TABLE IF EXISTS ${LAYERS_SCHEMA}.${quoteIdent(table)} CASCADE`);
-    await runner.query(`ALTER TABLE ${stagingRef} RENAME TO ${quoteIdent(table)}`);
+    // the table's indexes and its FID sequence move with it
+    await runner.query(`ALTER TABLE ${stagingRef} SET SCHEMA ${LAYERS_SCHEMA}`);
+    await runner.query(`ALTER TABLE ${LAYERS_SCHEMA}.${quoteIdent(staging)} RENAME TO ${quoteIdent(table)}`);
     const indexes = (await runner.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [
       LAYERS_SCHEMA,
       table,

@@ -2,6 +2,12 @@ import { createHash } from 'node:crypto';
 
 /** Longest table name: PostgreSQL keeps 63 bytes, and the index names add a suffix. */
 export const MAX_TABLE_NAME = 50;
+/**
+ * Where a layer is loaded before it is swapped into the layers schema: it holds only the imports under way, so
+ * GDAL, which reads every table of its schema when it creates one, does not read every layer of the portal (with
+ * 10,000 layers beside it, creating the table took 277 ms instead of 35 ms).
+ */
+export const STAGING_SCHEMA = 'layers_staging';
 export const TABLE_PREFIX = 'pre_';
 
 const sanitise = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]/g, '_');
