@@ -1,3 +1,4 @@
+import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import {
@@ -40,6 +41,9 @@ type GeopreviewRun = PipelineResult<ReturnType<typeof geopreviewPipeline>['outpu
 
 /** Subtasks and merge of a fanned-out geopreview have this long to finish. */
 const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
+/** A staging table this old belongs to an import that never finished; they are looked for at start and hourly. */
+const STALE_STAGING_MS = 24 * 3_600_000;
+const STAGING_SWEEP_INTERVAL_MS = 3_600_000;
 
 /**
  * Geopreview on geo-service: the pipeline (download → unpack → open → share → import → describe, see
@@ -47,10 +51,11 @@ const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
  * layers fans out through the saga coordinator: one `geo.preview.layer` subtask per layer, then a
  * `geo.preview.merge` that describes them as one result and notifies.
  */
-export class GeopreviewService {
+export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
   private readonly dependencies: GeopreviewDependencies;
   private readonly notifier: NotifyService;
   private readonly runner: PipelineRunner;
+  private stagingSweeper?: NodeJS.Timeout;
 
   constructor(
     config: GeoConfig,
@@ -91,6 +96,23 @@ export class GeopreviewService {
   }
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
+  async onModuleInit(): Promise<void> {
+    await this.sweepStaging();
+    this.stagingSweeper = setInterval(() => void this.sweepStaging(), STAGING_SWEEP_INTERVAL_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.stagingSweeper);
+  }
+
+  private async sweepStaging(): Promise<void> {
+    try {
+      await this.dependencies.imports.sweepStaging(STALE_STAGING_MS);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not look for staging tables left by unfinished imports');
+    }
+  }
+
   async run(command: Envelope<GeoPreviewV1>, reporter: JobReporter, signal: AbortSignal): Promise<void> {
     const { notify, ...input } = command.payload;
     await reporter.started(command);

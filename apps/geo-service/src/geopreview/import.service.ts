@@ -80,6 +80,13 @@ const isWgs84 = (srs: gdal.SpatialReference): boolean => {
   return srs.getAuthorityName(null) === 'EPSG' && srs.getAuthorityCode(null) === '4326';
 };
 
+/** `stg_<milliseconds since 1970, base 36>_<random>`: unique, and telling when the import began. */
+const stagingTableName = (): string => `stg_${Date.now().toString(36)}_${randomBytes(6).toString('hex')}`;
+const stagingTableMadeAt = (name: string): number | undefined => {
+  const match = /^stg_([0-9a-z]+)_[0-9a-f]+$/.exec(name);
+  return match ? parseInt(match[1], 36) : undefined;
+};
+
 /**
  * Imports one layer into PostGIS in process with GDAL's ogr2ogr library (COPY, one transaction per 64k rows),
  * reprojected to EPSG:4326, into a staging table of its own (in STAGING_SCHEMA); then indexes it, cleans it and swaps it in for the
@@ -91,6 +98,18 @@ export class ImportService {
     private readonly database: DataSource,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Drops the staging tables older than `maxAgeMs`: those of imports that never finished (their geo-service was
+   * killed). A staging table's name says when it was made. Returns the tables dropped.
+   */
+  async sweepStaging(maxAgeMs: number): Promise<string[]> {
+    const tables = (await this.database.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [STAGING_SCHEMA])) as { tablename: string }[];
+    const stale = tables.map(({ tablename }) => tablename).filter((name) => Date.now() - (stagingTableMadeAt(name) ?? Date.now()) > maxAgeMs);
+    for (const name of stale) await this.database.query(`DROP TABLE IF EXISTS ${STAGING_SCHEMA}.${quoteIdent(name)}`);
+    if (stale.length > 0) this.logger.warn({ tables: stale }, 'dropped staging tables of imports that never finished');
+    return stale;
+  }
 
   /**
    * A `signal` that fires stops the import where it is (GDAL's connection is terminated, index builds are
@@ -106,7 +125,7 @@ export class ImportService {
     const attempts = this.attempts(source.layer.geomType);
     let lastError: unknown;
     for (const attempt of attempts) {
-      const staging = `stg_${randomBytes(8).toString('hex')}`;
+      const staging = stagingTableName();
       try {
         await this.translate(source, staging, attempt, reprojection, signal);
         const droppedFeatures = await this.cleanAndSwap(staging, table, signal);
