@@ -1,8 +1,7 @@
 /**
  * ImportService's clean-and-index phase against the real PostGIS: features out of lon/lat range are dropped and
  * counted (found from the index's extent), including longitudes that ST_Transform refuses while the Web Mercator
- * index is being built; a layer within range keeps every feature, right up to ±180° / ±90°; staging tables left by
- * imports that never finished are swept away.
+ * index is being built; a layer within range keeps every feature, right up to ±180° / ±90°.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -81,15 +80,5 @@ describe('import: out-of-range features dropped, both spatial indexes built', ()
     expect(await imports.importLayer(layer, 'pre_edges')).toEqual({ recoveries: [], droppedFeatures: 0 });
     expect((await query<{ n: number }>(`SELECT count(*)::int AS n FROM layers.pre_edges`))[0].n).toBe(3);
     expect(await indexes('pre_edges')).toEqual(['pre_edges_3857', 'pre_edges_geom', 'pre_edges_pkey']);
-  });
-
-  it('sweeps away staging tables of imports that never finished, and leaves those under way', async () => {
-    const stamp = (msAgo: number) => (Date.now() - msAgo).toString(36);
-    const old = `stg_${stamp(25 * 3_600_000)}_0123456789ab`;
-    const recent = `stg_${stamp(60_000)}_0123456789ab`;
-    for (const table of [old, recent]) await query(`CREATE TABLE layers_staging.${table} (ogc_fid serial PRIMARY KEY)`);
-    expect(await imports.sweepStaging(24 * 3_600_000)).toEqual([old]);
-    expect((await query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers_staging'`)).map((row) => row.tablename)).toEqual([recent]);
-    await query(`DROP TABLE layers_staging.${recent}`);
   });
 });

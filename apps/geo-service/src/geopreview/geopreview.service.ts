@@ -25,6 +25,7 @@ import { layerTableName } from './layer-name.js';
 import { NotifyService, type PreviewOutcome } from './notify.service.js';
 import { SourceService } from './source.service.js';
 import { geopreviewPipeline } from './steps/geopreview.pipeline.js';
+import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
 import { OpenedLayers, type GeopreviewDependencies, type GeopreviewInput } from './steps/geopreview.steps.js';
 import { UnpackService } from './unpack.service.js';
 
@@ -41,9 +42,12 @@ type GeopreviewRun = PipelineResult<ReturnType<typeof geopreviewPipeline>['outpu
 
 /** Subtasks and merge of a fanned-out geopreview have this long to finish. */
 const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
-/** A staging table this old belongs to an import that never finished; they are looked for at start and hourly. */
-const STALE_STAGING_MS = 24 * 3_600_000;
-const STAGING_SWEEP_INTERVAL_MS = 3_600_000;
+/**
+ * A staging table or a shared upload this old belongs to a geopreview that never finished (its geo-service was
+ * killed; a merge removes its shared upload even when the saga fails): they are looked for at start and hourly.
+ */
+const LEFTOVER_AGE_MS = 24 * 3_600_000;
+const LEFTOVER_SWEEP_INTERVAL_MS = 3_600_000;
 
 /**
  * Geopreview on geo-service: the pipeline (download → unpack → open → share → import → describe, see
@@ -55,7 +59,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
   private readonly dependencies: GeopreviewDependencies;
   private readonly notifier: NotifyService;
   private readonly runner: PipelineRunner;
-  private stagingSweeper?: NodeJS.Timeout;
+  private leftoverSweeper?: NodeJS.Timeout;
 
   constructor(
     config: GeoConfig,
@@ -97,19 +101,26 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
   async onModuleInit(): Promise<void> {
-    await this.sweepStaging();
-    this.stagingSweeper = setInterval(() => void this.sweepStaging(), STAGING_SWEEP_INTERVAL_MS).unref();
+    await this.sweepLeftovers();
+    this.leftoverSweeper = setInterval(() => void this.sweepLeftovers(), LEFTOVER_SWEEP_INTERVAL_MS).unref();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.stagingSweeper);
+    clearInterval(this.leftoverSweeper);
   }
 
-  private async sweepStaging(): Promise<void> {
+  /** Removes the staging tables and shared uploads of geopreviews that never finished. */
+  private async sweepLeftovers(): Promise<void> {
     try {
-      await this.dependencies.imports.sweepStaging(STALE_STAGING_MS);
+      await this.dependencies.imports.sweepStaging(LEFTOVER_AGE_MS);
+      const stale: string[] = [];
+      for await (const object of this.dependencies.storage.list(SHARED_PREFIX_ROOT)) {
+        if (Date.now() - object.modifiedAt.getTime() > LEFTOVER_AGE_MS) stale.push(object.key);
+      }
+      for (const key of stale) await this.dependencies.storage.delete(key);
+      if (stale.length > 0) this.logger.warn({ keys: stale }, 'removed shared uploads of geopreviews that never finished');
     } catch (error) {
-      this.logger.warn({ err: error }, 'could not look for staging tables left by unfinished imports');
+      this.logger.warn({ err: error }, 'could not look for what unfinished geopreviews left');
     }
   }
 

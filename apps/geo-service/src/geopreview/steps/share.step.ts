@@ -13,7 +13,9 @@ export interface SharedSource {
 }
 
 /** The storage folder a geopreview job shares with its subtasks. */
-export const sharedPrefixOf = (jobId: string): string => `geopreview/${jobId}/`;
+/** Where the uploads shared with a fan-out's subtasks are kept, one folder per job. */
+export const SHARED_PREFIX_ROOT = 'geopreview/';
+export const sharedPrefixOf = (jobId: string): string => `${SHARED_PREFIX_ROOT}${jobId}/`;
 
 /**
  * share: an upload of several layers, with no layer chosen, is imported by one subtask per layer, on any copy of
