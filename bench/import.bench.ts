@@ -3,7 +3,8 @@
  * HTTP download, open, import into PostGIS with COPY, clean, index, describe, atomic swap — on a spawned
  * geo-service (warmed up by a small import first, as a running service is), timed from publishing `geo.preview` to `job.succeeded`; then the same file with the `ogr2ogr`
  * command line into the same PostGIS (same role, same schema). Prints features/s of both, the ratio, and the
- * geo-service's peak RSS (VmHWM from /proc/<pid>/status).
+ * geo-service's peak RSS (VmHWM from /proc/<pid>/status). BENCH_EXISTING_LAYERS=10000 first fills the layers schema
+ * with that many (empty) layer tables, as in a portal's PostGIS.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
+import pg from 'pg';
 import { pino } from 'pino';
 import { Broker, EXCHANGES } from '#shared';
 import { pgConnectionString } from '../apps/geo-service/src/geopreview/layer-name.js';
@@ -20,6 +22,8 @@ import { pointsFile, serveFile } from './support/points.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Empty layer tables made in the layers schema first, as a portal's PostGIS holds (e.g. 10000); none by default. */
+const EXISTING_LAYERS = Number(process.env.BENCH_EXISTING_LAYERS ?? 0);
 const env = process.env;
 if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMIN_DATABASE_URL || !env.GEOJOBS_GEO_DATABASE_URL) {
   throw new Error('run through npm run bench:import (needs the infra variables)');
@@ -90,6 +94,16 @@ const warmUpServer = await serveFile(small.path, small.bytes);
 const database = await freshDatabase('geojobs_bench_import');
 const geoUrl = withDatabase(benchEnv('GEOJOBS_GEO_DATABASE_URL'), database.name);
 const vhost = await freshVhost('geojobs_bench_import');
+if (EXISTING_LAYERS > 0) {
+  process.stdout.write(`making ${EXISTING_LAYERS} layer tables in the layers schema …\n`);
+  const admin = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
+  await admin.connect();
+  await admin.query(`DO $$ BEGIN FOR i IN 1..${EXISTING_LAYERS} LOOP
+      EXECUTE format('CREATE TABLE layers.pre_existing_%s (ogc_fid serial PRIMARY KEY, wkb_geometry geometry(Point, 4326), name text)', i);
+      IF i % 500 = 0 THEN COMMIT; END IF; -- within the shared lock table
+    END LOOP; END $$`);
+  await admin.end();
+}
 
 const service: { ms: number; rssMb: number; steps: string }[] = [];
 const cli: number[] = [];
@@ -114,7 +128,7 @@ const serviceMs = median(service.map((run) => run.ms));
 const cliMs = median(cli);
 const rate = (ms: number) => Math.round((FEATURES / ms) * 1000);
 const peak = Math.max(...service.map((run) => run.rssMb));
-console.log(`import benchmark: ${FEATURES} points, 5 attributes, GeoJSON of ${(bytes / 1e6).toFixed(1)} MB, median of ${ROUNDS} rounds`);
+console.log(`import benchmark: ${FEATURES} points, 5 attributes, GeoJSON of ${(bytes / 1e6).toFixed(1)} MB, median of ${ROUNDS} rounds; ${EXISTING_LAYERS} other layers in the schema`);
 console.log(`  geo-service, whole job (HTTP download, import, clean, index, describe)   ${String(rate(serviceMs)).padStart(7)} features/s   (${(serviceMs / 1000).toFixed(2)} s)`);
 console.log(`  ogr2ogr -f PostgreSQL PG:… file.geojson (same PostGIS, role, schema)      ${String(rate(cliMs)).padStart(7)} features/s   (${(cliMs / 1000).toFixed(2)} s)`);
 console.log(`  ratio geo-service / ogr2ogr   ${(cliMs / serviceMs).toFixed(2)}×   (target ≥ 1.00×)`);
