@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { LayersRepository, quoteIdent, tileStatement, tileValues } from '../apps/gateway/src/layers/layers.repository.js';
@@ -63,9 +64,10 @@ async function startBareTileServer(databaseUrl: string, layerId: string): Promis
     env: { PATH: process.env.PATH, BARE_DATABASE_URL: databaseUrl, BARE_LAYER_ID: layerId, BARE_MAX_FEATURES: String(MAX_FEATURES), BARE_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // its own `listening` line, whatever else BENCH_NODE_ARGS makes node print (--trace-gc…), which passes through
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bare tile server exited with ${code}`)));
-    child.stdout!.once('data', () => resolve());
+    createInterface({ input: child.stdout! }).on('line', (line) => (line === 'listening' ? resolve() : console.log(line)));
   });
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child) };
 }
