@@ -3,18 +3,23 @@
  * (`POST /geopreview` → geo-service, which builds the Web Mercator GiST index), then 1,000 distinct tiles at zooms
  * 4–14 around its points requested one at a time from a spawned gateway (cold: each tile cut by PostGIS), beside the
  * same ST_AsMVT statement (the gateway's own, built by the same function, same role) run directly with pg, both as
- * the gateway runs it (prepared once per connection) and unprepared (parsed and planned for every tile); then the
- * same 1,000 tiles again from the gateway (its in-process LRU). Each client holds one connection (pg, HTTP
- * keep-alive through node:http), and the three are interleaved tile by tile in turn, so that none always goes first.
- * Untimed passes first warm PostgreSQL's buffers, prepare the statements and warm both clients' and the gateway's
- * code (the gateway's with other tiles than the sample's). Prints p50/p99 of each.
+ * the gateway runs it (prepared once per connection) and unprepared (parsed and planned for every tile), and beside
+ * a bare `node:http` server (bench/support/bare-tile-server.ts, spawned as its own process like the gateway) that
+ * runs the same prepared statement on one pg connection and writes the bytes: the least any HTTP server adds here.
+ * Then the same 1,000 tiles again from the gateway (its in-process LRU). Each client holds one connection (pg, HTTP
+ * keep-alive through node:http), and the four are interleaved tile by tile in turn, so that none always goes first.
+ * Untimed passes first warm PostgreSQL's buffers, prepare the statements and warm the clients' and both servers'
+ * code (the servers' with other tiles than the sample's). Prints p50/p99 of each.
  */
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { LayersRepository, quoteIdent, tileStatement, tileValues } from '../apps/gateway/src/layers/layers.repository.js';
-import { benchEnv, freshDatabase, freshVhost, startBenchGateway, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
+import { benchEnv, benchNodeArgs, freshDatabase, freshVhost, startBenchGateway, startBenchService, stopProcess, withDatabase, type BenchService } from './support/bench-env.js';
+import { freePort } from './support/free-port.js';
 import { pointOf, pointsFile, serveFile } from './support/points.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
@@ -50,6 +55,21 @@ function sampleTiles(count: number, from: number, to: number): Tile[] {
     tiles.set(`${tile.z}/${tile.x}/${tile.y}`, tile);
   }
   return [...tiles.values()];
+}
+
+/** bench/support/bare-tile-server.ts as a process of its own, serving the layer's tiles; resolves once it listens. */
+async function startBareTileServer(databaseUrl: string, layerId: string): Promise<BenchService> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...benchNodeArgs(), 'dist/bench/support/bare-tile-server.js'], {
+    env: { PATH: process.env.PATH, BARE_DATABASE_URL: databaseUrl, BARE_LAYER_ID: layerId, BARE_MAX_FEATURES: String(MAX_FEATURES), BARE_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // its own `listening` line, whatever else BENCH_NODE_ARGS makes node print (--trace-gc…), which passes through
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bare tile server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => (line === 'listening' ? resolve() : console.log(line)));
+  });
+  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child) };
 }
 
 const percentile = (values: number[], p: number) => {
@@ -93,48 +113,63 @@ try {
   const importMs = performance.now() - importStart;
   const layerId = state.result!.layerId as string;
 
+  const bare = await startBareTileServer(gatewayUrl, layerId);
+  services.push(bare);
+
   const tiles = sampleTiles(TILES, 4, 14);
-  // one keep-alive connection, as the direct client has one; node:http rather than fetch, whose own per-request
-  // work (WHATWG streams and headers) would be counted against the gateway
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const get = (path: string) =>
-    new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-      request(`${gateway.url}${path}`, { agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        response.on('error', reject);
-      })
-        .on('error', reject)
-        .end();
-    });
-  // warm-up: the connection, the layer lookup, the gateway's two tile statements (capped below zoom 12, full from
-  // it on; zoom 3 is below the sample), and its code (compiled by V8 as it runs hot), as the direct client's code is by
-  // its untimed pass: as many tiles at zooms 15–16, above the sample, so that none of the sample is in the gateway's LRU
-  for (const { z, x, y } of [{ z: 3, x: 0, y: 0 }, ...sampleTiles(TILES, 15, 16)]) await get(`/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`);
+  // one keep-alive connection to each server, as the direct client has one; node:http rather than fetch, whose own
+  // per-request work (WHATWG streams and headers) would be counted against the server
+  const client = (base: string) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+        request(`${base}${path}`, { agent }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          response.on('error', reject);
+        })
+          .on('error', reject)
+          .end();
+      });
+    return { get, close: () => agent.destroy() };
+  };
+  const http = { gateway: client(gateway.url), bare: client(bare.url) };
+  // warm-up: the connections, the layer lookup, both servers' two tile statements (capped below zoom 12, full from
+  // it on; zoom 3 is below the sample), and their code (compiled by V8 as it runs hot), as the direct client's code is
+  // by its untimed pass: as many tiles at zooms 15–16, above the sample, so that none of the sample is in the gateway's LRU
+  for (const { z, x, y } of [{ z: 3, x: 0, y: 0 }, ...sampleTiles(TILES, 15, 16)]) {
+    for (const server of [http.gateway, http.bare]) await server.get(`/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`);
+  }
 
   // the gateway's statement, run directly by pg as the gateway's role; one untimed pass first, so that every measured
   // pass finds the layer's pages in PostgreSQL's buffers and the statements prepared, and they differ only by the way
-  const client = new pg.Client({ connectionString: gatewayUrl });
-  await client.connect();
-  const repository = new LayersRepository({ query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as DataSource);
+  const direct = new pg.Client({ connectionString: gatewayUrl });
+  await direct.connect();
+  const repository = new LayersRepository({ query: async (sql: string, params?: unknown[]) => (await direct.query(sql, params)).rows } as unknown as DataSource);
   const layer = (await repository.find(layerId))!;
   const statements = { capped: tileStatement(layer, MAX_FEATURES), full: tileStatement(layer, null) };
   const statementAt = (z: number) => (z < 12 ? statements.capped : statements.full);
-  const prepared = ({ z, x, y }: Tile) => client.query({ ...statementAt(z), values: tileValues(layer, z, x, y) });
-  const unprepared = ({ z, x, y }: Tile) => client.query(statementAt(z).text, tileValues(layer, z, x, y));
+  const prepared = ({ z, x, y }: Tile) => direct.query({ ...statementAt(z), values: tileValues(layer, z, x, y) });
+  const unprepared = ({ z, x, y }: Tile) => direct.query(statementAt(z).text, tileValues(layer, z, x, y));
   for (const tile of tiles) await prepared(tile);
 
-  // each tile through the gateway (not yet in its LRU) and directly both ways, interleaved in turn
-  const times = { cold: [] as number[], prepared: [] as number[], unprepared: [] as number[] };
+  // each tile through the gateway (not yet in its LRU), through the bare server and directly both ways, interleaved in turn
+  const times = { cold: [] as number[], bare: [] as number[], prepared: [] as number[], unprepared: [] as number[] };
   let tileBytes = 0;
+  let bareBytes = 0;
   let empty = 0;
   const ways: Record<keyof typeof times, (tile: Tile) => Promise<unknown>> = {
     cold: async ({ z, x, y }) => {
-      const response = await get(`/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`);
+      const response = await http.gateway.get(`/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`);
       if (response.status !== 200) throw new Error(`tile ${z}/${x}/${y}: ${response.status}`);
       tileBytes += response.body.length;
       if (response.body.length === 0) empty++;
+    },
+    bare: async ({ z, x, y }) => {
+      const response = await http.bare.get(`/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`);
+      if (response.status !== 200) throw new Error(`bare tile ${z}/${x}/${y}: ${response.status}`);
+      bareBytes += response.body.length;
     },
     prepared,
     unprepared,
@@ -147,14 +182,16 @@ try {
     }
   }
   const cached: number[] = [];
-  for (const { z, x, y } of tiles) cached.push(await timed(() => get(`/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`)));
-  agent.destroy();
+  for (const { z, x, y } of tiles) cached.push(await timed(() => http.gateway.get(`/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`)));
+  http.gateway.close();
+  http.bare.close();
+  if (bareBytes !== tileBytes) throw new Error(`the bare server sent ${bareBytes} bytes of tiles, the gateway ${tileBytes}`);
 
   // the plan PostgreSQL now keeps for the prepared statement (generic once it has run a few times)
-  const plan = (await client.query(`EXPLAIN EXECUTE ${quoteIdent(statements.capped.name)}(10, 500, 400, '${layerId}')`)).rows
+  const plan = (await direct.query(`EXPLAIN EXECUTE ${quoteIdent(statements.capped.name)}(10, 500, 400, '${layerId}')`)).rows
     .map((row) => String(Object.values(row)[0]).trim())
     .join(' / ');
-  await client.end();
+  await direct.end();
 
   const ms = (value: number) => `${value.toFixed(2).padStart(7)} ms`;
   console.log(`tiles benchmark: ${FEATURES} points (5 attributes) imported in ${(importMs / 1000).toFixed(1)} s; ${tiles.length} distinct tiles at zooms 4–14, one request at a time`);
@@ -163,9 +200,11 @@ try {
   line('gateway GET /layers/:id/tiles/z/x/y.mvt, cold', times.cold);
   line('same statement run directly with pg, prepared (as the gateway)', times.prepared);
   line('same statement run directly with pg, unprepared', times.unprepared);
+  line('bare node:http + pg server, same prepared statement', times.bare);
   line('gateway, the same tiles again (in-process LRU)', cached);
-  const ratio = (values: number[]) => (percentile(times.cold, 50) / percentile(values, 50)).toFixed(2);
-  console.log(`  gateway cold p50 / direct p50: ${ratio(times.prepared)}× prepared, ${ratio(times.unprepared)}× unprepared (target 1.2×)`);
+  const ratio = (of: number[], to: number[]) => (percentile(of, 50) / percentile(to, 50)).toFixed(2);
+  console.log(`  gateway cold p50 / direct p50: ${ratio(times.cold, times.prepared)}× prepared, ${ratio(times.cold, times.unprepared)}× unprepared (target 1.2×)`);
+  console.log(`  bare server p50 / direct p50: ${ratio(times.bare, times.prepared)}× prepared (the least HTTP adds here); gateway cold p50 / bare server p50: ${ratio(times.cold, times.bare)}×`);
   console.log(`  plan of the prepared tile statement: ${plan}`);
 } finally {
   for (const service of services) await service.stop();

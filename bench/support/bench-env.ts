@@ -79,12 +79,20 @@ export interface BenchService {
   stop(): Promise<void>;
 }
 
+/** BENCH_NODE_ARGS, which reach the node of every server a benchmark spawns (e.g. `--cpu-prof` to profile it under load). */
+export const benchNodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+/** Stops a spawned server (SIGTERM) and resolves once it has exited. */
+export const stopProcess = async (child: ChildProcess): Promise<void> => {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+};
+
 /** A built service as its own process; resolves once its /health says up. */
 export async function startBenchService(app: string, portVariable: string, env: Record<string, string>): Promise<BenchService> {
   const port = await freePort();
-  // BENCH_NODE_ARGS reach the service's node (e.g. `--cpu-prof` to profile it under load)
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, `dist/apps/${app}/src/main.js`], {
+  const child = spawn(process.execPath, [...benchNodeArgs(), `dist/apps/${app}/src/main.js`], {
     env: { PATH: process.env.PATH, GEOJOBS_LOG_LEVEL: 'warn', ...env, [portVariable]: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -95,15 +103,7 @@ export async function startBenchService(app: string, portVariable: string, env: 
     if (waited > 30_000) throw new Error(`${app} did not become healthy`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return {
-    url,
-    process: child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+  return { url, process: child, stop: () => stopProcess(child) };
 }
 
 /** The admin every benchmark's gateway starts with. */

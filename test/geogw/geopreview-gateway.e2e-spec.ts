@@ -322,6 +322,75 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     expect((await fetch(`${gateway.url}/layers/step_cache/tiles/0/0/0.mvt`)).status).toBe(404);
   });
 
+  it('answers public tiles ahead of Express as TilesController does, with one log line and one metrics sample per request', async () => {
+    const layerId = layerOf.get('test.shp.zip')!;
+    const logged = await startService('gateway', context, { GEOJOBS_LOG_LEVEL: 'info' });
+    try {
+      let sent = 0;
+      const get = (path: string, headers: Record<string, string> = {}) => {
+        sent++;
+        return fetch(`${logged.url}${path}`, { headers: { 'x-correlation-id': `tile-${sent}`, ...headers } });
+      };
+      const sameHeaders = (reply: Response) => Object.fromEntries([...reply.headers].filter(([name]) => !['date', 'x-correlation-id'].includes(name)));
+      // a plain tile path is answered ahead of Express; with a query string (or any other spelling) it goes through
+      // Express and Nest to TilesController
+      for (const path of [`/layers/${layerId}/tiles/0/0/0.mvt`, `/gis/services/postgis/${layerId}/wkb_geometry/vector-tiles/0/0/0.pbf`]) {
+        const ahead = await get(path);
+        const routed = await get(`${path}?via=express`);
+        expect(ahead.status).toBe(200);
+        expect(routed.status).toBe(200);
+        expect(sameHeaders(ahead)).toEqual(sameHeaders(routed));
+        expect(ahead.headers.get('x-correlation-id')).toBe(`tile-${sent - 1}`);
+        expect(ahead.headers.get('x-powered-by')).toBeNull();
+        expect(Buffer.from(await ahead.arrayBuffer()).equals(Buffer.from(await routed.arrayBuffer()))).toBe(true);
+        const etag = ahead.headers.get('etag')!;
+        for (const spelling of [path, `${path}?via=express`]) {
+          const again = await get(spelling, { 'if-none-match': etag });
+          expect(again.status).toBe(304);
+          expect(sameHeaders(again)).toMatchObject({ etag, 'cache-control': ahead.headers.get('cache-control') });
+        }
+      }
+      // what the route ahead does not answer with a tile, Express and the controller do, as they always have
+      for (const path of [`/layers/${layerId}/tiles/3/8/0.mvt`, `/layers/pre_nothing_here/tiles/0/0/0.mvt`, `/gis/services/postgis/${layerId}/the_geom/vector-tiles/0/0/0.pbf`]) {
+        const handedOn = await get(path);
+        const routed = await get(`${path}?via=express`);
+        expect([400, 404]).toContain(handedOn.status);
+        expect(handedOn.status).toBe(routed.status);
+        expect(await handedOn.json()).toEqual(await routed.json());
+      }
+
+      // one pino-http line per request, each carrying its correlation id, whichever way it went
+      const lines = await waitFor(() => {
+        const found = logged
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"request completed"'))
+          .map((line) => JSON.parse(line) as { req: { id: string; url: string }; res: { statusCode: number } })
+          .filter((line) => line.req.id.startsWith('tile-'));
+        return found.length >= sent && found;
+      }, 'a log line for each tile request');
+      expect(lines.map((line) => line.req.id).sort()).toEqual(Array.from({ length: sent }, (_, index) => `tile-${index + 1}`).sort());
+      // and one sample each in the HTTP metrics, under the route's pattern
+      const metrics = (await (await Client.admin(logged)).get<string>('/metrics')).body;
+      const samples = (route: string, status: number) =>
+        Number(
+          metrics
+            .split('\n')
+            .find((line) => line.startsWith('geojobs_http_request_duration_seconds_count{') && line.includes(`route="${route}"`) && line.includes(`status="${status}"`))
+            ?.split(' ')
+            .pop() ?? 0,
+        );
+      for (const route of ['/layers/:id/tiles/:z/:x/:y.mvt', '/gis/services/postgis/:id/:column/vector-tiles/:z/:x/:y.pbf']) {
+        expect(samples(route, 200)).toBe(2);
+        expect(samples(route, 304)).toBe(2);
+      }
+      expect(samples('/layers/:id/tiles/:z/:x/:y.mvt', 400) + samples('/layers/:id/tiles/:z/:x/:y.mvt', 404)).toBe(4);
+      expect(samples('/gis/services/postgis/:id/:column/vector-tiles/:z/:x/:y.pbf', 404)).toBe(2);
+    } finally {
+      await logged.stop();
+    }
+  });
+
   it('asks for a credential for tiles when GEOJOBS_PUBLIC_TILES=false', async () => {
     const layerId = layerOf.get('test.geojson')!;
     const path = `/layers/${layerId}/tiles/0/0/0.mvt`;

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService } from '#shared';
 import { AppModule } from './app.module.js';
 import { GatewayConfig } from './config/gateway.config.js';
+import { TilesRoute } from './layers/tiles.route.js';
 
 await bootstrapService({
   name: 'gateway',
@@ -26,4 +27,5 @@ await bootstrapService({
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
   },
+  ahead: (app) => app.get(TilesRoute),
 });

@@ -15,15 +15,21 @@ const httpDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 });
 
-/** Times every request, labelled with its route pattern (not the raw path, to keep the label set small). */
+/**
+ * Starts timing a request now; the function returned records it, labelled with its route pattern (not the raw path,
+ * to keep the label set small) and status. For the middleware below and for routes served ahead of Express.
+ */
+export function httpRequestTimer(method: string | undefined): (route: string, status: number) => void {
+  const end = httpDuration.startTimer({ method });
+  return (route, status) => end({ route, status: String(status) });
+}
+
+/** Times every request Express routes, once its answer is sent. */
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
   use(request: Request, response: Response, next: NextFunction): void {
-    const end = httpDuration.startTimer({ method: request.method });
-    response.on('finish', () => {
-      const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      end({ route, status: String(response.statusCode) });
-    });
+    const done = httpRequestTimer(request.method);
+    response.on('finish', () => done((request.route as { path?: string } | undefined)?.path ?? 'unmatched', response.statusCode));
     next();
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
@@ -7,6 +8,17 @@ import { ConfigError, loadConfig, type ServiceConfig } from '../config/config.js
 import { CORRELATION_HEADER, runWithCorrelation } from '../logging/correlation.js';
 import { createLogger, PinoNestLogger } from '../logging/logger.js';
 
+/**
+ * A route answered on the HTTP server ahead of the framework (Express, then Nest's guards, pipes and global
+ * middleware), for a hot path that needs none of them. `claims` tells from the request line alone whether it tries a
+ * request; `handle` answers it, or calls `next` to hand it to the framework, which then answers it as if it had come
+ * straight there. A claimed request gets the same request context as any other (log line, correlation id).
+ */
+export interface AheadRoute {
+  claims(request: IncomingMessage): boolean;
+  handle(request: IncomingMessage, response: ServerResponse, next: () => void): void;
+}
+
 export interface ServiceDefinition<C extends ServiceConfig> {
   name: string;
   config: new () => C;
@@ -14,6 +26,50 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   module: (config: C, logger: Logger) => DynamicModule;
   /** Extra set-up of the HTTP app before it listens (the gateway's API docs). */
   configure?: (app: INestApplication, config: C) => void;
+  /** A route served ahead of the framework (the gateway's public tiles). */
+  ahead?: (app: INestApplication, config: C) => AheadRoute;
+}
+
+type Middleware = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
+
+const CONTEXT_SET = Symbol('geojobs request context');
+
+/**
+ * The context of every request: pino-http (a line when it is answered, `x-correlation-id` taken from the request or
+ * made up, and echoed) and the correlation id for everything logged while handling it. Set once per request, whether
+ * a route ahead of the framework or the framework takes it first.
+ */
+function requestContext(logger: Logger): Middleware {
+  const log = pinoHttp({
+    logger,
+    genReqId: (request, response) => {
+      const id = request.headers[CORRELATION_HEADER];
+      const correlationId = typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : randomUUID();
+      response.setHeader(CORRELATION_HEADER, correlationId);
+      return correlationId;
+    },
+    autoLogging: { ignore: (request) => request.url === '/health' },
+  });
+  return (request, response, next) => {
+    const seen = request as IncomingMessage & { [CONTEXT_SET]?: true };
+    if (!seen[CONTEXT_SET]) {
+      seen[CONTEXT_SET] = true;
+      log(request, response);
+    }
+    runWithCorrelation({ correlationId: String(request.id) }, next);
+  };
+}
+
+/** Puts `route` in front of the app on its HTTP server: claimed requests go to it first, the rest straight to the app. */
+function serveAhead(server: Server, route: AheadRoute, context: Middleware): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  if (listeners.length !== 1) throw new Error(`expected the framework as the one request listener, found ${listeners.length}`);
+  const [framework] = listeners;
+  server.removeListener('request', framework);
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (!route.claims(request)) return framework(request, response);
+    context(request, response, () => route.handle(request, response, () => framework(request, response)));
+  });
 }
 
 /**
@@ -31,24 +87,15 @@ export async function bootstrapService<C extends ServiceConfig>(definition: Serv
   }
   const logger = createLogger(definition.name, config.GEOJOBS_LOG_LEVEL);
   const app = await NestFactory.create(definition.module(config, logger), { logger: new PinoNestLogger(logger) });
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (request, response) => {
-        const id = request.headers[CORRELATION_HEADER];
-        const correlationId = typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : randomUUID();
-        response.setHeader(CORRELATION_HEADER, correlationId);
-        return correlationId;
-      },
-      autoLogging: { ignore: (request) => request.url === '/health' },
-    }),
-  );
-  app.use((request: { id: string }, _response: unknown, next: () => void) =>
-    runWithCorrelation({ correlationId: request.id }, next),
-  );
+  const context = requestContext(logger);
+  app.use(context);
+  const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   // API answers are fresh by nature; hashing every JSON body for an ETag costs CPU for nothing (tiles set their own)
-  (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set('etag', false);
+  express.set('etag', false);
+  // no `X-Powered-By: Express`: it tells a scanner what runs here, and a route served ahead of Express answers without it
+  express.set('x-powered-by', false);
   definition.configure?.(app, config);
+  if (definition.ahead) serveAhead(app.getHttpServer() as Server, definition.ahead(app, config), context);
   app.enableShutdownHooks();
   const port = definition.port(config);
   await app.listen(port, config.GEOJOBS_HTTP_HOST);
