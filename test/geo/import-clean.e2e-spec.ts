@@ -1,7 +1,8 @@
 /**
  * ImportService's clean-and-index phase against the real PostGIS: features out of lon/lat range are dropped and
- * counted (found from the index's extent), including longitudes that ST_Transform refuses while the Web Mercator
- * index is being built; a layer within range keeps every feature, right up to ±180° / ±90°.
+ * counted (found from the index's extent), including longitudes that ST_Transform refuses, which the Web Mercator
+ * index leaves out whether it is built before the cleaning deletes them or after; a layer within range keeps every
+ * feature, right up to ±180° / ±90°.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
+import { webMercatorPredicate } from '#shared';
 import { ImportService } from '../../apps/geo-service/src/geopreview/import.service.js';
 import { SourceService, type SourceLayer } from '../../apps/geo-service/src/geopreview/source.service.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
@@ -69,6 +71,13 @@ describe('import: out-of-range features dropped, both spatial indexes built', ()
     expect(result).toEqual({ recoveries: [], droppedFeatures: 3 });
     expect(await query(`SELECT name FROM layers.pre_out_of_range ORDER BY name`)).toEqual([{ name: 'London' }, { name: 'Paris' }]);
     expect(await indexes('pre_out_of_range')).toEqual(['pre_out_of_range_3857', 'pre_out_of_range_geom', 'pre_out_of_range_pkey']);
+  });
+
+  it('builds the Web Mercator index over features ST_Transform refuses, as when the build runs before the cleaning', async () => {
+    await query(`CREATE TABLE layers.pre_not_cleaned (wkb_geometry geometry(Point, 4326))`);
+    await query(`INSERT INTO layers.pre_not_cleaned VALUES ('SRID=4326;POINT(1e300 10)'), ('SRID=4326;POINT(500 10)'), ('SRID=4326;POINT(2.35 48.85)')`);
+    await query(`CREATE INDEX ON layers.pre_not_cleaned USING gist (ST_Transform(wkb_geometry, 3857)) WHERE ${webMercatorPredicate('wkb_geometry')}`);
+    expect(await indexes('pre_not_cleaned')).toHaveLength(1);
   });
 
   it('keeps every feature within range, the edges included', async () => {

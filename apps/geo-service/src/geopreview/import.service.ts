@@ -196,7 +196,8 @@ export class ImportService {
    * The index vector tiles are cut with: GiST on the Web Mercator expression the tile query filters on
    * (`ST_Transform(wkb_geometry, 3857)`), so a tile is an index scan with no extra column in the layer's fields.
    * Web Mercator ends at ±85.06°: features beyond it cannot be in any tile and are left out of this index (a
-   * partial index, which the tile query's predicate matches).
+   * partial index, which the tile query's predicate matches), as are longitudes out of range, which ST_Transform
+   * may refuse: the build never fails on a feature the cleaning deletes, whichever of the two goes first.
    */
   private webMercatorIndex(staging: string, stagingRef: string): string {
     const geometry = quoteIdent(GEOMETRY_COLUMN);
@@ -284,9 +285,8 @@ export class ImportService {
     const mercatorIndex = this.webMercatorIndex(staging, stagingRef);
     // The Web Mercator index is the longest step after GDAL's (ST_Transform of every feature), so it starts at once
     // on the second connection, while the first builds the plain index and then looks for features out of lon/lat
-    // range, which it deletes. Such longitudes can make ST_Transform fail: that build is then run again once they are
-    // gone (the DELETE waits for the build's lock, so the two never overlap). Both sides are waited for, so a
-    // cancelled build never outlives the import.
+    // range, which it deletes (the DELETE waits for the build's lock). Both sides are waited for, so a cancelled
+    // build never outlives the import.
     const [cleaning, mercator] = await Promise.allSettled([
       (async () => {
         await this.buildIndex(runner, geomIndex, signal);
@@ -295,10 +295,7 @@ export class ImportService {
       this.buildIndex(second, mercatorIndex, signal),
     ]);
     if (cleaning.status === 'rejected') throw cleaning.reason;
-    if (mercator.status === 'rejected') {
-      if (cleaning.value === 0 || signal?.aborted) throw mercator.reason;
-      await this.buildIndex(second, mercatorIndex, signal);
-    }
+    if (mercator.status === 'rejected') throw mercator.reason;
     const dropped = cleaning.value;
 
     signal?.throwIfAborted();
