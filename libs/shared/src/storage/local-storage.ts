@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -23,7 +23,10 @@ export class LocalStorage implements Storage {
 
   async write(key: string, body: Readable, options: StorageWriteOptions = {}): Promise<StoredObject> {
     return this.place(key, async (partial) => {
-      await pipeline(body, createWriteStream(partial), { signal: options.signal });
+      // opened before the stream starts, so the partial file exists by the time a failure is cleaned up (a stream
+      // opening its file itself may create it after a failed write has been cleaned up)
+      const file = await open(partial, 'w');
+      await pipeline(body, file.createWriteStream(), { signal: options.signal });
     });
   }
 
