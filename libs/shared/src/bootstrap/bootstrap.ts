@@ -12,7 +12,7 @@ import { createLogger, PinoNestLogger } from '../logging/logger.js';
  * A route answered on the HTTP server ahead of the framework (Express, then Nest's guards, pipes and global
  * middleware), for a hot path that needs none of them. `claims` tells from the request line alone whether it tries a
  * request; `handle` answers it, or calls `next` to hand it to the framework, which then answers it as if it had come
- * straight there. A claimed request gets the same request context as any other (log line, correlation id).
+ * straight there. A claimed request gets the same request context as every other request (log line, correlation id).
  */
 export interface AheadRoute {
   claims(request: IncomingMessage): boolean;
