@@ -99,7 +99,6 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
     this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR });
   }
 
-  /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
   async onModuleInit(): Promise<void> {
     await this.sweepLeftovers();
     this.leftoverSweeper = setInterval(() => void this.sweepLeftovers(), LEFTOVER_SWEEP_INTERVAL_MS).unref();
@@ -124,6 +123,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
   async run(command: Envelope<GeoPreviewV1>, reporter: JobReporter, signal: AbortSignal): Promise<void> {
     const { notify, ...input } = command.payload;
     await reporter.started(command);
