@@ -83,7 +83,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
       totalTimeoutMs: config.GEOJOBS_GEO_DOWNLOAD_TIMEOUT_MS,
     };
     this.dependencies = {
-      downloads: new DownloadService(policy, limits, portal),
+      downloads: new DownloadService(policy, limits, storage, portal),
       storage,
       unpack: new UnpackService({
         maxUnpackedBytes: config.GEOJOBS_GEO_MAX_UNPACKED_BYTES,
@@ -94,7 +94,6 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
       imports: new ImportService(config.GEOJOBS_GEO_DATABASE_URL, database, logger),
       descriptions: new DescribeService(database),
       database,
-      maxBytes: limits.maxBytes,
     };
     this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR });
   }
