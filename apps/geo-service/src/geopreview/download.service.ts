@@ -3,11 +3,11 @@ import { createWriteStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { basename, join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { HostPolicy, Storage } from '#shared';
 import { AddressRefusedError, DownloadError, DownloadTimeoutError, FileTooLargeError, GeopreviewError } from './geopreview.errors.js';
-import type { HostPolicy } from '#shared';
 
 export interface DownloadLimits {
   maxBytes: number;
@@ -47,6 +47,30 @@ function filenameOf(response: IncomingMessage, url: URL): string {
   return safeFilename(name);
 }
 
+/** Passes the bytes of a file on, counting and hashing them; fails once they are over `maxBytes`. */
+class Meter extends Transform {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    if (this.bytes > this.maxBytes) return callback(new FileTooLargeError(`the file is over the limit of ${this.maxBytes} bytes`));
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** A file written in writes of up to 1 MiB rather than 16 KiB: a large file takes fewer system calls. */
+const fileWriter = (path: string) => createWriteStream(path, { highWaterMark: 1 << 20 });
+
 /** Whether the portal's key may go with a request to `url`: the same scheme and host (with port), exactly. */
 export function sendsPortalKey(url: URL, portal: PortalCredentials | undefined): boolean {
   if (!portal) return false;
@@ -55,7 +79,7 @@ export function sendsPortalKey(url: URL, portal: PortalCredentials | undefined):
 }
 
 /**
- * Streams an http(s) URL to a file in the scratch folder. Every address is resolved first and checked against
+ * Streams an http(s) URL, or a `storage://` object, to a file in the scratch folder. Every address is resolved first and checked against
  * the host policy (the connection goes to the checked address, so DNS cannot change its answer in between);
  * redirects are followed and checked the same way. Timeouts: connecting, waiting for bytes, and the whole.
  */
@@ -63,8 +87,25 @@ export class DownloadService {
   constructor(
     private readonly policy: HostPolicy,
     private readonly limits: DownloadLimits,
+    private readonly storage: Storage,
     private readonly portal?: PortalCredentials,
   ) {}
+
+  /**
+   * Copies a `storage://` object (say, the upload a fanned-out geopreview shares with its subtasks) to `folder`,
+   * under the same size limit as a download.
+   */
+  async fromStorage(key: string, folder: string, signal?: AbortSignal): Promise<Downloaded> {
+    const { maxBytes } = this.limits;
+    const object = await this.storage.stat(key);
+    if (!object) throw new DownloadError(`no file "${key}" in storage (expired or removed?)`);
+    if (object.size > maxBytes) throw new FileTooLargeError(`the file is ${object.size} bytes, over the limit of ${maxBytes} bytes`);
+    const filename = safeFilename(basename(key));
+    const path = join(folder, filename);
+    const meter = new Meter(maxBytes);
+    await pipeline(await this.storage.read(key, { signal }), meter, fileWriter(path), { signal });
+    return { path, filename, bytes: meter.bytes, sha256: meter.digest() };
+  }
 
   /** `signal` cancels the download (the job was cancelled): it then rejects with the signal's reason. */
   async download(url: string, folder: string, signal?: AbortSignal): Promise<Downloaded> {
@@ -151,25 +192,15 @@ export class DownloadService {
     }
     const filename = filenameOf(response, url);
     const path = join(folder, filename);
-    let bytes = 0;
-    const hash = createHash('sha256');
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        hash.update(chunk);
-        if (bytes > maxBytes) return callback(new FileTooLargeError(`the file is over the limit of ${maxBytes} bytes`));
-        callback(null, chunk);
-      },
-    });
+    const meter = new Meter(maxBytes);
     try {
-      // writes of up to 1 MiB rather than 16 KiB: a large file is written in fewer system calls
-      await pipeline(response, counter, createWriteStream(path, { highWaterMark: 1 << 20 }), { signal: deadline });
+      await pipeline(response, meter, fileWriter(path), { signal: deadline });
     } catch (error) {
       response.destroy();
       throw downloadError(error, deadline, this.limits.totalTimeoutMs);
     }
     if (response.complete === false) throw new DownloadError('the connection closed before the whole file arrived');
-    return { path, filename, bytes, sha256: hash.digest('hex') };
+    return { path, filename, bytes: meter.bytes, sha256: meter.digest() };
   }
 }
 

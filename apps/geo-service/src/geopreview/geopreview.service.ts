@@ -83,7 +83,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
       totalTimeoutMs: config.GEOJOBS_GEO_DOWNLOAD_TIMEOUT_MS,
     };
     this.dependencies = {
-      downloads: new DownloadService(policy, limits, portal),
+      downloads: new DownloadService(policy, limits, storage, portal),
       storage,
       unpack: new UnpackService({
         maxUnpackedBytes: config.GEOJOBS_GEO_MAX_UNPACKED_BYTES,
@@ -94,12 +94,10 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
       imports: new ImportService(config.GEOJOBS_GEO_DATABASE_URL, database, logger),
       descriptions: new DescribeService(database),
       database,
-      maxBytes: limits.maxBytes,
     };
     this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR });
   }
 
-  /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
   async onModuleInit(): Promise<void> {
     await this.sweepLeftovers();
     this.leftoverSweeper = setInterval(() => void this.sweepLeftovers(), LEFTOVER_SWEEP_INTERVAL_MS).unref();
@@ -124,6 +122,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
   async run(command: Envelope<GeoPreviewV1>, reporter: JobReporter, signal: AbortSignal): Promise<void> {
     const { notify, ...input } = command.payload;
     await reporter.started(command);

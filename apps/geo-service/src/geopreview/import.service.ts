@@ -101,14 +101,13 @@ export class ImportService {
 
   /**
    * Drops the staging tables older than `maxAgeMs`: those of imports that never finished (their geo-service was
-   * killed). A staging table's name says when it was made. Returns the tables dropped.
+   * killed). A staging table's name says when it was made.
    */
-  async sweepStaging(maxAgeMs: number): Promise<string[]> {
+  async sweepStaging(maxAgeMs: number): Promise<void> {
     const tables = (await this.database.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [STAGING_SCHEMA])) as { tablename: string }[];
     const stale = tables.map(({ tablename }) => tablename).filter((name) => Date.now() - (stagingTableMadeAt(name) ?? Date.now()) > maxAgeMs);
     for (const name of stale) await this.database.query(`DROP TABLE IF EXISTS ${STAGING_SCHEMA}.${quoteIdent(name)}`);
     if (stale.length > 0) this.logger.warn({ tables: stale }, 'dropped staging tables of imports that never finished');
-    return stale;
   }
 
   /**

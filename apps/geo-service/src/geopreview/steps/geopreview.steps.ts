@@ -18,8 +18,6 @@ export interface GeopreviewDependencies {
   imports: ImportService;
   descriptions: DescribeService;
   database: DataSource;
-  /** Largest file taken from storage, as for downloads. */
-  maxBytes: number;
 }
 
 /**

@@ -12,10 +12,8 @@ export interface SharedSource {
   uri: string;
 }
 
-/** The storage folder a geopreview job shares with its subtasks. */
 /** Where the uploads shared with a fan-out's subtasks are kept, one folder per job. */
 export const SHARED_PREFIX_ROOT = 'geopreview/';
-export const sharedPrefixOf = (jobId: string): string => `${SHARED_PREFIX_ROOT}${jobId}/`;
 
 /**
  * share: an upload of several layers, with no layer chosen, is imported by one subtask per layer, on any copy of
@@ -30,7 +28,7 @@ export const shareStep = (deps: GeopreviewDependencies) =>
     isNeeded: () => true,
     isApplicable: (ctx) => ctx.input.layer === undefined && ctx.outputs.open.layers.length > 1,
     async process(ctx): Promise<SharedSource> {
-      const sharedPrefix = sharedPrefixOf(ctx.input.jobId);
+      const sharedPrefix = `${SHARED_PREFIX_ROOT}${ctx.input.jobId}/`;
       const key = `${sharedPrefix}${basename(ctx.outputs.download.file)}`;
       await deps.storage.upload(key, join(ctx.workDir, ctx.outputs.download.file), { signal: ctx.signal });
       return { sharedPrefix, uri: storageUri(key) };
