@@ -11,25 +11,6 @@ interface StepCacheRow {
 }
 
 /**
- * The statements that create a service's `step_cache` table (for its migration): the columns PostgresStepCache
- * reads and writes, owned by the service's role like the rest of its schema.
- */
-export function stepCacheTableSql(schema: string, owner: string): string[] {
-  return [
-    `CREATE TABLE ${schema}.step_cache (
-       fingerprint text NOT NULL,
-       step text NOT NULL,
-       version text NOT NULL,
-       dependency_key text NOT NULL,
-       output jsonb NOT NULL,
-       created_at timestamptz NOT NULL DEFAULT now(),
-       PRIMARY KEY (fingerprint, step, version, dependency_key)
-     )`,
-    `ALTER TABLE ${schema}.step_cache OWNER TO ${owner}`,
-  ];
-}
-
-/**
  * Step outputs in the `step_cache` table of a service's own schema (`layers` for geo-service, `packages` for
  * export-service; created by their migrations). Shared by every copy of the service, so a pipeline run on one
  * copy reuses the work of another.
