@@ -51,5 +51,6 @@ describe('geo-service sweeps away what unfinished geopreviews left', () => {
     expect(await stagingTables()).toEqual([recentTable]);
     const left = async () => (await readdir(shared, { recursive: true })).filter((name) => name.endsWith('.gpkg')).sort();
     expect(await left()).toEqual([join(recentJob, 'upload.gpkg')]);
+    expect(await readdir(shared)).toEqual([recentJob]); // the old job's folder goes whole
   });
 });

@@ -111,12 +111,15 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
   private async sweepLeftovers(): Promise<void> {
     try {
       await this.dependencies.imports.sweepStaging(LEFTOVER_AGE_MS);
-      const stale: string[] = [];
+      // a job's shared folder goes whole (as its merge removes it), once the newest file in it is that old
+      const newest = new Map<string, number>();
       for await (const object of this.dependencies.storage.list(SHARED_PREFIX_ROOT)) {
-        if (Date.now() - object.modifiedAt.getTime() > LEFTOVER_AGE_MS) stale.push(object.key);
+        const folder = object.key.slice(0, object.key.indexOf('/', SHARED_PREFIX_ROOT.length) + 1);
+        newest.set(folder, Math.max(newest.get(folder) ?? 0, object.modifiedAt.getTime()));
       }
-      for (const key of stale) await this.dependencies.storage.delete(key);
-      if (stale.length > 0) this.logger.warn({ keys: stale }, 'removed shared uploads of geopreviews that never finished');
+      const stale = [...newest].filter(([, modified]) => Date.now() - modified > LEFTOVER_AGE_MS).map(([folder]) => folder);
+      for (const folder of stale) await this.dependencies.storage.deletePrefix(folder);
+      if (stale.length > 0) this.logger.warn({ folders: stale }, 'removed shared uploads of geopreviews that never finished');
     } catch (error) {
       this.logger.warn({ err: error }, 'could not look for what unfinished geopreviews left');
     }
