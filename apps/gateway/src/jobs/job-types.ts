@@ -80,6 +80,14 @@ export interface JobType<I extends object> {
 const define = <I extends object>(type: JobType<I>): JobType<object> => type as unknown as JobType<object>;
 
 /**
+ * A type whose input is the payload of the command `key` but for the job id: the command is the input with the job
+ * id. The input class must hold every field that payload requires besides `jobId` (checked where it is used), which
+ * is what TypeScript cannot see inside this generic body.
+ */
+const relayed = <K extends keyof Commands, I extends Omit<Commands[K], 'jobId'>>(key: K, input: new () => I): JobType<object> =>
+  define<I>({ input, command: (jobId, fields) => ({ key, payload: { jobId, ...fields } }) as CommandOf });
+
+/**
  * The job types the gateway accepts, with the class that validates their input and the command each sends.
  * A type is listed here once a service runs it.
  */
@@ -94,26 +102,11 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
       })),
     merge: ({ merge }) => (merge ? { type: 'noop', input: JSON.parse(JSON.stringify(merge)) as Record<string, unknown> } : null),
   }),
-  'geo.preview': define<GeoPreviewJobInput>({
-    input: GeoPreviewJobInput,
-    command: (jobId, input) => ({ key: 'geo.preview', payload: { jobId, ...input } }),
-  }),
-  'geo.preview.layer': define<GeoPreviewLayerJobInput>({
-    input: GeoPreviewLayerJobInput,
-    command: (jobId, input) => ({ key: 'geo.preview', payload: { jobId, ...input } }),
-  }),
-  'geo.preview.merge': define<GeoPreviewMergeJobInput>({
-    input: GeoPreviewMergeJobInput,
-    command: (jobId, input) => ({ key: 'geo.preview.merge', payload: { jobId, ...input } }),
-  }),
-  'geo.layer.delete': define<GeoLayerDeleteJobInput>({
-    input: GeoLayerDeleteJobInput,
-    command: (jobId, input) => ({ key: 'geo.layer.delete', payload: { jobId, ...input } }),
-  }),
-  'analytics.track': define<AnalyticsTrackJobInput>({
-    input: AnalyticsTrackJobInput,
-    command: (jobId, input) => ({ key: 'analytics.track', payload: { jobId, ...input } }),
-  }),
+  'geo.preview': relayed('geo.preview', GeoPreviewJobInput),
+  'geo.preview.layer': relayed('geo.preview', GeoPreviewLayerJobInput),
+  'geo.preview.merge': relayed('geo.preview.merge', GeoPreviewMergeJobInput),
+  'geo.layer.delete': relayed('geo.layer.delete', GeoLayerDeleteJobInput),
+  'analytics.track': relayed('analytics.track', AnalyticsTrackJobInput),
 };
 
 /**

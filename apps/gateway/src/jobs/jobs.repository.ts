@@ -14,7 +14,6 @@ export interface CkanJobData {
   metadata: Record<string, unknown>;
 }
 
-/** A job to insert, with the command that starts it (written to the outbox in the same transaction). */
 /** A saga's merge step, as declared. */
 export interface SagaMerge {
   type: string;
@@ -22,6 +21,7 @@ export interface SagaMerge {
   always?: boolean;
 }
 
+/** A job to insert, with the command that starts it (written to the outbox in the same transaction). */
 export interface NewJob {
   id: string;
   type: string;

@@ -8,7 +8,7 @@ import { MVT_CONTENT_TYPE, TILE_ROUTES, tileAddress, TilesRoute, writeTileAnswer
 /**
  * Vector tiles of previewed layers, at geojobs' path and at the path HDX's map preview loads them from. Public tiles
  * at these paths' plain spellings are mostly answered by TilesRoute before they reach Express; what it leaves comes
- * here, and gets the same answer.
+ * here, and gets the same answer (a failure it met, that same failure).
  */
 @ApiTags('layers')
 @Public()
@@ -21,7 +21,7 @@ export class TilesController {
   @ApiOperation({ summary: 'a Mapbox Vector Tile of the layer (EPSG:3857, extent 4096); public unless GEOJOBS_PUBLIC_TILES=false' })
   @ApiProduces(MVT_CONTENT_TYPE)
   async tile(@Param('id') id: string, @Param('z') z: string, @Param('x') x: string, @Param('y') y: string, @Req() request: Request, @Res() response: Response) {
-    writeTileAnswer(response, await this.route.answer(id, undefined, tileAddress(z, x, y), request.headers['if-none-match']));
+    writeTileAnswer(response, await this.route.answer(request, id, undefined, tileAddress(z, x, y)));
   }
 
   /** HDX's map preview: `/gis/services/postgis/<layer>/wkb_geometry/vector-tiles/{z}/{x}/{y}.pbf`. */
@@ -37,6 +37,6 @@ export class TilesController {
     @Req() request: Request,
     @Res() response: Response,
   ) {
-    writeTileAnswer(response, await this.route.answer(id, column, tileAddress(z, x, y), request.headers['if-none-match']));
+    writeTileAnswer(response, await this.route.answer(request, id, column, tileAddress(z, x, y)));
   }
 }

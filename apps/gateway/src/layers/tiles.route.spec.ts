@@ -94,4 +94,18 @@ describe('TilesRoute', () => {
     }
     expect(await handle(new TilesRoute(tiles(new Error('connection terminated')), config()), `/layers/${LAYER}/tiles/0/0/0.mvt`)).toEqual({ handedOn: true });
   });
+
+  it('gives the controller the failure of a request it handed on, without cutting the tile again', async () => {
+    const failure = new Error('canceling statement due to statement timeout');
+    const service = tiles(failure);
+    let cuts = 0;
+    const failing = new TilesRoute({ etag: service.etag, tile: (...args: Parameters<TilesService['tile']>) => (cuts++, service.tile(...args)) } as TilesService, config());
+    const handedOn = request(`/layers/${LAYER}/tiles/0/0/0.mvt`);
+    await new Promise<void>((resolve) => failing.handle(handedOn, {} as ServerResponse, resolve));
+    await expect(failing.answer(handedOn, LAYER, undefined, { z: 0, x: 0, y: 0 })).rejects.toBe(failure);
+    expect(cuts).toBe(1);
+    // another request is answered afresh
+    await expect(failing.answer(request(`/layers/${LAYER}/tiles/0/0/0.mvt`), LAYER, undefined, { z: 0, x: 0, y: 0 })).rejects.toBe(failure);
+    expect(cuts).toBe(2);
+  });
 });

@@ -55,13 +55,16 @@ export const writeTileAnswer = (response: ServerResponse, answer: TileAnswer): v
  * are answered on the HTTP server before Express routes them (see `AheadRoute`), with the same request context and
  * HTTP metrics. Everything else goes on to TilesController, which answers it as always: tiles that need a credential
  * (GEOJOBS_PUBLIC_TILES=false), other spellings, and any request not answered here with 200 or 304 (a bad address,
- * an unknown layer, a failure), which the controller tries again and answers (400, 404, 500) and logs.
+ * an unknown layer, a failure), which the controller answers (400, 404, 500) and logs. What failed here is handed on
+ * with the request, so the controller answers that failure rather than run the tile's queries a second time.
  */
 @Injectable()
 export class TilesRoute implements AheadRoute {
   /** What every tile answer says besides its ETag, fixed by the configuration. */
   private readonly headers: OutgoingHttpHeaders;
   private readonly public: boolean;
+  /** Why `answer` failed for a request handed on to TilesController, which then answers with it. */
+  private readonly failures = new WeakMap<IncomingMessage, unknown>();
 
   constructor(
     @Inject(TilesService) private readonly tiles: TilesService,
@@ -76,8 +79,13 @@ export class TilesRoute implements AheadRoute {
     };
   }
 
-  /** The tile z/x/y of a layer (the layer's geometry column, when given, must be `geometryColumn`). */
-  async answer(layerId: string, geometryColumn: string | undefined, at: TileAddress, ifNoneMatch: string | undefined): Promise<TileAnswer> {
+  /**
+   * The tile z/x/y of a layer (the layer's geometry column, when given, must be `geometryColumn`) as `request` asks
+   * for it (If-None-Match); for a request handed on after it failed ahead of Express, that failure again.
+   */
+  async answer(request: IncomingMessage, layerId: string, geometryColumn: string | undefined, at: TileAddress): Promise<TileAnswer> {
+    if (this.failures.has(request)) throw this.failures.get(request);
+    const ifNoneMatch = request.headers['if-none-match'];
     if (ifNoneMatch) {
       const etag = await this.tiles.etag(layerId, at.z, at.x, at.y, geometryColumn);
       if (matches(ifNoneMatch, etag)) return { status: 304, headers: { ...this.headers, etag } };
@@ -100,13 +108,16 @@ export class TilesRoute implements AheadRoute {
     } catch {
       return next();
     }
-    this.answer(layerId, geometryColumn, at, request.headers['if-none-match'])
+    this.answer(request, layerId, geometryColumn, at)
       .then(
         (answer) => {
           response.once('finish', () => done(native ? TILE_ROUTES.native : TILE_ROUTES.hdx, response.statusCode));
           writeTileAnswer(response, answer);
         },
-        () => next(),
+        (error: unknown) => {
+          this.failures.set(request, error);
+          next();
+        },
       )
       .catch((error: Error) => response.destroy(error));
   }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Envelope } from '#shared';
+import type { Envelope, SagaPolicyName } from '#shared';
 import type { JobError, JobState } from '../jobs/job.model.js';
 import { JOB_CHANGES_CHANNEL, type SagaMerge } from '../jobs/jobs.repository.js';
 
-export type SagaPolicy = 'all-settled' | 'fail-fast';
+/** How a saga ends when a subtask fails: the shared contract's policies. */
+export type SagaPolicy = SagaPolicyName;
 
 /** A job that just left queued/running, as the coordinator needs it. */
 export interface SettledJob {

@@ -17,6 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { SAGA_POLICIES, type SagaPolicyName } from '#shared';
 import { JOB_STATES, type JobState } from '../job.model.js';
 
 export const ACTION_TYPES = ['webhook', 'analytics', 'job'] as const;
@@ -83,9 +84,9 @@ export class FollowupsDto {
 }
 
 export class SagaOptionsDto {
-  @ApiProperty({ enum: ['all-settled', 'fail-fast'], default: 'all-settled' })
-  @IsIn(['all-settled', 'fail-fast'])
-  policy!: 'all-settled' | 'fail-fast';
+  @ApiProperty({ enum: SAGA_POLICIES, default: 'all-settled' })
+  @IsIn(SAGA_POLICIES)
+  policy!: SagaPolicyName;
 
   @ApiProperty({ required: false })
   @IsOptional()
