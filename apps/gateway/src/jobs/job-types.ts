@@ -3,10 +3,10 @@ import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { validated } from './request-validation.js';
-import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewMergeV1, GeoPreviewV1, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
+import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewMergeV1, GeoPreviewV1, MAX_FANOUT_SUBTASKS, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
 
 /** Subtasks one saga may have, at all its levels together. */
-export const MAX_SUBTASKS = 10_000;
+export const MAX_SUBTASKS = MAX_FANOUT_SUBTASKS;
 
 /** `noop`: runs on the named service, sleeps, then fails with the given message or succeeds. */
 export class NoopJobInput extends OmitType(NoopCommandV1, ['jobId'] as const) {

@@ -65,6 +65,8 @@ export class JobCancelledV1 {
 
 /** Subtasks one fan-out may declare (the gateway caps a saga's subtasks at every level together the same way). */
 export const MAX_FANOUT_SUBTASKS = 10_000;
+/** The longest deadline a saga may be given, declared at submission or at a fan-out. */
+export const MAX_SAGA_DEADLINE_SECONDS = 7 * 24 * 3_600;
 
 export const SAGA_POLICIES = ['all-settled', 'fail-fast'] as const;
 export type SagaPolicyName = (typeof SAGA_POLICIES)[number];
@@ -119,7 +121,7 @@ export class JobFanoutV1 {
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(30 * 24 * 3_600)
+  @Max(MAX_SAGA_DEADLINE_SECONDS)
   deadlineSeconds?: number;
 }
 

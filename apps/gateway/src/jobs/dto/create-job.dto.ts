@@ -17,7 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { SAGA_POLICIES, type SagaPolicyName } from '#shared';
+import { MAX_SAGA_DEADLINE_SECONDS, SAGA_POLICIES, type SagaPolicyName } from '#shared';
 import { JOB_STATES, type JobState } from '../job.model.js';
 
 export const ACTION_TYPES = ['webhook', 'analytics', 'job'] as const;
@@ -92,7 +92,7 @@ export class SagaOptionsDto {
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(7 * 24 * 3_600)
+  @Max(MAX_SAGA_DEADLINE_SECONDS)
   deadlineSeconds?: number;
 }
 
