@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { createStorage, loadConfig, S3Storage, ServiceConfig } from '#shared';
 import { S3TestServer } from '../harness/s3-server.js';
-import { describeStorageBehaviour, endless, failingAfter, generated, MiB, readAll } from './storage-behaviour.js';
+import { describeStorageBehaviour, endless, failingAfter, generated, MiB } from './storage-behaviour.js';
 
 const CREDENTIALS = { accessKeyId: 'geojobs-test', secretAccessKey: 'not-checked-by-the-test-server' };
 
@@ -161,7 +162,7 @@ describe('S3Storage against an S3-compatible server', () => {
     expect(configured.kind).toBe('s3');
     await configured.write('via-config.txt', Readable.from([Buffer.from('through the factory')]));
     expect(server.object(bucket, 'via-config.txt')?.toString()).toBe('through the factory');
-    expect((await readAll(await configured.read('via-config.txt'))).toString()).toBe('through the factory');
+    expect((await buffer(await configured.read('via-config.txt'))).toString()).toBe('through the factory');
     await configured.close?.();
   });
 });
