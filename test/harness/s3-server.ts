@@ -116,13 +116,9 @@ export class S3TestServer {
     return this.buckets.get(bucket)?.get(key)?.body;
   }
 
-  /** Multipart uploads created and neither completed nor aborted. */
-  openUploads(bucket?: string): number {
-    return [...this.uploads.values()].filter((upload) => bucket === undefined || upload.bucket === bucket).length;
-  }
-
-  operations(bucket?: string): string[] {
-    return this.requests.filter((request) => bucket === undefined || request.bucket === bucket).map((request) => request.operation);
+  /** Multipart uploads in a bucket created and neither completed nor aborted. */
+  openUploads(bucket: string): number {
+    return [...this.uploads.values()].filter((upload) => upload.bucket === bucket).length;
   }
 
   async close(): Promise<void> {
