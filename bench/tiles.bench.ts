@@ -97,7 +97,7 @@ try {
     GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
   });
   services.push(geo);
-  const gateway = await startBenchGateway(vhost.url, database.name, { GEOJOBS_STORAGE_DIR: join(DATA, 'storage') });
+  const gateway = await startBenchGateway(vhost.url, database.name);
   services.push(gateway);
 
   const auth = { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' };

@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.js';
 
@@ -89,11 +90,20 @@ export const stopProcess = async (child: ChildProcess): Promise<void> => {
   await new Promise((resolve) => child.once('exit', resolve));
 };
 
-/** A built service as its own process; resolves once its /health says up. */
+/**
+ * A built service as its own process; resolves once its /health says up. Every service of a benchmark shares one
+ * storage folder under the bench data folder (as on one machine), not the default `.data/storage`.
+ */
 export async function startBenchService(app: string, portVariable: string, env: Record<string, string>): Promise<BenchService> {
   const port = await freePort();
   const child = spawn(process.execPath, [...benchNodeArgs(), `dist/apps/${app}/src/main.js`], {
-    env: { PATH: process.env.PATH, GEOJOBS_LOG_LEVEL: 'warn', ...env, [portVariable]: String(port) },
+    env: {
+      PATH: process.env.PATH,
+      GEOJOBS_LOG_LEVEL: 'warn',
+      GEOJOBS_STORAGE_DIR: join(benchEnv('GEOJOBS_DATA_DIR'), 'storage'),
+      ...env,
+      [portVariable]: String(port),
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -107,7 +117,7 @@ export async function startBenchService(app: string, portVariable: string, env: 
 }
 
 /** The admin every benchmark's gateway starts with. */
-export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench admin password' };
+const BENCH_ADMIN = { username: 'bench-admin', password: 'bench admin password' };
 
 /** The gateway on this vhost and database, with the bench admin: its URL, process and an admin bearer token. */
 export async function startBenchGateway(amqpUrl: string, database: string, env: Record<string, string> = {}): Promise<BenchService & { token: string }> {

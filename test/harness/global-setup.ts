@@ -63,7 +63,6 @@ export function infraRunning(env: Record<string, string> = TEST_INFRA_ENV): bool
   }
 }
 
-/** Parses the `export NAME=value` lines of `infra.sh env`. */
 /** The environment of a RabbitMQ node of a test file's own (its folder and ports), for tests that stop or restart it. */
 export function separateRabbitNode(name: string, portOffset: number): Record<string, string> {
   const port = (key: string) => String(Number(TEST_INFRA_ENV[key]) + portOffset);
@@ -76,6 +75,7 @@ export function separateRabbitNode(name: string, portOffset: number): Record<str
   };
 }
 
+/** Parses the `export NAME=value` lines of `infra.sh env`. */
 export function infraEnv(env: Record<string, string> = TEST_INFRA_ENV): Record<string, string> {
   const values: Record<string, string> = {};
   for (const line of infra('env', env).split('\n')) {

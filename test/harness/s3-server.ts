@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 
 export type S3Operation =
   | 'HeadBucket'
@@ -115,13 +116,9 @@ export class S3TestServer {
     return this.buckets.get(bucket)?.get(key)?.body;
   }
 
-  /** Multipart uploads created and neither completed nor aborted. */
-  openUploads(bucket?: string): number {
-    return [...this.uploads.values()].filter((upload) => bucket === undefined || upload.bucket === bucket).length;
-  }
-
-  operations(bucket?: string): string[] {
-    return this.requests.filter((request) => bucket === undefined || request.bucket === bucket).map((request) => request.operation);
+  /** Multipart uploads in a bucket created and neither completed nor aborted. */
+  openUploads(bucket: string): number {
+    return [...this.uploads.values()].filter((upload) => upload.bucket === bucket).length;
   }
 
   async close(): Promise<void> {
@@ -138,7 +135,7 @@ export class S3TestServer {
     const record: RecordedS3Request = { operation: 'Unsupported', method: request.method ?? '', bucket, key, query, bytes: 0, status: 0 };
     this.requests.push(record);
     try {
-      const body = await readBody(request);
+      const body = await buffer(request);
       record.bytes = body.length;
       record.operation = operationOf(request.method ?? '', key, url.searchParams);
       if (this.failWith !== undefined) throw new S3Error(this.failWith, 'InternalError', 'the test made this server fail');
@@ -298,10 +295,4 @@ function operationOf(method: string, key: string, params: URLSearchParams): Reco
     default:
       return 'Unsupported';
   }
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

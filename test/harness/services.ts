@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../bench/support/free-port.js';
 import { join } from 'node:path';
+import { freePort } from '../../bench/support/free-port.js';
 import type { TestContext } from './context.js';
 import { readHarness, ROOT } from './global-setup.js';
 import { TEST_RETRY_DELAYS_MS } from './broker.js';

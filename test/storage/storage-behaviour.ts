@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { StorageNotFoundError, type Storage } from '#shared';
 
 export interface StorageUnderTest {
@@ -86,12 +87,6 @@ const isDate = (value: unknown): boolean => Object.prototype.toString.call(value
 
 export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-export async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function keysOf(storage: Storage, prefix?: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const object of storage.list(prefix)) keys.push(object.key);
@@ -147,18 +142,18 @@ export function describeStorageBehaviour(name: string, create: () => Promise<Sto
       // a second of slack both ways: S3 dates have whole seconds
       expect(written.modifiedAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
       expect(written.modifiedAt.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
-      expect((await readAll(await storage.read('exports/job-1/readme.txt'))).toString()).toBe('hello world');
+      expect((await buffer(await storage.read('exports/job-1/readme.txt'))).toString()).toBe('hello world');
       expect(await storage.stat('exports/job-1/readme.txt')).toEqual(written);
 
       await storage.write('exports/job-1/readme.txt', Readable.from([Buffer.from('shorter')]));
-      expect((await readAll(await storage.read('exports/job-1/readme.txt'))).toString()).toBe('shorter');
+      expect((await buffer(await storage.read('exports/job-1/readme.txt'))).toString()).toBe('shorter');
       expect((await storage.stat('exports/job-1/readme.txt'))?.size).toBe(7);
       expect(await subject.leftovers()).toBe(0);
     });
 
     it('writes an empty object', async () => {
       expect((await storage.write('empty.txt', Readable.from([]))).size).toBe(0);
-      expect(await readAll(await storage.read('empty.txt'))).toEqual(Buffer.alloc(0));
+      expect(await buffer(await storage.read('empty.txt'))).toEqual(Buffer.alloc(0));
     });
 
     it('streams a 12 MiB object in and out intact', async () => {
@@ -167,7 +162,7 @@ export function describeStorageBehaviour(name: string, create: () => Promise<Sto
       const written = await storage.write('big/layer.gpkg', source.stream);
       const digest = source.digest();
       expect(written.size).toBe(size);
-      const back = await readAll(await storage.read('big/layer.gpkg'));
+      const back = await buffer(await storage.read('big/layer.gpkg'));
       expect(back.length).toBe(size);
       expect(sha256(back)).toBe(digest);
 
@@ -234,7 +229,7 @@ export function describeStorageBehaviour(name: string, create: () => Promise<Sto
       const failure = new Error('archiver: ENOSPC');
       await expect(storage.write('exports/job-3/bundle.zip', failingAfter(6 * MiB, failure))).rejects.toThrow('archiver: ENOSPC');
       await expect(storage.write('exports/job-3/other.zip', failingAfter(100, failure))).rejects.toThrow('archiver: ENOSPC');
-      expect((await readAll(await storage.read('exports/job-3/bundle.zip'))).toString()).toBe('previous bundle');
+      expect((await buffer(await storage.read('exports/job-3/bundle.zip'))).toString()).toBe('previous bundle');
       expect(await keysOf(storage)).toEqual(['exports/job-3/bundle.zip']);
       expect(await subject.leftovers()).toBe(0);
     });

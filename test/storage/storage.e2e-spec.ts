@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { createStorage, loadConfig, S3Storage, ServiceConfig } from '#shared';
 import { S3TestServer } from '../harness/s3-server.js';
-import { describeStorageBehaviour, endless, failingAfter, generated, MiB, readAll } from './storage-behaviour.js';
+import { describeStorageBehaviour, endless, failingAfter, generated, MiB } from './storage-behaviour.js';
 
 const CREDENTIALS = { accessKeyId: 'geojobs-test', secretAccessKey: 'not-checked-by-the-test-server' };
 
@@ -47,7 +48,9 @@ describe('S3Storage against an S3-compatible server', () => {
 
   afterEach(() => storage.close());
 
-  const operations = (from: number) => server.requests.slice(from).filter((request) => request.bucket === bucket).map((request) => request.operation);
+  /** The requests on this test's bucket from the `from`th on. */
+  const sentSince = (from: number) => server.requests.slice(from).filter((request) => request.bucket === bucket);
+  const operations = (from: number) => sentSince(from).map((request) => request.operation);
 
   it('sends a small object as one PutObject and a large one as a multipart upload of 5 MiB parts', async () => {
     let from = server.requests.length;
@@ -57,7 +60,7 @@ describe('S3Storage against an S3-compatible server', () => {
     from = server.requests.length;
     const source = generated(12 * MiB);
     await storage.write('big.bin', source.stream);
-    const big = server.requests.slice(from).filter((request) => request.bucket === bucket);
+    const big = sentSince(from);
     expect(big.map((request) => request.operation)).toEqual([
       'CreateMultipartUpload',
       'UploadPart',
@@ -103,11 +106,7 @@ describe('S3Storage against an S3-compatible server', () => {
     for await (const object of storage.list('layers/')) listed.push(object.key);
     expect(listed).toEqual(keys);
     expect(operations(from)).toEqual(['ListObjectsV2', 'ListObjectsV2', 'ListObjectsV2']);
-    expect(server.requests.slice(from).filter((request) => request.bucket === bucket).map((request) => request.query['continuation-token'] !== undefined)).toEqual([
-      false,
-      true,
-      true,
-    ]);
+    expect(sentSince(from).map((request) => request.query['continuation-token'] !== undefined)).toEqual([false, true, true]);
   });
 
   it('deletes a prefix of 1,005 objects in DeleteObjects batches of at most 1,000 keys', async () => {
@@ -161,7 +160,7 @@ describe('S3Storage against an S3-compatible server', () => {
     expect(configured.kind).toBe('s3');
     await configured.write('via-config.txt', Readable.from([Buffer.from('through the factory')]));
     expect(server.object(bucket, 'via-config.txt')?.toString()).toBe('through the factory');
-    expect((await readAll(await configured.read('via-config.txt'))).toString()).toBe('through the factory');
+    expect((await buffer(await configured.read('via-config.txt'))).toString()).toBe('through the factory');
     await configured.close?.();
   });
 });

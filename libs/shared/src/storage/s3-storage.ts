@@ -34,8 +34,8 @@ export interface S3StorageOptions {
   queueSize?: number;
 }
 
-/** S3's limit on the keys of one DeleteObjects request. */
-const DELETE_BATCH = 1_000;
+/** S3's limit on the keys of one ListObjectsV2 page and of one DeleteObjects request. */
+const MAX_KEYS = 1_000;
 const MiB = 1024 * 1024;
 
 /** A missing object: GetObject says NoSuchKey; HEAD requests carry no body, so only their 404 says NotFound. */
@@ -151,21 +151,19 @@ export class S3Storage implements Storage {
     // A listing page holds at most 1,000 keys, exactly what one DeleteObjects takes; the continuation token
     // names the last key listed, so deleting what was listed does not disturb the listing.
     for await (const page of this.pages(prefix)) {
-      for (let start = 0; start < page.length; start += DELETE_BATCH) {
-        const batch = page.slice(start, start + DELETE_BATCH);
-        const result = await this.client.send(
-          new DeleteObjectsCommand({
-            Bucket: this.bucket,
-            Delete: { Objects: batch.map((object) => ({ Key: object.key })), Quiet: true },
-          }),
-        );
-        const errors = result.Errors ?? [];
-        if (errors.length > 0) {
-          const first = errors[0];
-          throw new Error(`could not delete ${errors.length} object(s) under "${prefix}", e.g. "${first.Key}": ${first.Code} ${first.Message ?? ''}`.trim());
-        }
-        deleted += batch.length;
+      if (page.length === 0) continue; // DeleteObjects refuses an empty list
+      const result = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: page.map((object) => ({ Key: object.key })), Quiet: true },
+        }),
+      );
+      const errors = result.Errors ?? [];
+      if (errors.length > 0) {
+        const first = errors[0];
+        throw new Error(`could not delete ${errors.length} object(s) under "${prefix}", e.g. "${first.Key}": ${first.Code} ${first.Message ?? ''}`.trim());
       }
+      deleted += page.length;
     }
     return deleted;
   }
@@ -193,12 +191,12 @@ export class S3Storage implements Storage {
     }
   }
 
-  /** ListObjectsV2, page after page, as StoredObjects. */
+  /** ListObjectsV2, page after page (at most MAX_KEYS each), as StoredObjects. */
   private async *pages(prefix: string): AsyncGenerator<StoredObject[]> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, ContinuationToken: token, MaxKeys: MAX_KEYS }),
       );
       yield (page.Contents ?? []).map((object) => ({
         key: object.Key ?? '',
