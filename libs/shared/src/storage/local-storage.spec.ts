@@ -49,6 +49,22 @@ describe('LocalStorage in its folder', () => {
     expect(await readdir(join(root, '.partial'))).toEqual([]);
   });
 
+  it('lists only the folder a prefix is in, skipping names no key can have, and nothing outside the root', async () => {
+    await mkdir(join(root, 'manual'), { recursive: true });
+    await writeFile(join(root, 'manual', 'dropped.csv'), 'a,b\n');
+    await writeFile(join(root, 'manual', 'with space.csv'), 'a,b\n');
+    await storage.write('other/kept.txt', Readable.from([Buffer.from('x')]));
+    const keys = async (prefix?: string) => {
+      const listed: string[] = [];
+      for await (const object of storage.list(prefix)) listed.push(object.key);
+      return listed;
+    };
+    expect(await keys('manual/')).toEqual(['manual/dropped.csv']);
+    expect(await keys()).toEqual(['manual/dropped.csv', 'other/kept.txt']);
+    expect(await keys('../')).toEqual([]);
+    expect(await keys('manual//')).toEqual([]);
+  });
+
   it('fails its health check when the folder cannot be written', async () => {
     const file = join(root, 'not-a-folder');
     await writeFile(file, '');

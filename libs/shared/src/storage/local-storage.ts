@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { assertStorageKey, StorageNotFoundError, type Storage, type StoredObject, type StorageWriteOptions } from './storage.js';
+import { assertStorageKey, isStorageKey, StorageNotFoundError, type Storage, type StoredObject, type StorageWriteOptions } from './storage.js';
 
 /** Partial writes live here until complete, then are renamed into place: a reader never sees half an object. */
 const PARTIAL = '.partial';
@@ -58,9 +58,14 @@ export class LocalStorage implements Storage {
   }
 
   async *list(prefix = ''): AsyncIterable<StoredObject> {
-    const files = await this.walk(this.root);
-    const keys = files.map((path) => relative(this.root, path).split(sep).join('/')).filter((key) => key.startsWith(prefix));
+    // only the folder the prefix is in is walked; a folder no key can be in (`..`, an empty segment) holds nothing
+    const within = prefix.slice(0, Math.max(prefix.lastIndexOf('/'), 0));
+    if (within !== '' && !isStorageKey(within)) return;
+    const folder = within === '' ? this.root : this.path(within);
+    const keys = (await this.walk(folder)).map((path) => relative(this.root, path).split(sep).join('/')).filter((key) => key.startsWith(prefix));
     for (const key of keys.sort()) {
+      // a file put in the folder by other hands, under a name no key can have, is not an object of this storage
+      if (!isStorageKey(key)) continue;
       const object = await this.stat(key);
       if (object) yield object;
     }

@@ -57,8 +57,11 @@ export const STORAGE_URI_PREFIX = 'storage://';
 const KEY_PATTERN = /^[A-Za-z0-9._\-=+@]+(\/[A-Za-z0-9._\-=+@]+)*$/;
 
 /** Refuses a key that is absolute, climbs out (`..`), has empty or `.` segments, or characters outside a safe set. */
+export const isStorageKey = (key: string): boolean =>
+  key.length > 0 && key.length <= 1_024 && KEY_PATTERN.test(key) && !key.split('/').some((part) => part === '.' || part === '..');
+
 export function assertStorageKey(key: string): string {
-  if (key.length === 0 || key.length > 1_024 || !KEY_PATTERN.test(key) || key.split('/').some((part) => part === '.' || part === '..')) {
+  if (!isStorageKey(key)) {
     throw new RangeError(`not a valid storage key: ${JSON.stringify(key)} (relative, "/"-separated, letters, digits and ._-=+@ only)`);
   }
   return key;
