@@ -8,6 +8,7 @@ import amqp from 'amqplib';
 import { pino } from 'pino';
 import { Broker, declareTopology, EXCHANGES, QUEUES } from '#shared';
 import { withVhost } from './support/bench-env.js';
+import { median } from './support/stats.js';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PREFETCH = 200;
@@ -107,7 +108,6 @@ for (let round = 0; round < ROUNDS; round++) {
   runs.bare.push(await withVhost('geojobs_bench_bare', (url) => throughBareAmqplib(url, 'same')));
   runs.module.push(await withVhost('geojobs_bench_module', throughBrokerModule));
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const summary = (rates: Rates[]): Rates => ({ publish: median(rates.map((r) => r.publish)), consume: median(rates.map((r) => r.consume)) });
 const [direct, bare, module] = [summary(runs.direct), summary(runs.bare), summary(runs.module)];
 const ratio = (a: number, b: number) => (a / b).toFixed(2);

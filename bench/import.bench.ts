@@ -19,6 +19,7 @@ import { Broker, EXCHANGES } from '#shared';
 import { pgConnectionString } from '../apps/geo-service/src/geopreview/layer-name.js';
 import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
 import { pointsFile, serveFile } from './support/points.js';
+import { median } from './support/stats.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -123,7 +124,6 @@ try {
   await vhost.remove();
   await database.remove();
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const serviceMs = median(service.map((run) => run.ms));
 const cliMs = median(cli);
 const rate = (ms: number) => Math.round((FEATURES / ms) * 1000);

@@ -9,11 +9,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { benchEnv, freshDatabase, freshVhost, startBenchGateway, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
+import { median } from './support/stats.js';
 
 const SIZES = [10, 100, 1_000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // webhook receiver: when each saga's followup arrives
 const arrived = new Map<string, () => void>();

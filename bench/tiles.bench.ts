@@ -21,6 +21,7 @@ import { LayersRepository, quoteIdent, tileStatement, tileValues } from '../apps
 import { benchEnv, benchNodeArgs, freshDatabase, freshVhost, startBenchGateway, startBenchService, stopProcess, withDatabase, type BenchService } from './support/bench-env.js';
 import { freePort } from './support/free-port.js';
 import { pointOf, pointsFile, serveFile } from './support/points.js';
+import { percentile } from './support/stats.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
 const TILES = Number(process.env.BENCH_TILES ?? 1_000);
@@ -72,10 +73,6 @@ async function startBareTileServer(databaseUrl: string, layerId: string): Promis
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child) };
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 const timed = async (fn: () => Promise<unknown>) => {
   const start = performance.now();
   await fn();
