@@ -3,6 +3,7 @@
 # Debian's GDAL), the TypeScript build. Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh
 
 bash scripts/install.sh
 

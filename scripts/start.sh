@@ -4,6 +4,7 @@
 # this command started; servers that were already running are left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh
 
 bash scripts/setup.sh
 

@@ -3,6 +3,7 @@
 # and RabbitMQ that the test set-up starts (and stops) on loopback ports of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh
 
 bash scripts/setup.sh
 echo "[test] type-checking"

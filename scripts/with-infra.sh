@@ -3,6 +3,7 @@
 # and stopped afterwards unless they were already running. The infra variables are exported to the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh
 
 export GEOJOBS_DATA_DIR="${GEOJOBS_BENCH_DATA_DIR:-$PWD/.data/bench}"
 export GEOJOBS_PG_PORT="${GEOJOBS_BENCH_PG_PORT:-26432}"
