@@ -10,11 +10,23 @@ import {
   deadLetterQueueOf,
   type Envelope,
   NoopCommandV1,
+  commandEnvelope,
 } from '#shared';
 import { createTestContext, management, type TestContext } from '../harness/context.js';
 import { drainQueue, startTestBroker, waitFor } from '../harness/broker.js';
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An envelope under a routing key no contract declares, as a stray or foreign publisher would send. */
+const foreignEnvelope = (type: string, payload: unknown, correlationId: string): Envelope<unknown> => ({
+  id: randomUUID(),
+  type,
+  version: 1,
+  occurredAt: new Date().toISOString(),
+  correlationId,
+  causationId: null,
+  payload,
+});
 
 describe('broker delivery (real RabbitMQ)', () => {
   let context: TestContext;
@@ -107,7 +119,7 @@ describe('broker delivery (real RabbitMQ)', () => {
     const raw = await amqp.connect(context.amqpUrl);
     const channel = await raw.createConfirmChannel();
     const send = (body: string) => channel.publish(EXCHANGES.commands, 'analytics.noop', Buffer.from(body), { persistent: true });
-    const valid = broker.envelope('analytics.noop', 1, { jobId: jobId() }, origin('c'));
+    const valid = commandEnvelope('analytics.noop', { jobId: jobId() }, origin('c'));
     send('{not json');
     send(JSON.stringify({ ...valid, payload: { jobId: 'not-a-uuid', sleepMs: 'soon' } }));
     send(JSON.stringify({ ...valid, id: 'x', occurredAt: 'yesterday' }));
@@ -144,7 +156,7 @@ describe('broker delivery (real RabbitMQ)', () => {
       },
     });
     const id = jobId();
-    await broker.publishEnvelope(EXCHANGES.commands, broker.envelope('followup.test', 1, { jobId: id }, origin(id)));
+    await broker.publishEnvelope(EXCHANGES.commands, foreignEnvelope('followup.test', { jobId: id }, id));
 
     const [dead] = await waitForMessages(context.amqpUrl, deadLetterQueueOf(QUEUES.followup), 1);
     expect(dead.properties.headers).toMatchObject({
@@ -156,7 +168,7 @@ describe('broker delivery (real RabbitMQ)', () => {
   });
 
   it('refuses to confirm a message no queue is bound for', async () => {
-    const envelope = broker.envelope('nobody.listens', 1, { jobId: jobId() }, origin('c'));
+    const envelope = foreignEnvelope('nobody.listens', { jobId: jobId() }, 'c');
     await expect(broker.publishEnvelope(EXCHANGES.commands, envelope)).rejects.toBeInstanceOf(UnroutableMessageError);
   });
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 export * from './contracts/contract.js';
 export * from './contracts/envelope.js';
+export * from './contracts/envelopes.js';
 export * from './contracts/routing.js';
 export * from './contracts/commands.js';
 export * from './contracts/events.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import {
-  ANALYTICS_COMMAND_CONTRACTS,
+  commandEnvelope,
   Broker,
   JobReporter,
   QUEUES,
@@ -110,11 +110,10 @@ export class AnalyticsService implements OnModuleDestroy {
    * read, mended and shovelled back to analytics_q.
    */
   private async deadLetter(destination: AnalyticsDestination, refused: RefusedEvent[]): Promise<void> {
-    const version = ANALYTICS_COMMAND_CONTRACTS['analytics.track'].version;
     await Promise.all(
       refused.map(({ pending: { event, origin }, reason }) => {
         const payload: AnalyticsTrackV1 = { ...(origin.jobId ? { jobId: origin.jobId } : {}), events: [{ ...event, destinations: [destination] }] };
-        const envelope = this.broker.envelope('analytics.track', version, payload, { correlationId: origin.correlationId, causationId: origin.messageId });
+        const envelope = commandEnvelope('analytics.track', payload, { correlationId: origin.correlationId, causationId: origin.messageId });
         return this.broker.publishDeadLetter(QUEUES.analytics, envelope, { reason: 'rejected', error: `${destination}: ${reason}`, attempts: origin.attempt });
       }),
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { assertStorageKey, Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, currentCorrelation, fingerprint, storageKeyOf } from '#shared';
+import { assertStorageKey, commandEnvelope, currentCorrelation, eventEnvelope, fingerprint, storageKeyOf } from '#shared';
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
@@ -34,7 +34,6 @@ export interface Submitted {
 export class JobsService {
   constructor(
     @Inject(JobsRepository) private readonly jobs: JobsRepository,
-    @Inject(Broker) private readonly broker: Broker,
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
     @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
@@ -119,7 +118,7 @@ export class JobsService {
     const cancelled = await this.jobs.cancel(
       id,
       (jobId) =>
-        this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
+        eventEnvelope('job.cancelled', { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
       (manager, jobs) => this.coordinator.cancelled(manager, jobs), // a cancelled subtask settles for its saga
     );
     if (cancelled.length > 0) this.outbox.kick();
@@ -165,7 +164,7 @@ export class JobsService {
       owner: principal.name,
       parentId: null,
       ckan: null,
-      command: this.broker.envelope(command.key, COMMAND_CONTRACTS[command.key].version, command.payload, {
+      command: commandEnvelope(command.key, command.payload, {
         correlationId: id,
         causationId: currentCorrelation()?.correlationId,
       }),
@@ -174,7 +173,7 @@ export class JobsService {
     if (subtasks.length > 0) {
       job.command = null; // a saga parent's work is its subtasks, then the merge
       job.saga = { policy: request.saga?.policy ?? 'all-settled', ...(request.saga?.deadlineSeconds ? { deadlineSeconds: request.saga.deadlineSeconds } : {}) };
-      job.subtasks = subtaskJobs(this.broker, principal.name, job, subtasks, budget, path, MAX_SUBTASKS);
+      job.subtasks = subtaskJobs(principal.name, job, subtasks, budget, path, MAX_SUBTASKS);
       job.merge = type.merge?.(input) ?? undefined;
     }
     return job;

@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Broker, COMMAND_CONTRACTS, EVENT_CONTRACTS, EXCHANGES, type Envelope, type FollowupOutcome, type JobFanoutV1 } from '#shared';
+import { commandEnvelope, eventEnvelope, EXCHANGES, type Envelope, type FollowupOutcome, type JobFanoutV1 } from '#shared';
 import { MAX_SUBTASKS, typedInput, type Subtask } from '../jobs/job-types.js';
 import type { JobError, JobRow } from '../jobs/job.model.js';
 import { JobsRepository, type NewJob } from '../jobs/jobs.repository.js';
@@ -49,7 +49,6 @@ export class SagaCoordinator {
   constructor(
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
     @Inject(JobsRepository) private readonly jobs: JobsRepository,
-    @Inject(Broker) private readonly broker: Broker,
   ) {}
 
   /**
@@ -79,7 +78,7 @@ export class SagaCoordinator {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
         const merge = fanout.merge && { ...declared(fanout.merge, 'merge.'), ...(fanout.merge.always ? { always: true } : {}) };
         const job = { id: parent.id, saga: { policy: fanout.policy ?? 'all-settled', ...(fanout.deadlineSeconds ? { deadlineSeconds: fanout.deadlineSeconds } : {}) } };
-        sagaParents.push({ ...job, subtasks: subtaskJobs(this.broker, parent.owner, job, subtasks, { left: MAX_SUBTASKS }, 'fanout.', MAX_SUBTASKS), merge });
+        sagaParents.push({ ...job, subtasks: subtaskJobs(parent.owner, job, subtasks, { left: MAX_SUBTASKS }, 'fanout.', MAX_SUBTASKS), merge });
       } catch (error) {
         const reasons = error instanceof BadRequestException ? (error.getResponse() as { message: string | string[] }).message : (error as Error).message;
         const message = `the job fanned out to work that cannot run: ${[reasons].flat().join('; ')}`;
@@ -182,7 +181,7 @@ export class SagaCoordinator {
       const summary = { parentId: saga.job_id, subtasks: saga.total, ...(failures ? { errors: failures } : {}) };
       const input = { ...saga.merge!.input, saga: summary };
       const parent = { id: saga.job_id, saga: { policy: saga.policy } };
-      return subtaskJobs(this.broker, saga.parent_owner, parent, [{ type: saga.merge!.type, input }], { left: Infinity }, 'merge.', Infinity)[0];
+      return subtaskJobs(saga.parent_owner, parent, [{ type: saga.merge!.type, input }], { left: Infinity }, 'merge.', Infinity)[0];
     });
     await this.insertTree(manager, mergeJobs);
     await this.sagas.merging(manager, sagas.map((saga, index) => ({ parentId: saga.job_id, mergeJobId: mergeJobs[index].id })));
@@ -261,7 +260,7 @@ export class SagaCoordinator {
   private async followUp(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
     const commands: Envelope<unknown>[] = [];
     for (const jobId of await this.jobs.ckanJobs(manager, jobs.map((job) => job.id))) {
-      commands.push(this.broker.envelope('followup.ckan-callback', COMMAND_CONTRACTS['followup.ckan-callback'].version, { jobId }, { correlationId: jobId }));
+      commands.push(commandEnvelope('followup.ckan-callback', { jobId }, { correlationId: jobId }));
     }
     for (const job of jobs) {
       if (job.state !== 'succeeded' && job.state !== 'failed') continue;
@@ -269,7 +268,7 @@ export class SagaCoordinator {
       if (!Array.isArray(actions)) continue;
       actions.forEach((_, index) =>
         commands.push(
-          this.broker.envelope('followup.run', COMMAND_CONTRACTS['followup.run'].version, { jobId: job.id, outcome: job.state as FollowupOutcome, index }, {
+          commandEnvelope('followup.run', { jobId: job.id, outcome: job.state as FollowupOutcome, index }, {
             correlationId: job.id,
           }),
         ),
@@ -279,6 +278,6 @@ export class SagaCoordinator {
   }
 
   cancelledEvent(jobId: string): Envelope<unknown> {
-    return this.broker.envelope('job.cancelled', EVENT_CONTRACTS['job.cancelled'].version, { jobId }, { correlationId: jobId });
+    return eventEnvelope('job.cancelled', { jobId }, { correlationId: jobId });
   }
 }

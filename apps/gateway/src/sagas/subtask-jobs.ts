@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException } from '@nestjs/common';
-import { COMMAND_CONTRACTS, currentCorrelation, fingerprint, type Broker } from '#shared';
+import { commandEnvelope, currentCorrelation, fingerprint } from '#shared';
 import { JOB_TYPE_NAMES, JOB_TYPES, type Subtask } from '../jobs/job-types.js';
 import type { NewJob } from '../jobs/jobs.repository.js';
 
@@ -10,7 +10,6 @@ import type { NewJob } from '../jobs/jobs.repository.js';
  * are fingerprinted once. 10,000 subtasks cost little to prepare. `budget` caps the subtasks of a request.
  */
 export function subtaskJobs(
-  broker: Broker,
   owner: string,
   parent: Pick<NewJob, 'id' | 'saga'>,
   subtasks: Subtask[],
@@ -42,10 +41,10 @@ export function subtaskJobs(
       owner,
       parentId: parent.id,
       ckan: null,
-      command: command && broker.envelope(command.key, COMMAND_CONTRACTS[command.key].version, command.payload, { correlationId: id, causationId }),
+      command: command && commandEnvelope(command.key, command.payload, { correlationId: id, causationId }),
     };
     if (below.length > 0) {
-      child.subtasks = subtaskJobs(broker, owner, child, below, budget, path, maxSubtasks);
+      child.subtasks = subtaskJobs(owner, child, below, budget, path, maxSubtasks);
       child.merge = type.merge?.(subtask.input) ?? undefined;
     }
     return child;

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
 import { COMMAND_CONTRACTS, type Commands } from '../contracts/commands.js';
+import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
 import { EVENT_CONTRACTS, type Events } from '../contracts/events.js';
 import { EXCHANGES, HEADERS, deadLetterQueueOf } from '../contracts/routing.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
@@ -89,11 +89,11 @@ export class Broker {
   }
 
   publishCommand<K extends keyof Commands & string>(type: K, payload: Commands[K], origin: MessageOrigin): Promise<void> {
-    return this.publishEnvelope(EXCHANGES.commands, this.envelope(type, COMMAND_CONTRACTS[type].version, payload, origin));
+    return this.publishEnvelope(EXCHANGES.commands, commandEnvelope(type, payload, origin));
   }
 
   publishEvent<K extends keyof Events & string>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
-    return this.publishEnvelope(EXCHANGES.events, this.envelope(type, EVENT_CONTRACTS[type].version, payload, origin));
+    return this.publishEnvelope(EXCHANGES.events, eventEnvelope(type, payload, origin));
   }
 
   /**
@@ -168,18 +168,6 @@ export class Broker {
     this.publisher.abandon(new Error('the broker connection was closed'));
     await this.connection?.close().catch(() => undefined);
     this.model = null;
-  }
-
-  envelope<T, K extends string>(type: K, version: number, payload: T, origin: MessageOrigin): Envelope<T, K> {
-    return {
-      id: randomUUID(),
-      type,
-      version,
-      occurredAt: new Date().toISOString(),
-      correlationId: origin.correlationId,
-      causationId: origin.causationId ?? null,
-      payload,
-    };
   }
 
   private retryPolicy(): RetryPolicy {
