@@ -19,11 +19,13 @@ import {
 import type { GeoConfig } from '../config/geo.config.js';
 import { DescribeService, type LayerDescription } from './describe.service.js';
 import { DownloadService } from './download.service.js';
+import { GdalTranslationService } from './gdal-translation.service.js';
 import { GeopreviewError } from './geopreview.errors.js';
 import { ImportService } from './import.service.js';
 import { layerTableName } from './layer-name.js';
 import { NotifyService, type PreviewOutcome } from './notify.service.js';
 import { SourceService } from './source.service.js';
+import { StagingTablesRepository } from './staging-tables.repository.js';
 import { geopreviewPipeline } from './steps/geopreview.pipeline.js';
 import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
 import { OpenedLayers, type GeopreviewDependencies, type GeopreviewInput } from './steps/geopreview.steps.js';
@@ -59,6 +61,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
   private readonly dependencies: GeopreviewDependencies;
   private readonly notifier: NotifyService;
   private readonly runner: PipelineRunner;
+  private readonly staging: StagingTablesRepository;
   private leftoverSweeper?: NodeJS.Timeout;
 
   constructor(
@@ -70,6 +73,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
   ) {
     const portal = config.CKAN_API_BASE_URL && config.CKAN_API_KEY ? { baseUrl: config.CKAN_API_BASE_URL, apiKey: config.CKAN_API_KEY } : undefined;
     const policy = new HostPolicy(config.GEOJOBS_ALLOWED_HOSTS);
+    this.staging = new StagingTablesRepository(database, logger);
     this.notifier = new NotifyService(
       config,
       policy,
@@ -91,7 +95,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
         maxEntries: config.GEOJOBS_GEO_MAX_ARCHIVE_ENTRIES,
       }),
       sources: new SourceService(),
-      imports: new ImportService(config.GEOJOBS_GEO_DATABASE_URL, database, logger),
+      imports: new ImportService(new GdalTranslationService(config.GEOJOBS_GEO_DATABASE_URL, database), this.staging, logger),
       descriptions: new DescribeService(database),
       database,
     };
@@ -110,7 +114,7 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
   /** Removes the staging tables and shared uploads of geopreviews that never finished. */
   private async sweepLeftovers(): Promise<void> {
     try {
-      await this.dependencies.imports.sweepStaging(LEFTOVER_AGE_MS);
+      await this.staging.sweep(LEFTOVER_AGE_MS);
       // a job's shared folder goes whole (as its merge removes it), once the newest file in it is that old
       const newest = new Map<string, number>();
       for await (const object of this.dependencies.storage.list(SHARED_PREFIX_ROOT)) {
