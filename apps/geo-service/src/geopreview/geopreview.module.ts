@@ -4,7 +4,10 @@ import { DataSource } from 'typeorm';
 import { Broker, STORAGE, type Storage } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
 import { LayerDeletionService } from '../layers/layer-deletion.service.js';
+import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import { GeopreviewService } from './geopreview.service.js';
+import { LeftoversSweeper } from './leftovers.sweeper.js';
+import { StagingTablesRepository } from './staging-tables.repository.js';
 
 @Module({})
 export class GeopreviewModule {
@@ -12,6 +15,9 @@ export class GeopreviewModule {
     return {
       module: GeopreviewModule,
       providers: [
+        { provide: GEOPREVIEW_LOGGER, useValue: logger.child({ component: 'geopreview' }) },
+        StagingTablesRepository,
+        LeftoversSweeper,
         {
           provide: GeopreviewService,
           useFactory: (config: GeoConfig, database: DataSource, broker: Broker, storage: Storage) =>

@@ -1,4 +1,3 @@
-import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import {
@@ -27,7 +26,6 @@ import { NotifyService, type PreviewOutcome } from './notify.service.js';
 import { SourceService } from './source.service.js';
 import { StagingTablesRepository } from './staging-tables.repository.js';
 import { geopreviewPipeline } from './steps/geopreview.pipeline.js';
-import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
 import { OpenedLayers, type GeopreviewDependencies, type GeopreviewInput } from './steps/geopreview.steps.js';
 import { UnpackService } from './unpack.service.js';
 
@@ -45,24 +43,17 @@ type GeopreviewRun = PipelineResult<ReturnType<typeof geopreviewPipeline>['outpu
 /** Subtasks and merge of a fanned-out geopreview have this long to finish. */
 const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
 /**
- * A staging table or a shared upload this old belongs to a geopreview that never finished (its geo-service was
- * killed; a merge removes its shared upload even when the saga fails): they are looked for at start and hourly.
- */
-const LEFTOVER_AGE_MS = 24 * 3_600_000;
-const LEFTOVER_SWEEP_INTERVAL_MS = 3_600_000;
-
-/**
  * Geopreview on geo-service: the pipeline (download → unpack → open → share → import → describe, see
  * steps/geopreview.pipeline.ts), then notify — the portal hears of the outcome whatever it is. An upload of several
  * layers fans out through the saga coordinator: one `geo.preview.layer` subtask per layer, then a
- * `geo.preview.merge` that describes them as one result and notifies.
+ * `geo.preview.merge` that describes them as one result and notifies. What a geopreview that never finished left
+ * is LeftoversSweeper's.
  */
-export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
+export class GeopreviewService {
   private readonly dependencies: GeopreviewDependencies;
   private readonly notifier: NotifyService;
   private readonly runner: PipelineRunner;
   private readonly staging: StagingTablesRepository;
-  private leftoverSweeper?: NodeJS.Timeout;
 
   constructor(
     config: GeoConfig,
@@ -100,33 +91,6 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
       database,
     };
     this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR });
-  }
-
-  async onModuleInit(): Promise<void> {
-    await this.sweepLeftovers();
-    this.leftoverSweeper = setInterval(() => void this.sweepLeftovers(), LEFTOVER_SWEEP_INTERVAL_MS).unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.leftoverSweeper);
-  }
-
-  /** Removes the staging tables and shared uploads of geopreviews that never finished. */
-  private async sweepLeftovers(): Promise<void> {
-    try {
-      await this.staging.sweep(LEFTOVER_AGE_MS);
-      // a job's shared folder goes whole (as its merge removes it), once the newest file in it is that old
-      const newest = new Map<string, number>();
-      for await (const object of this.dependencies.storage.list(SHARED_PREFIX_ROOT)) {
-        const folder = object.key.slice(0, object.key.indexOf('/', SHARED_PREFIX_ROOT.length) + 1);
-        newest.set(folder, Math.max(newest.get(folder) ?? 0, object.modifiedAt.getTime()));
-      }
-      const stale = [...newest].filter(([, modified]) => Date.now() - modified > LEFTOVER_AGE_MS).map(([folder]) => folder);
-      for (const folder of stale) await this.dependencies.storage.deletePrefix(folder);
-      if (stale.length > 0) this.logger.warn({ folders: stale }, 'removed shared uploads of geopreviews that never finished');
-    } catch (error) {
-      this.logger.warn({ err: error }, 'could not look for what unfinished geopreviews left');
-    }
   }
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
