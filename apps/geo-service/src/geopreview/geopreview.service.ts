@@ -1,11 +1,11 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
-  HostPolicy,
+  Broker,
   PipelineRunner,
   PipelineStepError,
-  PostgresStepCache,
-  type Broker,
+  STORAGE,
   type Envelope,
   type GeoPreviewMergeV1,
   type GeoPreviewSubjectV1,
@@ -15,16 +15,14 @@ import {
   type PipelineResult,
   type Storage,
 } from '#shared';
-import type { GeoConfig } from '../config/geo.config.js';
 import { DescribeService, type LayerDescription } from './describe.service.js';
 import { DownloadService } from './download.service.js';
-import { GdalTranslationService } from './gdal-translation.service.js';
 import { GeopreviewError } from './geopreview.errors.js';
+import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import { ImportService } from './import.service.js';
 import { layerTableName } from './layer-name.js';
 import { NotifyService, type PreviewOutcome } from './notify.service.js';
 import { SourceService } from './source.service.js';
-import { StagingTablesRepository } from './staging-tables.repository.js';
 import { geopreviewPipeline } from './steps/geopreview.pipeline.js';
 import { OpenedLayers, type GeopreviewDependencies, type GeopreviewInput } from './steps/geopreview.steps.js';
 import { UnpackService } from './unpack.service.js';
@@ -42,6 +40,7 @@ type GeopreviewRun = PipelineResult<ReturnType<typeof geopreviewPipeline>['outpu
 
 /** Subtasks and merge of a fanned-out geopreview have this long to finish. */
 const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
+
 /**
  * Geopreview on geo-service: the pipeline (download → unpack → open → share → import → describe, see
  * steps/geopreview.pipeline.ts), then notify — the portal hears of the outcome whatever it is. An upload of several
@@ -49,48 +48,24 @@ const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
  * `geo.preview.merge` that describes them as one result and notifies. What a geopreview that never finished left
  * is LeftoversSweeper's.
  */
+@Injectable()
 export class GeopreviewService {
   private readonly dependencies: GeopreviewDependencies;
-  private readonly notifier: NotifyService;
-  private readonly runner: PipelineRunner;
-  private readonly staging: StagingTablesRepository;
 
   constructor(
-    config: GeoConfig,
-    database: DataSource,
-    private readonly broker: Broker,
-    storage: Storage,
-    private readonly logger: Logger,
+    @Inject(Broker) private readonly broker: Broker,
+    @Inject(PipelineRunner) private readonly runner: PipelineRunner,
+    @Inject(NotifyService) private readonly notifier: NotifyService,
+    @Inject(DescribeService) private readonly descriptions: DescribeService,
+    @Inject(STORAGE) private readonly storage: Storage,
+    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+    @Inject(DownloadService) downloads: DownloadService,
+    @Inject(UnpackService) unpack: UnpackService,
+    @Inject(SourceService) sources: SourceService,
+    @Inject(ImportService) imports: ImportService,
+    @Inject(DataSource) database: DataSource,
   ) {
-    const portal = config.CKAN_API_BASE_URL && config.CKAN_API_KEY ? { baseUrl: config.CKAN_API_BASE_URL, apiKey: config.CKAN_API_KEY } : undefined;
-    const policy = new HostPolicy(config.GEOJOBS_ALLOWED_HOSTS);
-    this.staging = new StagingTablesRepository(database, logger);
-    this.notifier = new NotifyService(
-      config,
-      policy,
-      { attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS, timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS, retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS },
-      logger.child({ component: 'notify' }),
-    );
-    const limits = {
-      maxBytes: config.GEOJOBS_GEO_MAX_DOWNLOAD_BYTES,
-      connectTimeoutMs: config.GEOJOBS_GEO_CONNECT_TIMEOUT_MS,
-      readTimeoutMs: config.GEOJOBS_GEO_READ_TIMEOUT_MS,
-      totalTimeoutMs: config.GEOJOBS_GEO_DOWNLOAD_TIMEOUT_MS,
-    };
-    this.dependencies = {
-      downloads: new DownloadService(policy, limits, storage, portal),
-      storage,
-      unpack: new UnpackService({
-        maxUnpackedBytes: config.GEOJOBS_GEO_MAX_UNPACKED_BYTES,
-        maxRatio: config.GEOJOBS_GEO_MAX_UNPACK_RATIO,
-        maxEntries: config.GEOJOBS_GEO_MAX_ARCHIVE_ENTRIES,
-      }),
-      sources: new SourceService(),
-      imports: new ImportService(new GdalTranslationService(config.GEOJOBS_GEO_DATABASE_URL, database), this.staging, logger),
-      descriptions: new DescribeService(database),
-      database,
-    };
-    this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR });
+    this.dependencies = { downloads, storage, unpack, sources, imports, descriptions, database };
   }
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
@@ -149,14 +124,14 @@ export class GeopreviewService {
       outcome = { error: { type: errors[0].type, class: errors[0].class, message: `the upload's ${saga.subtasks} layers could not all be previewed: ${messages}` } };
     } else {
       try {
-        const described = await Promise.all(layers.map((key) => this.dependencies.descriptions.describe(layerTableName(target.resourceId, key))));
+        const described = await Promise.all(layers.map((key) => this.descriptions.describe(layerTableName(target.resourceId, key))));
         const imported = described.map((description, index) => ({ ...description, resourceId: target.resourceId, datasetId: target.datasetId, sourceLayer: layers[index] }));
         outcome = { result: { layerId: imported[0].layerId, layers: imported } };
       } catch (error) {
         outcome = { error: toJobError(error) };
       }
     }
-    await this.dependencies.storage.deletePrefix(sharedPrefix);
+    await this.storage.deletePrefix(sharedPrefix);
     // the portal knows the job the parent is: its callbacks name the parent
     await this.finish(command, { ...target, jobId: saga.parentId }, outcome, reporter);
   }
