@@ -46,10 +46,10 @@ const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
  * steps/geopreview.pipeline.ts), then notify — the portal hears of the outcome whatever it is. An upload of several
  * layers fans out through the saga coordinator: one `geo.preview.layer` subtask per layer, then a
  * `geo.preview.merge` that describes them as one result and notifies. What a geopreview that never finished left
- * is LeftoversSweeper's.
+ * is LeftoversSweeper's. (The gateway's GeopreviewService is another thing: it only submits `geo.preview` jobs.)
  */
 @Injectable()
-export class GeopreviewService {
+export class LayerPreviewService {
   private readonly dependencies: GeopreviewDependencies;
 
   constructor(

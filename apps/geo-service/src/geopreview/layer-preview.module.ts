@@ -8,8 +8,8 @@ import { DescribeService } from './describe.service.js';
 import { DownloadService } from './download.service.js';
 import { GdalTranslationService } from './gdal-translation.service.js';
 import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
-import { GeopreviewService } from './geopreview.service.js';
 import { ImportService } from './import.service.js';
+import { LayerPreviewService } from './layer-preview.service.js';
 import { LeftoversSweeper } from './leftovers.sweeper.js';
 import { NotifyService } from './notify.service.js';
 import { SourceService } from './source.service.js';
@@ -22,11 +22,11 @@ import { UnpackService } from './unpack.service.js';
  * as they are in tests.
  */
 @Module({})
-export class GeopreviewModule {
+export class LayerPreviewModule {
   static forRoot(logger: Logger): DynamicModule {
     const geopreviewLogger = logger.child({ component: 'geopreview' });
     return {
-      module: GeopreviewModule,
+      module: LayerPreviewModule,
       providers: [
         { provide: GEOPREVIEW_LOGGER, useValue: geopreviewLogger },
         {
@@ -86,14 +86,14 @@ export class GeopreviewModule {
         StagingTablesRepository,
         ImportService,
         LeftoversSweeper,
-        GeopreviewService,
+        LayerPreviewService,
         {
           provide: LayerDeletionService,
           useFactory: (database: DataSource) => new LayerDeletionService(database, logger.child({ component: 'layers' })),
           inject: [DataSource],
         },
       ],
-      exports: [GeopreviewService, LayerDeletionService],
+      exports: [LayerPreviewService, LayerDeletionService],
     };
   }
 }
