@@ -9,8 +9,10 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
-import { ImportService, IMPORT_APPLICATION_NAME } from '../../apps/geo-service/src/geopreview/import.service.js';
+import { GdalTranslationService, IMPORT_APPLICATION_NAME } from '../../apps/geo-service/src/geopreview/gdal-translation.service.js';
+import { ImportService } from '../../apps/geo-service/src/geopreview/import.service.js';
 import { SourceService, type SourceLayer } from '../../apps/geo-service/src/geopreview/source.service.js';
+import { StagingTablesRepository } from '../../apps/geo-service/src/geopreview/staging-tables.repository.js';
 import { pointsFile } from '../../bench/support/points.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { geojson } from './geo-files.js';
@@ -76,7 +78,8 @@ describe('a cancelled import stops at once and leaves the layer as it was', () =
     database = new DataSource({ type: 'postgres', url: context.databaseUrls.geo, synchronize: false, extra: { max: 10 } });
     await database.initialize();
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString()), done()) });
-    imports = new ImportService(context.databaseUrls.geo, database, pino({ level: 'info' }, sink));
+    const logger = pino({ level: 'info' }, sink);
+    imports = new ImportService(new GdalTranslationService(context.databaseUrls.geo, database), new StagingTablesRepository(database, logger), logger);
 
     folder = await mkdtemp(join(tmpdir(), 'geojobs-import-abort-'));
     const { path } = await pointsFile(folder, BIG_FEATURES);

@@ -1,8 +1,8 @@
 /**
- * ImportService's clean-and-index phase against the real PostGIS: features out of lon/lat range are dropped and
- * counted (found from the index's extent), including longitudes that ST_Transform refuses, which the Web Mercator
- * index leaves out whether it is built before the cleaning deletes them or after; a layer within range keeps every
- * feature, right up to ±180° / ±90°.
+ * An import's clean-and-index phase (StagingTablesRepository, through ImportService) against the real PostGIS:
+ * features out of lon/lat range are dropped and counted (found from the index's extent), including longitudes that
+ * ST_Transform refuses, which the Web Mercator index leaves out whether it is built before the cleaning deletes them
+ * or after; a layer within range keeps every feature, right up to ±180° / ±90°.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,10 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { webMercatorPredicate } from '#shared';
+import { GdalTranslationService } from '../../apps/geo-service/src/geopreview/gdal-translation.service.js';
 import { ImportService } from '../../apps/geo-service/src/geopreview/import.service.js';
 import { SourceService, type SourceLayer } from '../../apps/geo-service/src/geopreview/source.service.js';
+import { StagingTablesRepository } from '../../apps/geo-service/src/geopreview/staging-tables.repository.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { geojson, type PointRow } from './geo-files.js';
 
@@ -43,7 +45,8 @@ describe('import: out-of-range features dropped, both spatial indexes built', ()
     await admin.connect();
     database = new DataSource({ type: 'postgres', url: context.databaseUrls.geo, synchronize: false });
     await database.initialize();
-    imports = new ImportService(context.databaseUrls.geo, database, pino({ level: 'silent' }));
+    const logger = pino({ level: 'silent' });
+    imports = new ImportService(new GdalTranslationService(context.databaseUrls.geo, database), new StagingTablesRepository(database, logger), logger);
     folder = await mkdtemp(join(tmpdir(), 'geojobs-import-clean-'));
   });
 

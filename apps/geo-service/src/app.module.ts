@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
 import { GeoCommandsConsumer } from './commands/geo-commands.consumer.js';
 import { GEO_CONFIG, type GeoConfig } from './config/geo.config.js';
-import { GeopreviewModule } from './geopreview/geopreview.module.js';
+import { LayerPreviewModule } from './geopreview/layer-preview.module.js';
 
 @Global()
 @Module({})
@@ -24,7 +24,7 @@ export class AppModule {
         databaseModule(config.GEOJOBS_GEO_DATABASE_URL),
         StorageModule.forRoot(config),
         HealthModule.forRoot({ database: true, storage: true }),
-        GeopreviewModule.forRoot(logger),
+        LayerPreviewModule.forRoot(logger),
       ],
       providers: [GeoCommandsConsumer],
     };

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Broker, JobCancellations, JobReporter, QUEUES, runNoop } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
-import { GeopreviewService } from '../geopreview/geopreview.service.js';
+import { LayerPreviewService } from '../geopreview/layer-preview.service.js';
 import { LayerDeletionService } from '../layers/layer-deletion.service.js';
 
 /** Everything geo-service does arrives on geo_q; this is the one consumer of that queue in the process. */
@@ -13,7 +13,7 @@ export class GeoCommandsConsumer implements OnModuleInit {
     @Inject(Broker) private readonly broker: Broker,
     @Inject(JobCancellations) private readonly cancellations: JobCancellations,
     @Inject(GEO_CONFIG) private readonly config: GeoConfig,
-    @Inject(GeopreviewService) private readonly geopreview: GeopreviewService,
+    @Inject(LayerPreviewService) private readonly geopreview: LayerPreviewService,
     @Inject(LayerDeletionService) private readonly layers: LayerDeletionService,
   ) {
     this.reporter = new JobReporter(broker, 'geo');

@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA } from '#shared';
 import { DescribeError } from './geopreview.errors.js';
 import { quoteIdent } from './layer-name.js';
@@ -20,8 +21,10 @@ export interface LayerDescription {
   srid: number;
 }
 
+/** Describes an imported layer from its table in PostGIS. */
+@Injectable()
 export class DescribeService {
-  constructor(private readonly database: DataSource) {}
+  constructor(@Inject(DataSource) private readonly database: DataSource) {}
 
   async describe(table: string): Promise<LayerDescription> {
     const [summary] = (await this.database.query(

@@ -1,5 +1,6 @@
 import { open, writeFile } from 'node:fs/promises';
 import { basename, extname, join, relative } from 'node:path';
+import { Injectable } from '@nestjs/common';
 import gdal from 'gdal-async';
 import type { GeoFormat } from '#shared';
 import { FormatMismatchError, UnreadableFileError, UnsupportedFormatError, XmlEntityError } from './geopreview.errors.js';
@@ -94,6 +95,7 @@ export type OpenedSource = Pick<SourceLayer, 'dataset' | 'layer'>;
  * Opens layer sources with GDAL, each with the one driver its format allows. A CSV is wrapped in a VRT that says
  * where its geometry is: a WKT column, or longitude/latitude columns.
  */
+@Injectable()
 export class SourceService {
   /**
    * Opens every file and lists its layers. The datasets stay open for the import (a GeoJSON is scanned whole

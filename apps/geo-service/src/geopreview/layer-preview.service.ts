@@ -1,12 +1,11 @@
-import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
-  HostPolicy,
+  Broker,
   PipelineRunner,
   PipelineStepError,
-  PostgresStepCache,
-  type Broker,
+  STORAGE,
   type Envelope,
   type GeoPreviewMergeV1,
   type GeoPreviewSubjectV1,
@@ -16,16 +15,15 @@ import {
   type PipelineResult,
   type Storage,
 } from '#shared';
-import type { GeoConfig } from '../config/geo.config.js';
 import { DescribeService, type LayerDescription } from './describe.service.js';
 import { DownloadService } from './download.service.js';
 import { GeopreviewError } from './geopreview.errors.js';
+import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import { ImportService } from './import.service.js';
 import { layerTableName } from './layer-name.js';
 import { NotifyService, type PreviewOutcome } from './notify.service.js';
 import { SourceService } from './source.service.js';
 import { geopreviewPipeline } from './steps/geopreview.pipeline.js';
-import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
 import { OpenedLayers, type GeopreviewDependencies, type GeopreviewInput } from './steps/geopreview.steps.js';
 import { UnpackService } from './unpack.service.js';
 
@@ -42,87 +40,32 @@ type GeopreviewRun = PipelineResult<ReturnType<typeof geopreviewPipeline>['outpu
 
 /** Subtasks and merge of a fanned-out geopreview have this long to finish. */
 const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
-/**
- * A staging table or a shared upload this old belongs to a geopreview that never finished (its geo-service was
- * killed; a merge removes its shared upload even when the saga fails): they are looked for at start and hourly.
- */
-const LEFTOVER_AGE_MS = 24 * 3_600_000;
-const LEFTOVER_SWEEP_INTERVAL_MS = 3_600_000;
 
 /**
  * Geopreview on geo-service: the pipeline (download → unpack → open → share → import → describe, see
  * steps/geopreview.pipeline.ts), then notify — the portal hears of the outcome whatever it is. An upload of several
  * layers fans out through the saga coordinator: one `geo.preview.layer` subtask per layer, then a
- * `geo.preview.merge` that describes them as one result and notifies.
+ * `geo.preview.merge` that describes them as one result and notifies. What a geopreview that never finished left
+ * is LeftoversSweeper's. (The gateway's GeopreviewService is another thing: it only submits `geo.preview` jobs.)
  */
-export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
+@Injectable()
+export class LayerPreviewService {
   private readonly dependencies: GeopreviewDependencies;
-  private readonly notifier: NotifyService;
-  private readonly runner: PipelineRunner;
-  private leftoverSweeper?: NodeJS.Timeout;
 
   constructor(
-    config: GeoConfig,
-    database: DataSource,
-    private readonly broker: Broker,
-    storage: Storage,
-    private readonly logger: Logger,
+    @Inject(Broker) private readonly broker: Broker,
+    @Inject(PipelineRunner) private readonly runner: PipelineRunner,
+    @Inject(NotifyService) private readonly notifier: NotifyService,
+    @Inject(DescribeService) private readonly descriptions: DescribeService,
+    @Inject(STORAGE) private readonly storage: Storage,
+    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+    @Inject(DownloadService) downloads: DownloadService,
+    @Inject(UnpackService) unpack: UnpackService,
+    @Inject(SourceService) sources: SourceService,
+    @Inject(ImportService) imports: ImportService,
+    @Inject(DataSource) database: DataSource,
   ) {
-    const portal = config.CKAN_API_BASE_URL && config.CKAN_API_KEY ? { baseUrl: config.CKAN_API_BASE_URL, apiKey: config.CKAN_API_KEY } : undefined;
-    const policy = new HostPolicy(config.GEOJOBS_ALLOWED_HOSTS);
-    this.notifier = new NotifyService(
-      config,
-      policy,
-      { attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS, timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS, retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS },
-      logger.child({ component: 'notify' }),
-    );
-    const limits = {
-      maxBytes: config.GEOJOBS_GEO_MAX_DOWNLOAD_BYTES,
-      connectTimeoutMs: config.GEOJOBS_GEO_CONNECT_TIMEOUT_MS,
-      readTimeoutMs: config.GEOJOBS_GEO_READ_TIMEOUT_MS,
-      totalTimeoutMs: config.GEOJOBS_GEO_DOWNLOAD_TIMEOUT_MS,
-    };
-    this.dependencies = {
-      downloads: new DownloadService(policy, limits, storage, portal),
-      storage,
-      unpack: new UnpackService({
-        maxUnpackedBytes: config.GEOJOBS_GEO_MAX_UNPACKED_BYTES,
-        maxRatio: config.GEOJOBS_GEO_MAX_UNPACK_RATIO,
-        maxEntries: config.GEOJOBS_GEO_MAX_ARCHIVE_ENTRIES,
-      }),
-      sources: new SourceService(),
-      imports: new ImportService(config.GEOJOBS_GEO_DATABASE_URL, database, logger),
-      descriptions: new DescribeService(database),
-      database,
-    };
-    this.runner = new PipelineRunner({ cache: new PostgresStepCache(database, 'layers'), scratchRoot: config.GEOJOBS_GEO_SCRATCH_DIR });
-  }
-
-  async onModuleInit(): Promise<void> {
-    await this.sweepLeftovers();
-    this.leftoverSweeper = setInterval(() => void this.sweepLeftovers(), LEFTOVER_SWEEP_INTERVAL_MS).unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.leftoverSweeper);
-  }
-
-  /** Removes the staging tables and shared uploads of geopreviews that never finished. */
-  private async sweepLeftovers(): Promise<void> {
-    try {
-      await this.dependencies.imports.sweepStaging(LEFTOVER_AGE_MS);
-      // a job's shared folder goes whole (as its merge removes it), once the newest file in it is that old
-      const newest = new Map<string, number>();
-      for await (const object of this.dependencies.storage.list(SHARED_PREFIX_ROOT)) {
-        const folder = object.key.slice(0, object.key.indexOf('/', SHARED_PREFIX_ROOT.length) + 1);
-        newest.set(folder, Math.max(newest.get(folder) ?? 0, object.modifiedAt.getTime()));
-      }
-      const stale = [...newest].filter(([, modified]) => Date.now() - modified > LEFTOVER_AGE_MS).map(([folder]) => folder);
-      for (const folder of stale) await this.dependencies.storage.deletePrefix(folder);
-      if (stale.length > 0) this.logger.warn({ folders: stale }, 'removed shared uploads of geopreviews that never finished');
-    } catch (error) {
-      this.logger.warn({ err: error }, 'could not look for what unfinished geopreviews left');
-    }
+    this.dependencies = { downloads, storage, unpack, sources, imports, descriptions, database };
   }
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
@@ -181,14 +124,14 @@ export class GeopreviewService implements OnModuleInit, OnModuleDestroy {
       outcome = { error: { type: errors[0].type, class: errors[0].class, message: `the upload's ${saga.subtasks} layers could not all be previewed: ${messages}` } };
     } else {
       try {
-        const described = await Promise.all(layers.map((key) => this.dependencies.descriptions.describe(layerTableName(target.resourceId, key))));
+        const described = await Promise.all(layers.map((key) => this.descriptions.describe(layerTableName(target.resourceId, key))));
         const imported = described.map((description, index) => ({ ...description, resourceId: target.resourceId, datasetId: target.datasetId, sourceLayer: layers[index] }));
         outcome = { result: { layerId: imported[0].layerId, layers: imported } };
       } catch (error) {
         outcome = { error: toJobError(error) };
       }
     }
-    await this.dependencies.storage.deletePrefix(sharedPrefix);
+    await this.storage.deletePrefix(sharedPrefix);
     // the portal knows the job the parent is: its callbacks name the parent
     await this.finish(command, { ...target, jobId: saga.parentId }, outcome, reporter);
   }

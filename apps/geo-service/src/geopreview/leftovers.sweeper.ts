@@ -1,0 +1,65 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { STORAGE, type Storage } from '#shared';
+import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
+import { StagingTablesRepository } from './staging-tables.repository.js';
+import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
+
+/**
+ * A staging table or a shared upload this old belongs to a geopreview that never finished (its geo-service was
+ * killed; a merge removes its shared upload even when the saga fails).
+ */
+const LEFTOVER_AGE_MS = 24 * 3_600_000;
+const SWEEP_EVERY_MS = 3_600_000;
+
+/**
+ * Removes what geopreviews that never finished left: their staging tables and their shared uploads, at start and
+ * hourly. Only what is older than a day goes, so those of geopreviews under way (on any geo-service) stay.
+ */
+@Injectable()
+export class LeftoversSweeper implements OnModuleInit, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(StagingTablesRepository) private readonly staging: StagingTablesRepository,
+    @Inject(STORAGE) private readonly storage: Storage,
+    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The first sweep is waited for: geo-service takes commands, and says it is up, once it has swept. */
+  async onModuleInit(): Promise<void> {
+    this.sweeping = this.sweep();
+    await this.sweeping;
+    const tick = () => {
+      this.sweeping = this.sweep().finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, SWEEP_EVERY_MS).unref();
+      });
+    };
+    this.timer = setTimeout(tick, SWEEP_EVERY_MS).unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.sweeping;
+  }
+
+  /** Never rejects: a sweep that fails is logged, and the next one tries again. */
+  private async sweep(): Promise<void> {
+    try {
+      await this.staging.sweep(LEFTOVER_AGE_MS);
+      // a job's shared folder goes whole (as its merge removes it), once the newest file in it is that old
+      const newest = new Map<string, number>();
+      for await (const object of this.storage.list(SHARED_PREFIX_ROOT)) {
+        const folder = object.key.slice(0, object.key.indexOf('/', SHARED_PREFIX_ROOT.length) + 1);
+        newest.set(folder, Math.max(newest.get(folder) ?? 0, object.modifiedAt.getTime()));
+      }
+      const stale = [...newest].filter(([, modified]) => Date.now() - modified > LEFTOVER_AGE_MS).map(([folder]) => folder);
+      for (const folder of stale) await this.storage.deletePrefix(folder);
+      if (stale.length > 0) this.logger.warn({ folders: stale }, 'removed shared uploads of geopreviews that never finished');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not look for what unfinished geopreviews left');
+    }
+  }
+}
