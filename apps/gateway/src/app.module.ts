@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
-import { AnalyticsModule } from './analytics/analytics.module.js';
+import { AnalyticsIntakeModule } from './analytics/analytics-intake.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
@@ -26,7 +26,7 @@ export class AppModule implements NestModule {
         AuthModule.forRoot(config),
         JobsModule,
         CkanModule,
-        AnalyticsModule,
+        AnalyticsIntakeModule,
         LayersModule,
         GeopreviewModule,
         FollowupsModule,

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, KeyInQuery } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { AnalyticsService } from './analytics.service.js';
+import { AnalyticsIntakeService } from './analytics-intake.service.js';
 import { AnalyticsEventDto } from './dto/analytics-event.dto.js';
 import { HdxSendAnalyticsDto } from './dto/hdx-send-analytics.dto.js';
 
@@ -10,7 +10,7 @@ import { HdxSendAnalyticsDto } from './dto/hdx-send-analytics.dto.js';
 @ApiBearerAuth()
 @Controller()
 export class AnalyticsController {
-  constructor(@Inject(AnalyticsService) private readonly analytics: AnalyticsService) {}
+  constructor(@Inject(AnalyticsIntakeService) private readonly analytics: AnalyticsIntakeService) {}
 
   /** An event, or an array of up to GEOJOBS_ANALYTICS_MAX_BATCH (1,000); 202 `{accepted, jobId}` once they are queued durably. */
   @Post('analytics/events')

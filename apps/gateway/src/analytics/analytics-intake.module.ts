@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { AnalyticsController } from './analytics.controller.js';
-import { AnalyticsService } from './analytics.service.js';
+import { AnalyticsIntakeService } from './analytics-intake.service.js';
 
 /** `POST /analytics/events` and HDX's `POST /api/send-analytics`: events queued as analytics.track jobs. */
 @Module({
   imports: [JobsModule],
   controllers: [AnalyticsController],
-  providers: [AnalyticsService],
+  providers: [AnalyticsIntakeService],
 })
-export class AnalyticsModule {}
+export class AnalyticsIntakeModule {}

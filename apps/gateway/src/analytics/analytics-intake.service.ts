@@ -17,7 +17,7 @@ import type { HdxSendAnalyticsDto } from './dto/hdx-send-analytics.dto.js';
  * Mixpanel counts the event once.
  */
 @Injectable()
-export class AnalyticsService {
+export class AnalyticsIntakeService {
   constructor(
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
