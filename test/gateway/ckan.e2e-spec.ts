@@ -1,5 +1,7 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTestContext, type TestContext } from '../harness/context.js';
-import { waitFor } from '../harness/broker.js';
+import { eventually, waitFor } from '../harness/broker.js';
 import { Client } from '../harness/http.js';
 import { Recorder } from '../harness/recorder.js';
 import { startService, type RunningService } from '../harness/services.js';
@@ -18,6 +20,22 @@ interface JobDict {
   logs: { timestamp: string; level: string; message: string }[];
 }
 
+/** A server on a loopback address of its own that counts what reaches it (TCP connections included). */
+async function listenOn(host: string, handle: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) => response.end()) {
+  const seen = { connections: 0, requests: [] as string[] };
+  const server: Server = createServer((request, response) => {
+    seen.requests.push(`${request.method} ${request.url}`);
+    request.resume().on('end', () => handle(request, response));
+  });
+  server.on('connection', () => seen.connections++);
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    seen,
+    url: (path: string) => `http://${host}:${(server.address() as AddressInfo).port}${path}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 describe("CKAN's service-provider protocol", () => {
   let context: TestContext;
   const services: RunningService[] = [];
@@ -27,7 +45,8 @@ describe("CKAN's service-provider protocol", () => {
 
   beforeAll(async () => {
     context = await createTestContext();
-    const gateway = await startService('gateway', context);
+    // the portal stand-in listens on 127.0.0.1; every other loopback address stays refused
+    const gateway = await startService('gateway', context, { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' });
     services.push(gateway, await startService('geo-service', context));
     const admin = await Client.admin(gateway);
     apiKey = (await admin.post<{ key: string }>('/api-keys', { name: 'ckan-portal' })).body.key;
@@ -115,5 +134,64 @@ describe("CKAN's service-provider protocol", () => {
     expect(wrongKey.body.error).toMatch(/job_key/);
     expect((await anonymous.get<{ error: string }>(`/job/${body.job_id}`)).status).toBe(403);
     expect((await anonymous.get<{ error: string }>('/job/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  describe('result_url is an address a client gave: the host policy applies', () => {
+    /** Polls `GET /job/:id` until its logs say what became of the callback. */
+    const callbackLog = (jobId: string, jobKey: string) =>
+      eventually(async () => {
+        const reply = await anonymous.request<JobDict>('GET', `/job/${jobId}`, undefined, { authorization: jobKey });
+        return reply.body.logs.find((log) => /result_url|callback/.test(log.message));
+      }, `the callback's outcome in the logs of job ${jobId}`);
+
+    const submit = async (resultUrl: string) => {
+      const { body } = await anonymous.post<JobDict>('/job', { job_type: 'noop', data: { service: 'geo' }, result_url: resultUrl, api_key: apiKey });
+      return { jobId: body.job_id, jobKey: body.job_key! };
+    };
+
+    it('never calls a result_url on a loopback or link-local address that is not allow-listed, and the job says why', async () => {
+      // 127.0.0.2 is loopback like the allowed 127.0.0.1, and answers: only the policy keeps the gateway away
+      const internal = await listenOn('127.0.0.2');
+      try {
+        const loopback = await submit(internal.url('/admin/reset'));
+        expect(await callbackLog(loopback.jobId, loopback.jobKey)).toMatchObject({
+          level: 'ERROR',
+          message: 'result_url not called: 127.0.0.2 is a loopback address: not a public address and not in GEOJOBS_ALLOWED_HOSTS',
+        });
+        const metadata = await submit('http://169.254.169.254/latest/meta-data/iam/security-credentials/');
+        expect(await callbackLog(metadata.jobId, metadata.jobKey)).toMatchObject({
+          level: 'ERROR',
+          message: 'result_url not called: 169.254.169.254 is a link-local address: not a public address and not in GEOJOBS_ALLOWED_HOSTS',
+        });
+        const status = await anonymous.request<JobDict>('GET', `/job/${loopback.jobId}`, undefined, { authorization: loopback.jobKey });
+        expect(status.body).toMatchObject({ status: 'complete', result_url: internal.url('/admin/reset') });
+        expect(internal.seen).toEqual({ connections: 0, requests: [] });
+      } finally {
+        await internal.close();
+      }
+    });
+
+    it('does not follow a redirect from an allowed result_url to a loopback address that is not allowed', async () => {
+      const internal = await listenOn('127.0.0.2');
+      const redirecting = await listenOn('127.0.0.1', (_request, response) => response.writeHead(307, { location: internal.url('/admin/reset') }).end());
+      try {
+        const { jobId, jobKey } = await submit(redirecting.url('/callback/redirecting'));
+        expect(await callbackLog(jobId, jobKey)).toMatchObject({
+          level: 'ERROR',
+          message: expect.stringMatching(/^the portal answered 307 to the callback \(redirects are not followed\)/),
+        });
+        // a 3xx is final: asked once, not retried, and its target never reached
+        expect(redirecting.seen.requests).toEqual(['POST /callback/redirecting']);
+        expect(internal.seen).toEqual({ connections: 0, requests: [] });
+      } finally {
+        await Promise.all([internal.close(), redirecting.close()]);
+      }
+    });
+
+    it('records a delivered callback in the logs too', async () => {
+      const { jobId, jobKey } = await submit(`${portal.url}/callback/logged`);
+      await callbackFor('logged');
+      expect(await callbackLog(jobId, jobKey)).toMatchObject({ level: 'INFO', message: 'result_url answered 200' });
+    });
   });
 });

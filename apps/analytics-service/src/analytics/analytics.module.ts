@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
 import { AnalyticsMetrics } from './analytics-metrics.js';
+import { DestinationHttp } from './destination-http.js';
 import { ANALYTICS_LOGGER, AnalyticsService } from './analytics.service.js';
 import { Ga4Service } from './ga4.service.js';
 import { MetricsController } from './metrics.controller.js';
@@ -18,6 +19,7 @@ export class AnalyticsModule {
         { provide: ANALYTICS_CONFIG, useValue: config },
         { provide: ANALYTICS_LOGGER, useValue: logger.child({ component: 'analytics' }) },
         AnalyticsMetrics,
+        DestinationHttp,
         MixpanelService,
         Ga4Service,
         AnalyticsService,

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { AnalyticsEventV1 } from '#shared';
-import { backoffDelay, sleep, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, sleep, type AnalyticsEventV1, type BackoffPolicy } from '#shared';
 import { Batcher } from './batcher.js';
 import type { DestinationClient, PendingEvent } from './destination.js';
 import type { AnalyticsMetrics } from './analytics-metrics.js';

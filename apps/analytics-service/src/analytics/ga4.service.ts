@@ -3,7 +3,7 @@ import type { AnalyticsEventV1 } from '#shared';
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
 import type { DestinationClient, Route } from './destination.js';
 import { GA4_LIMITS, toGa4Request } from './ga4-event.js';
-import { post } from './http-post.js';
+import { DestinationHttp } from './destination-http.js';
 import { ga4Outcome, type SendOutcome } from './send-outcome.js';
 
 /**
@@ -17,7 +17,10 @@ export class Ga4Service implements DestinationClient {
   readonly maxBatch = GA4_LIMITS.eventsPerRequest;
   private readonly url: URL | null;
 
-  constructor(@Inject(ANALYTICS_CONFIG) private readonly config: AnalyticsConfig) {
+  constructor(
+    @Inject(ANALYTICS_CONFIG) config: AnalyticsConfig,
+    @Inject(DestinationHttp) private readonly http: DestinationHttp,
+  ) {
     if (config.GA4_MEASUREMENT_ID && config.GA4_API_SECRET) {
       this.url = new URL(config.GA4_ENDPOINT);
       this.url.searchParams.set('measurement_id', config.GA4_MEASUREMENT_ID);
@@ -33,16 +36,7 @@ export class Ga4Service implements DestinationClient {
   }
 
   async send(clientId: string, events: AnalyticsEventV1[]): Promise<SendOutcome> {
-    const url = this.url!;
-    const answer = await post({
-      protocol: url.protocol === 'http:' ? 'http' : 'https',
-      host: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: `${url.pathname}${url.search}`,
-      headers: { 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify(toGa4Request(clientId, events))),
-      timeoutMs: this.config.ANALYTICS_REQUEST_TIMEOUT_MS,
-    });
+    const answer = await this.http.post(this.url!.toString(), Buffer.from(JSON.stringify(toGa4Request(clientId, events))), { 'content-type': 'application/json' });
     return ga4Outcome(answer, events.length);
   }
 }

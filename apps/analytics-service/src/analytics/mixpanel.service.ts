@@ -4,7 +4,7 @@ import Mixpanel from 'mixpanel';
 import type { AnalyticsEventV1 } from '#shared';
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
 import type { DestinationClient, Route } from './destination.js';
-import { post } from './http-post.js';
+import { DestinationHttp } from './destination-http.js';
 import { mixpanelOutcome, type SendOutcome } from './send-outcome.js';
 
 /** `/track` takes events of the last 5 days only; older ones go to `/import`. An hour's margin for time in queues. */
@@ -29,8 +29,8 @@ const LIB_VERSION = (createRequire(import.meta.url)('mixpanel/package.json') as 
  * are where every request goes, so any Mixpanel-compatible server works. Its own request path is not used
  * for delivery: it caps a request at 50 events, and reports a failure as an Error without the HTTP status or
  * Mixpanel's `failed_records`, so a 429 cannot be told from a 400 nor a refused record from the rest of its
- * batch. Requests are therefore built here, as the package builds them (keep-alive agent, `ip=0`, `token`,
- * `mp_lib`, `$lib_version` on each event, HTTPS required with an API secret), with `strict=1&verbose=1` so
+ * batch. Requests are therefore built here, as the package builds them (`ip=0`, `token`, `mp_lib`, `$lib_version`
+ * on each event, HTTPS required with an API secret), and sent through DestinationHttp's kept-alive connections, with `strict=1&verbose=1` so
  * Mixpanel names each refused record. Events of the last five days go to `/track` (form-encoded `data`, as
  * the package sends), older ones to `/import` (JSON; Basic auth with MIXPANEL_API_SECRET, or with the
  * project token when no secret is set). Each event carries `$insert_id`, so a retried batch is counted once.
@@ -41,7 +41,10 @@ export class MixpanelService implements DestinationClient {
   readonly maxBatch: number;
   private readonly target: PackageSettings;
 
-  constructor(@Inject(ANALYTICS_CONFIG) private readonly config: AnalyticsConfig) {
+  constructor(
+    @Inject(ANALYTICS_CONFIG) private readonly config: AnalyticsConfig,
+    @Inject(DestinationHttp) private readonly http: DestinationHttp,
+  ) {
     this.maxBatch = config.MIXPANEL_BATCH_SIZE;
     const client = Mixpanel.init(config.MIXPANEL_TOKEN ?? 'token-per-event', {
       host: config.MIXPANEL_HOST,
@@ -65,20 +68,15 @@ export class MixpanelService implements DestinationClient {
     const endpoint = key.slice(0, split) as Endpoint;
     const token = key.slice(split + 1);
     const json = JSON.stringify(events.map((event) => this.record(event, token)));
-    const answer = await post({
-      ...this.target,
-      path: `${this.target.path}/${endpoint}?ip=0&verbose=1&strict=1`,
-      timeoutMs: this.config.ANALYTICS_REQUEST_TIMEOUT_MS,
-      ...(endpoint === 'import'
-        ? {
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Basic ${Buffer.from(`${this.config.MIXPANEL_API_SECRET ?? token}:`).toString('base64')}`,
-            },
-            body: Buffer.from(json),
-          }
-        : { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(`data=${encodeURIComponent(json)}`) }),
-    });
+    const { protocol, host, port, path } = this.target;
+    const url = `${protocol}://${host}${port ? `:${port}` : ''}${path}/${endpoint}?ip=0&verbose=1&strict=1`;
+    const answer =
+      endpoint === 'import'
+        ? await this.http.post(url, Buffer.from(json), {
+            'content-type': 'application/json',
+            authorization: `Basic ${Buffer.from(`${this.config.MIXPANEL_API_SECRET ?? token}:`).toString('base64')}`,
+          })
+        : await this.http.post(url, Buffer.from(`data=${encodeURIComponent(json)}`), { 'content-type': 'application/x-www-form-urlencoded' });
     return mixpanelOutcome(
       answer,
       events.map((event) => event.insertId),

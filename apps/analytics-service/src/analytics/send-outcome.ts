@@ -1,7 +1,7 @@
-import { retryAfterMs } from './backoff.js';
+import { isRetryableStatus, retryAfterMs } from '#shared';
 
 /** What came back from a destination. */
-export interface HttpAnswer {
+export interface DestinationAnswer {
   status: number;
   body: string;
   retryAfter?: string;
@@ -36,20 +36,15 @@ const parse = (body: string): MixpanelAnswerBody | undefined => {
 
 const every = (count: number, reason: string): RejectedRecord[] => Array.from({ length: count }, (_, index) => ({ index, reason }));
 
-/** Retry on 408, 429, 5xx; anything else that is not 2xx is a refusal that retrying cannot mend. */
-export function isRetryable(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 /**
  * Reads a Mixpanel `/import` or `/track` answer (`strict=1`, `verbose=1`) for a batch of `count` events
  * whose `$insert_id`s are `insertIds`: a 400 names the refused records in `failed_records` (by index, or by
  * insert id) and Mixpanel kept the others; a 400 without them, or another 4xx, refuses the whole batch;
  * a 200 whose verbose body says `status: 0` too.
  */
-export function mixpanelOutcome(answer: HttpAnswer, insertIds: readonly string[]): SendOutcome {
+export function mixpanelOutcome(answer: DestinationAnswer, insertIds: readonly string[]): SendOutcome {
   const count = insertIds.length;
-  if (isRetryable(answer.status)) {
+  if (isRetryableStatus(answer.status)) {
     return { kind: 'retry', reason: `HTTP ${answer.status} ${answer.body.slice(0, 200)}`.trim(), retryAfterMs: retryAfterMs(answer.retryAfter) };
   }
   const body = parse(answer.body);
@@ -75,8 +70,8 @@ export function mixpanelOutcome(answer: HttpAnswer, insertIds: readonly string[]
 }
 
 /** Reads a GA4 Measurement Protocol answer: 2xx taken; retryable codes retried; another 4xx refuses the batch. */
-export function ga4Outcome(answer: HttpAnswer, count: number): SendOutcome {
-  if (isRetryable(answer.status)) {
+export function ga4Outcome(answer: DestinationAnswer, count: number): SendOutcome {
+  if (isRetryableStatus(answer.status)) {
     return { kind: 'retry', reason: `HTTP ${answer.status} ${answer.body.slice(0, 200)}`.trim(), retryAfterMs: retryAfterMs(answer.retryAfter) };
   }
   if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted', rejected: [] };

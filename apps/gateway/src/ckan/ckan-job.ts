@@ -37,6 +37,7 @@ export function toCkanJobDict(row: JobRow): CkanJobDict {
       message: row.state === 'succeeded' ? 'job complete' : `job ${row.state}${row.error ? `: ${row.error.message}` : ''}`,
     });
   }
+  if (ckan.callback) logs.push({ timestamp: ckan.callback.at, level: ckan.callback.level, message: ckan.callback.message });
   return {
     job_id: row.id,
     job_type: ckan.jobType,

@@ -94,7 +94,7 @@ export class GatewayConfig extends ServiceConfig {
   @Min(0)
   @Max(60_000)
   GEOJOBS_LAYER_DELETE_WAIT_MS = 10_000;
-  /** Hosts or CIDR ranges that followup webhooks may reach although private or loopback. */
+  /** Hosts or CIDR ranges that followup webhooks and CKAN result_url callbacks may reach although private, loopback or link-local. */
   @Transform(toList)
   @Validate(AllowListEntries)
   GEOJOBS_ALLOWED_HOSTS: string[] = [];

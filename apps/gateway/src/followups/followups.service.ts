@@ -1,20 +1,16 @@
 import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
-import { Broker, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
+import { AddressNotAllowedError, Broker, isRetryableStatus, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
 import type { Principal } from '../auth/principal.js';
 import { CreateJobDto, type ActionDto } from '../jobs/dto/create-job.dto.js';
 import { toView, type JobRow } from '../jobs/job.model.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { FollowupsRepository, type FollowupRunKey } from './followups.repository.js';
-import { WebhookClient, WebhookRefusedError } from './webhook.client.js';
+import { WebhookClient } from './webhook.client.js';
 
 export const SIGNATURE_HEADER = 'X-Geojobs-Signature';
-const WEBHOOK_TIMEOUT_MS = 10_000;
-/** Tries per delivery of the command; after them the broker's retry tiers take over, then the dead-letter queue. */
-const WEBHOOK_TRIES = 3;
-const WEBHOOK_BACKOFF_MS = 250;
 /** How often a delivery waiting for another one's claim on the same followup looks again. */
 const CLAIM_POLL_MS = 250;
 
@@ -82,27 +78,29 @@ export class FollowupsService {
     const body = JSON.stringify(toView(job, children.get(job.id) ?? null));
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'geojobs' };
     if (action.secret) headers[SIGNATURE_HEADER] = signature(action.secret, body);
-    let lastError = '';
-    for (let attempt = 1; attempt <= WEBHOOK_TRIES; attempt++) {
-      await this.runs.record(key, { type: 'webhook', state: 'running' });
-      let status: number | null = null;
-      let refused = false;
-      try {
-        status = await this.http.post(action.url!, body, headers, WEBHOOK_TIMEOUT_MS);
-        if (status >= 200 && status < 300) {
-          await this.runs.record(key, { type: 'webhook', state: 'succeeded', status });
-          return;
-        }
-        lastError = `the webhook answered ${status}`;
-      } catch (error) {
-        refused = error instanceof WebhookRefusedError;
-        lastError = refused ? `the webhook was refused: ${(error as Error).message}` : `the webhook could not be reached: ${(error as Error).message}`;
+    await this.runs.record(key, { type: 'webhook', state: 'running' });
+    let status: number | null = null;
+    let lastError: string;
+    let refused = false;
+    try {
+      // each failed try is recorded, and the next one renews this delivery's claim
+      status = await this.http.post(action.url!, body, headers, async (failed) => {
+        const error = failed.status !== null ? `the webhook answered ${failed.status}` : `the webhook could not be reached: ${failed.error?.message}`;
+        await this.runs.record(key, { type: 'webhook', state: 'failed', status: failed.status, error });
+        await this.runs.record(key, { type: 'webhook', state: 'running' });
+      });
+      if (status >= 200 && status < 300) {
+        await this.runs.record(key, { type: 'webhook', state: 'succeeded', status });
+        return;
       }
-      await this.runs.record(key, { type: 'webhook', state: 'failed', status, error: lastError });
-      // a refused address or a 4xx (but 408/429) will not mend by retrying: dead-letter it now
-      if (refused || (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429)) throw new PermanentError(lastError);
-      if (attempt < WEBHOOK_TRIES) await sleep(WEBHOOK_BACKOFF_MS * 4 ** (attempt - 1));
+      lastError = `the webhook answered ${status}`;
+    } catch (error) {
+      refused = error instanceof AddressNotAllowedError;
+      lastError = refused ? `the webhook was refused: ${(error as Error).message}` : `the webhook could not be reached: ${(error as Error).message}`;
     }
+    await this.runs.record(key, { type: 'webhook', state: 'failed', status, error: lastError });
+    // a refused address, or an answer that retrying would not change (4xx but 408/429, 3xx), is dead-lettered now
+    if (refused || (status !== null && !isRetryableStatus(status))) throw new PermanentError(lastError);
     throw new Error(lastError); // the broker retries later, with longer delays
   }
 

@@ -25,7 +25,15 @@ export interface JobRow {
   followups: Record<string, unknown>;
   saga: Record<string, unknown> | null;
   owner: string;
-  ckan: { jobType: string; jobKeyHash: string; resultUrl: string | null; apiKey: string; metadata: Record<string, unknown> } | null;
+  ckan: {
+    jobType: string;
+    jobKeyHash: string;
+    resultUrl: string | null;
+    apiKey: string;
+    metadata: Record<string, unknown>;
+    /** What became of the last callback to resultUrl (CkanCallbackRepository), shown in the job dict's logs. */
+    callback?: { at: string; level: 'INFO' | 'ERROR'; message: string };
+  } | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;

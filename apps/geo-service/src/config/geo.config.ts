@@ -15,7 +15,7 @@ export class GeoConfig extends ServiceConfig {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   GEOJOBS_GEO_DATABASE_URL!: string;
 
-  /** Hosts or CIDR ranges that downloads may reach although private or loopback. */
+  /** Hosts or CIDR ranges that downloads and callbackUrl callbacks may reach although private, loopback or link-local. */
   @Transform(toList)
   @Validate(AllowListEntries)
   GEOJOBS_ALLOWED_HOSTS: string[] = [];
@@ -34,7 +34,7 @@ export class GeoConfig extends ServiceConfig {
   @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'must be an action name' })
   CKAN_RESOURCE_UPDATE_ACTION = 'hdx_resource_update_metadata';
 
-  /** Tries of a callback (CKAN's resource update, a callbackUrl) answered by a 429, a 5xx, a timeout or nothing. */
+  /** Tries of a callback (CKAN's resource update, a callbackUrl) answered by a 408, a 429, a 5xx, a timeout or nothing. */
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { isIP } from 'node:net';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { basename, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { HostPolicy, Storage } from '#shared';
+import type { Dispatcher } from 'undici';
+import { AddressNotAllowedError, HttpClient, type HostPolicy, type Storage } from '#shared';
 import { AddressRefusedError, DownloadError, DownloadTimeoutError, FileTooLargeError, GeopreviewError } from './geopreview.errors.js';
 
 export interface DownloadLimits {
@@ -40,8 +39,8 @@ export function safeFilename(name: string): string {
   return cleaned.length > 0 ? cleaned : 'download';
 }
 
-function filenameOf(response: IncomingMessage, url: URL): string {
-  const disposition = response.headers['content-disposition'];
+function filenameOf(headers: IncomingHttpHeaders, url: URL): string {
+  const disposition = headers['content-disposition'];
   const match = disposition ? /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition) : null;
   const name = match ? decodeURIComponent(match[1]) : decodeURIComponent(url.pathname.split('/').pop() ?? '');
   return safeFilename(name);
@@ -79,17 +78,23 @@ export function sendsPortalKey(url: URL, portal: PortalCredentials | undefined):
 }
 
 /**
- * Streams an http(s) URL, or a `storage://` object, to a file in the scratch folder. Every address is resolved first and checked against
- * the host policy (the connection goes to the checked address, so DNS cannot change its answer in between);
- * redirects are followed and checked the same way. Timeouts: connecting, waiting for bytes, and the whole.
+ * Streams an http(s) URL, or a `storage://` object, to a file in the scratch folder. Requests go through the shared
+ * outbound client, so every address is checked against the host policy as it is connected to (the connection goes to
+ * the checked address, so DNS cannot change its answer in between). Redirects are followed here, hop by hop, each
+ * hop a request of its own through that client (and so checked again), the portal's key sent only to the portal's
+ * host. Timeouts: connecting, waiting for bytes, and the whole.
  */
 export class DownloadService {
+  private readonly http: HttpClient;
+
   constructor(
-    private readonly policy: HostPolicy,
+    policy: HostPolicy,
     private readonly limits: DownloadLimits,
     private readonly storage: Storage,
     private readonly portal?: PortalCredentials,
-  ) {}
+  ) {
+    this.http = new HttpClient({ policy, connectTimeoutMs: limits.connectTimeoutMs });
+  }
 
   /**
    * Copies a `storage://` object (say, the upload a fanned-out geopreview shares with its subtasks) to `folder`,
@@ -122,16 +127,17 @@ export class DownloadService {
     let current = this.parse(url);
     for (let hop = 0; ; hop++) {
       const response = await this.request(current, deadline);
-      const status = response.statusCode ?? 0;
-      if (status >= 300 && status < 400 && response.headers.location) {
-        response.resume();
+      const status = response.statusCode;
+      const location = response.headers.location;
+      if (status >= 300 && status < 400 && typeof location === 'string') {
+        await response.body.dump();
         if (hop >= MAX_REDIRECTS) throw new DownloadError(`too many redirects (more than ${MAX_REDIRECTS})`);
-        current = this.parse(new URL(response.headers.location, current).toString());
+        current = this.parse(new URL(location, current).toString());
         continue;
       }
       if (status < 200 || status >= 300) {
-        response.resume();
-        throw new DownloadError(`the server answered ${status} ${response.statusMessage ?? ''}`.trim());
+        await response.body.dump();
+        throw new DownloadError(`the server answered ${status} ${STATUS_CODES[status] ?? ''}`.trim());
       }
       return this.save(response, current, folder, deadline);
     }
@@ -149,71 +155,53 @@ export class DownloadService {
     return url;
   }
 
-  private request(url: URL, deadline: AbortSignal): Promise<IncomingMessage> {
-    const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(hostname) && !this.policy.allows(hostname, hostname)) return Promise.reject(refusal(hostname, hostname));
+  private async request(url: URL, deadline: AbortSignal): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { 'user-agent': 'geojobs-geopreview', accept: '*/*' };
     if (sendsPortalKey(url, this.portal)) headers.authorization = this.portal!.apiKey;
-    const client = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const request = client.get(url, { headers, agent: false, lookup: this.policy.lookup(hostname, (address) => refusal(hostname, address)), signal: deadline });
-      let response: IncomingMessage | undefined;
-      // once the response has begun, failing it makes its reader (the pipeline in save) see this error
-      const fail = (error: Error) => {
-        response?.destroy(error);
-        request.destroy(error);
-        reject(error);
-      };
-      request.on('socket', (socket) => {
-        const timer = setTimeout(
-          () => fail(new DownloadTimeoutError(`could not connect to ${url.host} within ${this.limits.connectTimeoutMs} ms`)),
-          this.limits.connectTimeoutMs,
-        );
-        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-      });
-      request.setTimeout(this.limits.readTimeoutMs, () =>
-        fail(new DownloadTimeoutError(`no data from ${url.host} for ${this.limits.readTimeoutMs} ms`)),
-      );
-      request.once('response', (incoming) => {
-        response = incoming;
-        resolve(incoming);
-      });
-      request.once('error', (error) => reject(downloadError(error, deadline, this.limits.totalTimeoutMs)));
-    });
+    try {
+      return await this.http.get(url, { headers, timeoutMs: this.limits.readTimeoutMs, signal: deadline });
+    } catch (error) {
+      throw downloadError(error, url, deadline, this.limits);
+    }
   }
 
-  private async save(response: IncomingMessage, url: URL, folder: string, deadline: AbortSignal): Promise<Downloaded> {
+  private async save(response: Dispatcher.ResponseData, url: URL, folder: string, deadline: AbortSignal): Promise<Downloaded> {
     const { maxBytes } = this.limits;
     const declared = Number(response.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      response.destroy();
+      response.body.destroy();
       throw new FileTooLargeError(`the file is ${declared} bytes, over the limit of ${maxBytes} bytes`);
     }
-    const filename = filenameOf(response, url);
+    const filename = filenameOf(response.headers, url);
     const path = join(folder, filename);
     const meter = new Meter(maxBytes);
     try {
-      await pipeline(response, meter, fileWriter(path), { signal: deadline });
+      // undici fails the body when the connection closes before the whole file (or its Content-Length) arrived
+      await pipeline(response.body, meter, fileWriter(path), { signal: deadline });
     } catch (error) {
-      response.destroy();
-      throw downloadError(error, deadline, this.limits.totalTimeoutMs);
+      response.body.destroy();
+      throw downloadError(error, url, deadline, this.limits);
     }
-    if (response.complete === false) throw new DownloadError('the connection closed before the whole file arrived');
     return { path, filename, bytes: meter.bytes, sha256: meter.digest() };
   }
 }
 
-function refusal(hostname: string, address: string): AddressRefusedError {
-  return new AddressRefusedError(
-    `refusing to download from ${hostname} (${address}): a private or loopback address not in GEOJOBS_ALLOWED_HOSTS`,
-  );
-}
-
-function downloadError(error: unknown, deadline: AbortSignal, totalMs: number): GeopreviewError {
+function downloadError(error: unknown, url: URL, deadline: AbortSignal, limits: DownloadLimits): GeopreviewError {
   if (error instanceof GeopreviewError) return error;
-  if (deadline.aborted) return new DownloadTimeoutError(`the download took longer than ${totalMs} ms`);
+  if (error instanceof AddressNotAllowedError) {
+    return new AddressRefusedError(
+      `refusing to download from ${error.hostname} (${error.address}): a private or loopback address not in GEOJOBS_ALLOWED_HOSTS`,
+    );
+  }
+  if (deadline.aborted) return new DownloadTimeoutError(`the download took longer than ${limits.totalTimeoutMs} ms`);
   const cause = error as NodeJS.ErrnoException;
   if (cause.cause instanceof GeopreviewError) return cause.cause;
+  switch (cause.code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new DownloadTimeoutError(`could not connect to ${url.host} within ${limits.connectTimeoutMs} ms`);
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new DownloadTimeoutError(`no data from ${url.host} for ${limits.readTimeoutMs} ms`);
+  }
   return new DownloadError(`the download failed: ${cause.code ?? ''} ${cause.message}`.replace(/\s+/g, ' ').trim(), { cause: error });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { guardedPost, type GeoPreviewSubjectV1, type GuardedResponse, type HostPolicy, type JobErrorV1 } from '#shared';
+import { AddressNotAllowedError, HttpClient, isRetryableStatus, type GeoPreviewSubjectV1, type HostPolicy, type JobErrorV1, type RetryOptions } from '#shared';
 import type { GeoConfig } from '../config/geo.config.js';
 import { layerTableName } from './layer-name.js';
 import { pythonJsonDumps } from './python-json.js';
@@ -48,33 +48,31 @@ export function ckanCallbackBody(payload: Pick<GeoPreviewSubjectV1, 'resourceId'
   return pythonJsonDumps({ id: payload.resourceId, shape_info: pythonJsonDumps(shapeInfo(payload, outcome)), batch_mode: 'KEEP_OLD' });
 }
 
-class Retryable extends Error {}
-
-/** The caller's callbackUrl points at a private or loopback address that is not allow-listed: not retried. */
-class CallbackRefusedError extends Error {
-  override readonly name = 'CallbackRefusedError';
-}
-
-type Send = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<GuardedResponse>;
-
-/** The portal's own action API, from the operator's configuration: trusted wherever it is (no host policy). */
-const sendToPortal: Send = async (url, body, headers, timeoutMs) => {
-  const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-  return { status: response.status, body: await response.text().catch(() => '') };
-};
+/** Longest wait between two tries of a callback. */
+const MAX_BACKOFF_MS = 30_000;
 
 /**
- * The Notify step's HTTP callbacks: the CKAN resource update (HDX compatibility) and the caller's `callbackUrl`.
- * Each is retried with exponential backoff on 429, 5xx, timeouts and network errors, a bounded number of times; a
- * callback that still fails is logged, and never fails the import it reports.
+ * The Notify step's HTTP callbacks: the CKAN resource update (HDX compatibility) and the caller's `callbackUrl`,
+ * through the shared outbound client. Each is retried with backoff on 408, 429, 5xx, timeouts and network errors, a
+ * bounded number of times; a callback that still fails is logged, and never fails the import it reports.
  */
 export class NotifyService {
+  /** The portal's own action API, from the operator's configuration: trusted wherever it is (no host policy). */
+  private readonly portal: HttpClient;
+  /** A callbackUrl is the caller's: it may reach a private or loopback address only when allow-listed, as downloads. */
+  private readonly callbacks: HttpClient;
+  private readonly retryOptions: RetryOptions;
+
   constructor(
     private readonly config: GeoConfig,
-    private readonly policy: HostPolicy,
+    policy: HostPolicy,
     private readonly retry: CallbackPolicy,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.portal = new HttpClient({ policy: null, connectTimeoutMs: retry.timeoutMs });
+    this.callbacks = new HttpClient({ policy, connectTimeoutMs: retry.timeoutMs });
+    this.retryOptions = { attempts: retry.attempts, backoff: { baseMs: retry.retryBaseMs, maxMs: MAX_BACKOFF_MS } };
+  }
 
   async notify(command: { payload: GeoPreviewSubjectV1 }, outcome: PreviewOutcome): Promise<void> {
     const { payload } = command;
@@ -91,7 +89,7 @@ export class NotifyService {
       return;
     }
     const url = `${base.replace(/\/+$/, '')}/${action}`;
-    await this.post(sendToPortal, url, ckanCallbackBody(payload, outcome), { authorization: key }, { resourceId: payload.resourceId, callback: 'ckan' });
+    await this.post(this.portal, url, ckanCallbackBody(payload, outcome), { authorization: key }, { resourceId: payload.resourceId, callback: 'ckan' });
   }
 
   private async callback(payload: GeoPreviewSubjectV1, outcome: PreviewOutcome, url: string): Promise<void> {
@@ -105,37 +103,30 @@ export class NotifyService {
       error: 'error' in outcome ? outcome.error : null,
       finishedAt: new Date().toISOString(),
     };
-    // a callback may reach a private or loopback address only when allow-listed, as downloads
-    const send: Send = (target, body, headers, timeoutMs) =>
-      guardedPost(this.policy, target, body, headers, timeoutMs, (host, address) => new CallbackRefusedError(`${host} (${address}) is not a public address and not in GEOJOBS_ALLOWED_HOSTS`));
-    await this.post(send, url, JSON.stringify(job), {}, context);
+    await this.post(this.callbacks, url, JSON.stringify(job), {}, context);
   }
 
-  private async post(send: Send, url: string, body: string, headers: Record<string, string>, context: Record<string, unknown>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const response = await send(url, body, { 'content-type': 'application/json', ...headers }, this.retry.timeoutMs);
-        const text = response.body;
-        if (response.status >= 200 && response.status < 300) {
-          this.logger.info({ ...context, status: response.status }, 'callback delivered');
-          return;
-        }
-        if (response.status === 429 || response.status >= 500) throw new Retryable(`HTTP ${response.status}: ${text.slice(0, 200)}`);
-        this.logger.error({ ...context, status: response.status, body: text.slice(0, 500) }, 'callback refused by its receiver; not retried');
+  private async post(http: HttpClient, url: string, body: string, headers: Record<string, string>, context: Record<string, unknown>): Promise<void> {
+    try {
+      const response = await http.post(url, body, {
+        headers: { 'content-type': 'application/json', ...headers },
+        timeoutMs: this.retry.timeoutMs,
+        retry: this.retryOptions,
+        onRetry: ({ attempt, status, error, delayMs }) =>
+          this.logger.warn({ ...context, attempt, status, err: error?.message, retryInMs: delayMs }, 'callback failed; retrying'),
+      });
+      if (response.status >= 200 && response.status < 300) {
+        this.logger.info({ ...context, status: response.status }, 'callback delivered');
         return;
-      } catch (error) {
-        if (error instanceof CallbackRefusedError) {
-          this.logger.warn({ ...context, err: error.message }, 'callback refused');
-          return;
-        }
-        if (attempt >= this.retry.attempts) {
-          this.logger.error({ ...context, attempts: attempt, err: (error as Error).message }, 'callback failed; giving up');
-          return;
-        }
-        const delay = Math.min(this.retry.retryBaseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random() / 2);
-        this.logger.warn({ ...context, attempt, err: (error as Error).message, retryInMs: Math.round(delay) }, 'callback failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
       }
+      const tried = isRetryableStatus(response.status) ? 'callback failed; giving up' : 'callback refused by its receiver; not retried';
+      this.logger.error({ ...context, status: response.status, body: response.body.slice(0, 500) }, tried);
+    } catch (error) {
+      if (error instanceof AddressNotAllowedError) {
+        this.logger.warn({ ...context, err: error.message }, 'callback refused');
+        return;
+      }
+      this.logger.error({ ...context, err: (error as Error).message }, 'callback failed; giving up');
     }
   }
 }

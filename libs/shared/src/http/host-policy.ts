@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 
@@ -31,12 +31,22 @@ export class AllowListEntries implements ValidatorConstraintInterface {
   }
 }
 
-/** Addresses a download or a webhook must never reach unless allow-listed: loopback, private, link-local, reserved. */
-const NOT_PUBLIC: ReadonlyArray<string> = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
-  '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
-  '::/128', '::1/128', '64:ff9b::/96', '100::/64', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'ff00::/8',
-];
+/** Why an address is not public; the refusal names it, so an operator knows what an allow-list entry would open. */
+export type AddressKind = 'loopback' | 'private' | 'link-local' | 'reserved';
+
+/**
+ * Addresses an outbound request must never reach unless allow-listed, by kind. Link-local holds the cloud metadata
+ * services (169.254.169.254, fd00:ec2::254 is in fc00::/7); "reserved" is what no public server answers on.
+ */
+const NOT_PUBLIC: Readonly<Record<AddressKind, readonly string[]>> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  private: ['10.0.0.0/8', '100.64.0.0/10', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+  'link-local': ['169.254.0.0/16', 'fe80::/10'],
+  reserved: [
+    '0.0.0.0/8', '192.0.0.0/24', '192.0.2.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
+    '::/128', '64:ff9b::/96', '100::/64', '2001:db8::/32', 'ff00::/8',
+  ],
+};
 
 const toBlockList = (ranges: Iterable<{ address: string; prefix: number; family: Family }>): BlockList => {
   const list = new BlockList();
@@ -44,7 +54,7 @@ const toBlockList = (ranges: Iterable<{ address: string; prefix: number; family:
   return list;
 };
 
-const notPublic = toBlockList(NOT_PUBLIC.map((entry) => parseRange(entry)!));
+const KINDS = (Object.keys(NOT_PUBLIC) as AddressKind[]).map((kind) => ({ kind, list: toBlockList(NOT_PUBLIC[kind].map((entry) => parseRange(entry)!)) }));
 
 /** `::ffff:127.0.0.1` is 127.0.0.1. */
 const unmapped = (address: string): string => {
@@ -52,22 +62,54 @@ const unmapped = (address: string): string => {
   return match ? match[1] : address;
 };
 
-export function isPublicAddress(address: string): boolean {
+/** The kind of a non-public address, `public` for any other, `null` for something that is no IP address. */
+export function addressKind(address: string): AddressKind | 'public' | null {
   const plain = unmapped(address);
   const family = familyOf(plain);
-  if (!family) return false;
-  return !notPublic.check(plain, family);
+  if (!family) return null;
+  return KINDS.find(({ list }) => list.check(plain, family))?.kind ?? 'public';
 }
 
+export function isPublicAddress(address: string): boolean {
+  return addressKind(address) === 'public';
+}
+
+/** The address a request would reach is not public and not allow-listed: retrying cannot change that. */
+export class AddressNotAllowedError extends Error {
+  override readonly name = 'AddressNotAllowedError';
+
+  constructor(
+    readonly hostname: string,
+    readonly address: string,
+    readonly kind: AddressKind | 'invalid',
+  ) {
+    super(
+      `${hostname === address ? address : `${hostname} (${address})`} is a ${kind} address: not a public address and not in GEOJOBS_ALLOWED_HOSTS`,
+    );
+  }
+}
+
+/** Every address a name has (`dns.lookup` with `all: true`). */
+export type Resolver = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
 /**
- * GEOJOBS_ALLOWED_HOSTS: host names (matched exactly, case-insensitive) and address ranges that downloads and webhooks may
- * reach although they are private or loopback. Public addresses are always allowed.
+ * GEOJOBS_ALLOWED_HOSTS: host names (matched exactly, case-insensitive) and address ranges that outbound requests to
+ * addresses users gave (downloads, webhooks, callbacks, the CKAN result_url) may reach although they are private,
+ * loopback or link-local. Public addresses are always allowed.
  */
 export class HostPolicy {
   private readonly hosts: Set<string>;
   private readonly ranges: BlockList;
 
-  constructor(entries: readonly string[]) {
+  /** `resolve` is the system's resolver; a test may answer names its own way. */
+  constructor(
+    entries: readonly string[],
+    private readonly resolve: Resolver = dnsLookup,
+  ) {
     const ranges = entries.map(parseRange).filter((range) => range !== null);
     this.ranges = toBlockList(ranges);
     this.hosts = new Set(entries.filter((entry) => parseRange(entry) === null).map((entry) => entry.toLowerCase()));
@@ -82,21 +124,26 @@ export class HostPolicy {
     return family !== null && this.ranges.check(plain, family);
   }
 
-  /**
-   * A DNS lookup for http(s).request that resolves like the system does, then refuses any address this policy
-   * does not allow (with `refusal(address)`). The connection goes to the address checked here, so DNS cannot
-   * answer differently between the check and the connect. For an IP literal no lookup happens: check it with
-   * `allows(host, host)` before the request.
-   */
-  lookup(hostname: string, refusal: (address: string) => Error): LookupFunction {
-    return (host, options, callback) => {
-      dnsLookup(host, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-        if (error) return callback(error, '', 0);
-        const refused = addresses.find((entry) => !this.allows(hostname, entry.address));
-        if (refused) return callback(refusal(refused.address), '', 0);
-        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-        callback(null, addresses[0].address, addresses[0].family);
-      });
-    };
+  /** The refusal of a connection to `address`, resolved from `hostname`; null when it is allowed. */
+  refusal(hostname: string, address: string): AddressNotAllowedError | null {
+    if (this.allows(hostname, address)) return null;
+    const kind = addressKind(address);
+    return new AddressNotAllowedError(hostname, address, kind === null || kind === 'public' ? 'invalid' : kind);
   }
+
+  /**
+   * A DNS lookup for `net.connect` (and so for undici's connector) that resolves like the system does, then refuses
+   * the connection if any address the name has is one this policy does not allow. The socket connects to an address
+   * checked here, so DNS cannot answer one thing for the check and another for the connection. An IP literal is
+   * never looked up: check it with `refusal(host, host)` before connecting.
+   */
+  readonly lookup: LookupFunction = (hostname, options, callback) => {
+    this.resolve(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const refused = addresses.map((entry) => this.refusal(hostname, entry.address)).find((refusal) => refusal !== null);
+      if (refused) return callback(refused, '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
 }

@@ -1,5 +1,11 @@
+/**
+ * The one backoff of geojobs (as bullmq keeps its in `backoffs.ts`): every retry that waits in process — outbound
+ * HTTP, analytics batches, callbacks — takes its delay from here, so the curve and its jitter are tuned in one place.
+ */
 export interface BackoffPolicy {
+  /** Delay after the first failed try. */
   baseMs: number;
+  /** Longest delay, Retry-After included. */
   maxMs: number;
 }
 
@@ -14,25 +20,16 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, retryAfterM
   return Math.round(Math.max(jittered, Math.min(retryAfterMs, policy.maxMs)));
 }
 
-/** Retry-After as seconds or an HTTP date, in milliseconds; 0 when absent or unreadable. */
-export function retryAfterMs(header: string | undefined, now: number = Date.now()): number {
-  if (!header) return 0;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1_000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
-}
-
-/** Waits, or stops waiting at once when the signal aborts (the service is stopping). */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits, or stops waiting at once when the signal aborts (the service is stopping, the job was cancelled). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
+    if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,4 +1,4 @@
-import { backoffDelay, retryAfterMs, sleep } from './backoff.js';
+import { backoffDelay, sleep } from './backoff.js';
 
 describe('backoffDelay', () => {
   const policy = { baseMs: 100, maxMs: 1_000 };
@@ -11,15 +11,6 @@ describe('backoffDelay', () => {
   it('waits at least as long as the server asked, within the cap', () => {
     expect(backoffDelay(1, policy, 700, () => 0)).toBe(700);
     expect(backoffDelay(1, policy, 60_000, () => 0)).toBe(1_000);
-  });
-});
-
-describe('retryAfterMs', () => {
-  it('reads seconds and HTTP dates', () => {
-    expect(retryAfterMs('2')).toBe(2_000);
-    expect(retryAfterMs(new Date(10_000).toUTCString(), 7_000)).toBe(3_000);
-    expect(retryAfterMs(undefined)).toBe(0);
-    expect(retryAfterMs('soon')).toBe(0);
   });
 });
 
