@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Broker, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
+import { Broker, causedBy, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
 import type { Principal } from '../auth/principal.js';
 import { InvalidRequestError } from '../common/domain-error.js';
 import { CreateJobDto, type ActionDto } from '../jobs/dto/create-job.dto.js';
@@ -126,7 +126,7 @@ export class FollowupsService {
           },
         ],
       },
-      { correlationId: job.id, causationId: command.id },
+      causedBy(command),
     );
     await this.runs.record(key, { type: 'analytics', state: 'succeeded', detail: { insertId } });
   }

@@ -14,6 +14,7 @@ import {
   mergesWhenCutShort,
   nextStep,
   tallySettlements,
+  type SagaStep,
   type SubtaskFailure,
 } from './saga-decisions.js';
 import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type Settlement, type SettledJob, type SettledMerge } from './sagas.repository.js';
@@ -31,7 +32,7 @@ const declared = (subtask: Subtask, path: string): Subtask => ({
   input: JSON.parse(JSON.stringify(typedInput(subtask.type, subtask.input, path).input)) as Record<string, unknown>,
 });
 
-/** Settled jobs, each caused by the message that caused `cause`, or by `causationId` itself. */
+/** Settled jobs with the message that settled each. */
 const causedBy = (jobs: SettledJob[], causationId: (job: SettledJob) => string | null): Settlement[] =>
   jobs.map((job) => ({ ...job, causationId: causationId(job) }));
 
@@ -126,7 +127,7 @@ export class SagaCoordinator {
     const counted: CausedSaga[] =
       tallies.length > 0 ? (await this.sagas.count(manager, tallies)).map((saga) => ({ ...saga, causationId: parentCauses.get(saga.job_id) ?? null })) : [];
     const steps = counted.map((saga) => ({ saga, step: nextStep(saga) }));
-    const of = (step: string) => steps.filter((entry) => entry.step === step).map((entry) => entry.saga);
+    const of = (step: SagaStep) => steps.filter((entry) => entry.step === step).map((entry) => entry.saga);
 
     await this.startMerges(manager, of('merge'));
     await this.conclude(manager, of('conclude'), of('cut-short'), 'fail-fast');
