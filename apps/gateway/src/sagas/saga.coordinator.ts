@@ -33,7 +33,7 @@ const declared = (subtask: Subtask, path: string): Subtask => ({
 });
 
 /** Settled jobs with the message that settled each. */
-const causedBy = (jobs: SettledJob[], causationId: (job: SettledJob) => string | null): Settlement[] =>
+const settledBy = (jobs: SettledJob[], causationId: (job: SettledJob) => string | null): Settlement[] =>
   jobs.map((job) => ({ ...job, causationId: causationId(job) }));
 
 /**
@@ -108,7 +108,7 @@ export class SagaCoordinator {
     }
     await this.openSagas(manager, sagaParents);
     const failed = await this.sagas.finish(manager, invalid);
-    await this.settled(manager, causedBy(failed, (job) => causes.get(job.id) ?? null));
+    await this.settled(manager, settledBy(failed, (job) => causes.get(job.id) ?? null));
     return [...sagaParents.map((job) => job.id), ...failed.map((job) => job.id)];
   }
 
@@ -157,7 +157,7 @@ export class SagaCoordinator {
       manager,
       cancelled.map((job) => eventEnvelope('job.cancelled', { jobId: job.id }, { correlationId: job.id, causationId })),
     );
-    return causedBy(cancelled, () => causationId);
+    return settledBy(cancelled, () => causationId);
   }
 
   private async insertTree(manager: EntityManager, jobs: NewJob[]): Promise<Set<string>> {
@@ -216,7 +216,7 @@ export class SagaCoordinator {
     const failures = await this.failuresOf(manager, merges.map(({ saga }) => saga));
     const outcomes = merges.map((merge) => mergedOutcome(merge.saga, merge, failures.get(merge.saga.job_id) ?? []));
     const causes = new Map(merges.map((merge) => [merge.saga.job_id, causeOf(merge)]));
-    await this.settled(manager, causedBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null));
+    await this.settled(manager, settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null));
   }
 
   /**
@@ -234,7 +234,7 @@ export class SagaCoordinator {
       return concludedOutcome(saga, failures, cutIds.has(saga.job_id) ? reason : null);
     });
     const causes = new Map(all.map((saga) => [saga.job_id, saga.causationId]));
-    const finished = causedBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null);
+    const finished = settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null);
     const finishedIds = new Set(finished.map((job) => job.id));
     const cutShort = cuts.filter((saga) => finishedIds.has(saga.job_id));
     // after the parents are final, so counting these cancellations merges nothing twice; one statement per cause
