@@ -1,9 +1,11 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
 import { AnalyticsIntakeModule } from './analytics/analytics-intake.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
+import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { GeopreviewModule } from './geopreview/geopreview.module.js';
 import { FilesModule } from './files/files.module.js';
@@ -33,7 +35,7 @@ export class AppModule implements NestModule {
         FilesModule,
         MetricsModule,
       ],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }],
+      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: DomainErrorFilter }],
       exports: [GATEWAY_CONFIG],
     };
   }

@@ -4,9 +4,9 @@ import { eventsFromHdxSendAnalytics, HdxSendAnalyticsError, type AnalyticsEventV
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CreateJobDto } from '../jobs/dto/create-job.dto.js';
-import { AnalyticsTrackJobInput } from '../jobs/job-types.js';
+import { AnalyticsTrackJobInput } from '../job-model/job-types.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { validated } from '../jobs/request-validation.js';
+import { validated } from '../common/request-validation.js';
 import { AnalyticsEventDto, checkedEvent, type AnalyticsAcceptedDto } from './dto/analytics-event.dto.js';
 import type { HdxSendAnalyticsDto } from './dto/hdx-send-analytics.dto.js';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { JobRow } from '../jobs/job.model.js';
+import type { JobRow } from '../job-model/job.model.js';
 
 export type CkanCallbackRecord = NonNullable<NonNullable<JobRow['ckan']>['callback']>;
 

@@ -1,4 +1,4 @@
-import type { JobRow } from '../jobs/job.model.js';
+import type { JobRow } from '../job-model/job.model.js';
 
 /** The job dict of CKAN's service-provider protocol (ckan-service-provider), as its clients read it. */
 export interface CkanJobDict {

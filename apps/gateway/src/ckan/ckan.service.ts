@@ -2,7 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service.js';
 import { hashApiKey } from '../auth/secrets.js';
-import { JOB_TYPE_NAMES } from '../jobs/job-types.js';
+import { InvalidRequestError } from '../common/domain-error.js';
+import { JOB_TYPE_NAMES } from '../job-model/job-types.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { toCkanJobDict, type CkanJobDict } from './ckan-job.js';
@@ -55,10 +56,7 @@ export class CkanService {
         metadata: metadata as Record<string, unknown>,
       });
     } catch (error) {
-      if (error instanceof HttpException && error.getStatus() === 400) {
-        const response = error.getResponse() as { message?: string[] | string };
-        throw new CkanError(409, `invalid data: ${[response.message].flat().join('; ')}`);
-      }
+      if (error instanceof InvalidRequestError) throw new CkanError(409, `invalid data: ${error.problems.join('; ')}`);
       throw error;
     }
     const row = (await this.repository.findById(submitted.job.id))!;

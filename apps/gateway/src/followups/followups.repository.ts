@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { FollowupOutcome } from '#shared';
-import type { FollowupRunView } from '../jobs/job.model.js';
 
 export interface FollowupRunKey {
   jobId: string;
@@ -26,19 +25,7 @@ export type FollowupClaim = 'claimed' | 'done' | 'busy';
  */
 const CLAIM_SECONDS = 30;
 
-interface FollowupRunRow {
-  outcome: FollowupOutcome;
-  action_index: number;
-  action_type: string;
-  state: 'running' | 'succeeded' | 'failed';
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  detail: Record<string, unknown> | null;
-  updated_at: Date;
-}
-
-/** The record of each followup action run for a job: one row per action, updated at every attempt. */
+/** The record of each followup action run for a job: one row per action, updated at every attempt (JobsRepository.followupRuns reads it for the job's view). */
 @Injectable()
 export class FollowupsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -62,7 +49,7 @@ export class FollowupsRepository {
       key.jobId,
       key.outcome,
       key.index,
-    ])) as { state: FollowupRunRow['state'] }[];
+    ])) as { state: FollowupAttempt['state'] }[];
     return row?.state === 'succeeded' ? 'done' : 'busy';
   }
 
@@ -86,23 +73,5 @@ export class FollowupsRepository {
        WHERE jobs.followup_runs.state <> 'succeeded'`,
       [key.jobId, key.outcome, key.index, attempt.type, attempt.state, attempt.status ?? null, attempt.error ?? null, attempt.detail ?? null, CLAIM_SECONDS],
     );
-  }
-
-  async runsOf(jobId: string): Promise<FollowupRunView[]> {
-    const rows: FollowupRunRow[] = await this.db.query(
-      'SELECT * FROM jobs.followup_runs WHERE job_id = $1 ORDER BY outcome DESC, action_index',
-      [jobId],
-    );
-    return rows.map((row) => ({
-      outcome: row.outcome,
-      index: row.action_index,
-      type: row.action_type,
-      state: row.state,
-      attempts: row.attempts,
-      lastStatus: row.last_status,
-      lastError: row.last_error,
-      detail: row.detail,
-      updatedAt: new Date(row.updated_at).toISOString(),
-    }));
   }
 }

@@ -1,10 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
-import { AddressNotAllowedError, Broker, isRetryableStatus, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AddressNotAllowedError, Broker, causedBy, isRetryableStatus, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
 import type { Principal } from '../auth/principal.js';
+import { InvalidRequestError } from '../common/domain-error.js';
 import { CreateJobDto, type ActionDto } from '../jobs/dto/create-job.dto.js';
-import { toView, type JobRow } from '../jobs/job.model.js';
+import { toView, type JobRow } from '../job-model/job.model.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { FollowupsRepository, type FollowupRunKey } from './followups.repository.js';
@@ -55,7 +56,7 @@ export class FollowupsService {
       case 'analytics':
         return this.analytics(key, job, action, command);
       case 'job':
-        return this.chain(key, job, action);
+        return this.chain(key, job, action, command);
     }
   }
 
@@ -123,13 +124,16 @@ export class FollowupsService {
           },
         ],
       },
-      { correlationId: job.id, causationId: command.id },
+      causedBy(command),
     );
     await this.runs.record(key, { type: 'analytics', state: 'succeeded', detail: { insertId } });
   }
 
-  /** Submits the next job, with this one's result as `input.previous`; its idempotency key makes it once only. */
-  private async chain(key: FollowupRunKey, job: JobRow, action: ActionDto): Promise<void> {
+  /**
+   * Submits the next job, with this one's result as `input.previous`; its idempotency key makes it once only. Its
+   * command is caused by this followup's.
+   */
+  private async chain(key: FollowupRunKey, job: JobRow, action: ActionDto, command: Envelope<FollowupRunV1>): Promise<void> {
     await this.runs.record(key, { type: 'job', state: 'running' });
     const owner: Principal = { name: job.owner, role: 'portal', via: 'api-key' };
     const request = Object.assign(new CreateJobDto(), {
@@ -138,13 +142,13 @@ export class FollowupsService {
       idempotencyKey: `followup:${key.jobId}:${key.outcome}:${key.index}`,
     });
     try {
-      const [submitted] = await this.jobsService.submit(owner, [request], '');
+      const [submitted] = await this.jobsService.submit(owner, [request], '', null, command.id);
       await this.runs.record(key, { type: 'job', state: 'succeeded', detail: { jobId: submitted.job.id } });
     } catch (error) {
       await this.runs.record(key, { type: 'job', state: 'failed', error: (error as Error).message });
-      if (error instanceof BadRequestException) {
-        this.logger.warn(`followup job of ${key.jobId} refused: ${JSON.stringify(error.getResponse())}`);
-        throw new PermanentError(`the followup job was refused: ${JSON.stringify(error.getResponse())}`);
+      if (error instanceof InvalidRequestError) {
+        this.logger.warn(`followup job of ${key.jobId} refused: ${error.message}`);
+        throw new PermanentError(`the followup job was refused: ${error.message}`);
       }
       throw error;
     }

@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import pg from 'pg';
 import { Observable } from 'rxjs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
-import { JOB_CHANGES_CHANNEL } from './jobs.repository.js';
+import { JOB_CHANGES_CHANNEL } from '../outbox/outbox.repository.js';
 
 /**
- * Hears every change of a job's row, whichever gateway made it: the writers `pg_notify` the job id in the
- * same transaction, and this LISTENs on one dedicated connection. Used by the SSE progress streams.
+ * Hears every change of a job's row, whichever gateway made it: the writers announce the job id in the
+ * same transaction (OutboxRepository.notifyJobChanges), and this LISTENs on one dedicated connection. Used by the SSE progress streams.
  */
 @Injectable()
 export class JobChangesListener implements OnModuleInit, OnApplicationShutdown {

@@ -4,9 +4,9 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope, Events } from '#shared';
 import { transactionRetryingDeadlocks } from '../database/transaction.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import type { SettledJob } from '../sagas/sagas.repository.js';
-import { JOB_CHANGES_CHANNEL } from './jobs.repository.js';
 
 type AppliedKey = 'job.started' | 'job.progress' | 'job.fanout' | 'job.succeeded' | 'job.failed';
 type LifecycleEvent = { [K in AppliedKey]: Envelope<Events[K], K> }[AppliedKey];
@@ -33,7 +33,8 @@ export class JobEventsApplier {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
     @Inject(SagaCoordinator) private readonly sagas: SagaCoordinator,
   ) {}
 
@@ -58,7 +59,7 @@ export class JobEventsApplier {
       .then(
         (finished) => {
           for (const item of batch) item.done();
-          if (finished > 0) this.outbox.kick();
+          if (finished > 0) this.relay.kick();
         },
         (error: Error) => {
           for (const item of batch) item.failed(error);
@@ -115,10 +116,10 @@ export class JobEventsApplier {
       );
     }
     // after started/progress: a fan-out counts only from a job that runs
-    for (const id of await this.sagas.fanOut(manager, fanouts.map((event) => event.payload))) changed.add(id);
+    for (const id of await this.sagas.fanOut(manager, fanouts)) changed.add(id);
     const finals = [
-      ...succeeded.map((e) => ({ id: e.payload.jobId, state: 'succeeded', result: e.payload.result, error: null, at: e.occurredAt })),
-      ...failed.map((e) => ({ id: e.payload.jobId, state: 'failed', result: null, error: e.payload.error, at: e.occurredAt })),
+      ...succeeded.map((e) => ({ id: e.payload.jobId, state: 'succeeded', result: e.payload.result, error: null, at: e.occurredAt, event: e.id })),
+      ...failed.map((e) => ({ id: e.payload.jobId, state: 'failed', result: null, error: e.payload.error, at: e.occurredAt, event: e.id })),
     ];
     let finished = 0;
     if (finals.length > 0) {
@@ -133,12 +134,12 @@ export class JobEventsApplier {
       );
       collect(rows);
       finished = rows.length;
-      // a job leaves queued/running once: counted for its saga, and its followups written, exactly once
-      await this.sagas.settled(manager, rows);
+      // a job leaves queued/running once: counted for its saga, and its followups written, exactly once — all caused
+      // by the event that settled it
+      const causes = new Map(finals.map((final) => [final.id, final.event]));
+      await this.sagas.settled(manager, rows.map((row) => ({ ...row, causationId: causes.get(row.id) ?? null })));
     }
-    if (changed.size > 0) {
-      await manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [[...changed]]);
-    }
+    await this.outbox.notifyJobChanges(manager, [...changed]);
     return finished;
   }
 }

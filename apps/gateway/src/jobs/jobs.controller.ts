@@ -7,7 +7,7 @@ import type { Principal } from '../auth/principal.js';
 import { ResultFiles } from './result-files.js';
 import { CreateJobDto, ListJobsQuery } from './dto/create-job.dto.js';
 import { JobChangesListener } from './job-changes.listener.js';
-import { isFinal } from './job.model.js';
+import { isFinal } from '../job-model/job.model.js';
 import { JobsService } from './jobs.service.js';
 
 @ApiTags('jobs')

@@ -1,104 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
-import type { Envelope } from '#shared';
-import { transactionRetryingDeadlocks } from '../database/transaction.js';
-import type { ChildrenSummary, JobRow, JobState } from './job.model.js';
+import { DataSource } from 'typeorm';
+import type { FollowupOutcome } from '#shared';
+import type { ChildrenSummary, FollowupRunView, JobRow, JobState, NewJob } from '../job-model/job.model.js';
 
-/** What a job submitted through CKAN's service-provider protocol keeps for its status and its callback. */
-export interface CkanJobData {
-  jobType: string;
-  jobKeyHash: string;
-  resultUrl: string | null;
-  apiKey: string;
-  metadata: Record<string, unknown>;
+interface FollowupRunRow {
+  outcome: FollowupOutcome;
+  action_index: number;
+  action_type: string;
+  state: 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  detail: Record<string, unknown> | null;
+  updated_at: Date;
 }
 
-/** A saga's merge step, as declared. */
-export interface SagaMerge {
-  type: string;
-  input: Record<string, unknown>;
-  always?: boolean;
-}
-
-/** A job to insert, with the command that starts it (written to the outbox in the same transaction). */
-export interface NewJob {
-  id: string;
-  type: string;
-  input: Record<string, unknown>;
-  inputFingerprint: string;
-  idempotencyKey: string | null;
-  followups: Record<string, unknown>;
-  saga: Record<string, unknown> | null;
-  owner: string;
-  parentId: string | null;
-  ckan: CkanJobData | null;
-  /** Null for a saga parent: its subtasks do its work. */
-  command: Envelope<unknown> | null;
-  /** The subtasks a saga parent declares, inserted with it (see SagaCoordinator.insert). */
-  subtasks?: NewJob[];
-  /**
-   * A saga parent's merge step, a job run once every subtask succeeded — or once all settled, whatever their
-   * outcome, when `always` (without one, the coordinator merges).
-   */
-  merge?: SagaMerge;
-}
-
-export interface CancelledJob {
-  id: string;
-  parent_id: string | null;
-  state: JobState;
-  followups: Record<string, unknown> | null;
-}
-
-export const JOB_CHANGES_CHANNEL = 'geojobs_job_changes';
-
+/** The jobs table as the API reads it; jobs are written by the saga coordinator (SagasRepository). */
 @Injectable()
 export class JobsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  /**
-   * Inserts the jobs that are not duplicates and their commands, in one statement (one transaction). A job
-   * whose idempotency key, or whose active (type, input) is taken, is skipped: the unique indexes decide,
-   * atomically. Returns the rows actually inserted.
-   */
-  async insert(jobs: NewJob[], manager: EntityManager = this.db.manager): Promise<JobRow[]> {
-    const rows = jobs.map((job, order) => ({
-      order,
-      id: job.id,
-      type: job.type,
-      input: job.input,
-      input_fingerprint: job.inputFingerprint,
-      idempotency_key: job.idempotencyKey,
-      followups: job.followups,
-      saga: job.saga,
-      owner: job.owner,
-      parent_id: job.parentId,
-      ckan: job.ckan,
-      command: job.command,
-    }));
-    return manager.query(
-      `WITH incoming AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-           "order" int, id uuid, type text, input jsonb, input_fingerprint text, idempotency_key text,
-           followups jsonb, saga jsonb, owner text, parent_id uuid, ckan jsonb, command jsonb)
-       ),
-       inserted AS (
-         INSERT INTO jobs.jobs (id, type, state, input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan)
-         SELECT id, type, 'queued', input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan
-         FROM incoming ORDER BY "order"
-         ON CONFLICT DO NOTHING
-         RETURNING *
-       ),
-       commands AS (
-         INSERT INTO jobs.outbox (exchange, envelope)
-         SELECT 'geojobs.commands', incoming.command FROM incoming JOIN inserted USING (id)
-         WHERE jsonb_typeof(incoming.command) = 'object' ORDER BY incoming."order"
-       )
-       SELECT * FROM inserted`,
-      [JSON.stringify(rows)],
-    );
-  }
 
   /** The job a duplicate submission collided with: same owner and key, or the same active type and input. */
   async findDuplicate(job: NewJob): Promise<JobRow | undefined> {
@@ -115,16 +36,6 @@ export class JobsRepository {
   async findById(id: string): Promise<JobRow | undefined> {
     const rows: JobRow[] = await this.db.query('SELECT * FROM jobs.jobs WHERE id = $1', [id]);
     return rows[0];
-  }
-
-  async findByIds(ids: string[], manager: EntityManager = this.db.manager): Promise<JobRow[]> {
-    return manager.query('SELECT * FROM jobs.jobs WHERE id = ANY($1::uuid[])', [ids]);
-  }
-
-  /** Of these jobs, those submitted through CKAN's service-provider protocol (they owe their client a callback). */
-  async ckanJobs(manager: EntityManager, ids: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await manager.query('SELECT id FROM jobs.jobs WHERE id = ANY($1::uuid[]) AND ckan IS NOT NULL', [ids]);
-    return rows.map((row) => row.id);
   }
 
   /** Top-level jobs, newest first; or, given a parent, that saga's subtasks. */
@@ -157,43 +68,20 @@ export class JobsRepository {
     return summaries;
   }
 
-  // Note: UPDATE … RETURNING goes through a CTE and a SELECT, because TypeORM answers a bare UPDATE with
-  // [rows, count] rather than the rows.
-
-  /**
-   * Cancels a queued or running job and everything below it, and writes `job.cancelled` for each to the
-   * outbox. Returns the ids it cancelled (none when the job had already finished).
-   */
-  async cancel(
-    id: string,
-    cancelledEvent: (jobId: string) => Envelope<unknown>,
-    /** Runs in the same transaction with the jobs cancelled (the saga coordinator counts them for their parents). */
-    then: (manager: EntityManager, cancelled: CancelledJob[]) => Promise<void> = async () => undefined,
-  ): Promise<string[]> {
-    return transactionRetryingDeadlocks(this.db, async (manager) => {
-      const rows: CancelledJob[] = await manager.query(
-        `WITH RECURSIVE tree AS (
-           SELECT id FROM jobs.jobs WHERE id = $1
-           UNION ALL SELECT child.id FROM jobs.jobs child JOIN tree ON child.parent_id = tree.id
-         ),
-         cancelled AS (
-           UPDATE jobs.jobs SET state = 'cancelled', finished_at = now(), updated_at = now()
-           WHERE id IN (SELECT id FROM tree) AND state IN ('queued', 'running')
-           RETURNING id, parent_id, state, followups
-         )
-         SELECT * FROM cancelled`,
-        [id],
-      );
-      const ids = rows.map((row) => row.id);
-      if (ids.length > 0) {
-        await manager.query(`INSERT INTO jobs.outbox (exchange, envelope) SELECT 'geojobs.events', event.envelope FROM unnest($1::jsonb[]) AS event(envelope)`, [
-          ids.map((jobId) => JSON.stringify(cancelledEvent(jobId))),
-        ]);
-        await manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [ids]);
-        await then(manager, rows);
-      }
-      return ids;
-    });
+  /** What became of the job's followup actions, for GET /jobs/:id (the runner in followups/ writes them). */
+  async followupRuns(jobId: string): Promise<FollowupRunView[]> {
+    const rows: FollowupRunRow[] = await this.db.query('SELECT * FROM jobs.followup_runs WHERE job_id = $1 ORDER BY outcome DESC, action_index', [jobId]);
+    return rows.map((row) => ({
+      outcome: row.outcome,
+      index: row.action_index,
+      type: row.action_type,
+      state: row.state,
+      attempts: row.attempts,
+      lastStatus: row.last_status,
+      lastError: row.last_error,
+      detail: row.detail,
+      updatedAt: new Date(row.updated_at).toISOString(),
+    }));
   }
 
   async countByTypeAndState(): Promise<{ type: string; state: JobState; count: number }[]> {

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { assertStorageKey, commandEnvelope, currentCorrelation, eventEnvelope, fingerprint, storageKeyOf } from '#shared';
+import { Inject, Injectable } from '@nestjs/common';
+import { assertStorageKey, commandEnvelope, fingerprint, storageKeyOf } from '#shared';
 import { canSeeAll, type Principal } from '../auth/principal.js';
+import { validated } from '../common/request-validation.js';
+import { JobAlreadyFinishedError, JobBatchSizeError, JobNotFoundError, ResultFileNotFoundError, SubmissionContendedError, UnknownJobTypeError } from '../job-model/job.errors.js';
+import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, MAX_SUBTASKS, typedInput } from '../job-model/job-types.js';
+import { toView, type CkanJobData, type JobRow, type JobView, type NewJob } from '../job-model/job.model.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
-import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
-import { FollowupsRepository } from '../followups/followups.repository.js';
+import { toTree, type JobTreeNode } from '../sagas/job-tree.js';
 import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import { SagasRepository } from '../sagas/sagas.repository.js';
-import { toTree, type JobTreeNode } from '../sagas/job-tree.js';
-import { subtaskJobs } from '../sagas/subtask-jobs.js';
-import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, MAX_SUBTASKS, typedInput } from './job-types.js';
-import { toView, type JobRow, type JobView } from './job.model.js';
-import { JobsRepository, type CkanJobData, type NewJob } from './jobs.repository.js';
-import { validated } from './request-validation.js';
+import { subtaskJobs, type SubtaskOrigin } from '../sagas/subtask-jobs.js';
+import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
+import { JobsRepository } from './jobs.repository.js';
 
 export const MAX_BULK_JOBS = 1_000;
 /** Children listed by `GET /jobs/:id`; the tree endpoint shows them all. */
@@ -20,7 +20,7 @@ const MAX_LISTED_CHILDREN = 1_000;
 
 /** A job a caller may submit through POST /jobs: not one of the types the gateway only creates itself. */
 function publicJob(request: CreateJobDto, path: string): CreateJobDto {
-  if (INTERNAL_JOB_TYPES.has(request.type)) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
+  if (INTERNAL_JOB_TYPES.has(request.type)) throw new UnknownJobTypeError([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
   return request;
 }
 
@@ -37,31 +37,35 @@ export class JobsService {
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
     @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
-    @Inject(FollowupsRepository) private readonly followups: FollowupsRepository,
   ) {}
 
   /** Validates a job or an array of jobs (each field problem named with its place), then submits them together. */
   async submitBody(principal: Principal, body: unknown): Promise<Submitted[]> {
     if (Array.isArray(body)) {
       if (body.length === 0 || body.length > MAX_BULK_JOBS) {
-        throw new BadRequestException([`an array of jobs holds 1 to ${MAX_BULK_JOBS} jobs, not ${body.length}`]);
+        throw new JobBatchSizeError([`an array of jobs holds 1 to ${MAX_BULK_JOBS} jobs, not ${body.length}`]);
       }
       return this.submit(principal, body.map((item, index) => publicJob(validated(CreateJobDto, item, `[${index}]`), `[${index}].`)), '[%d].');
     }
     return this.submit(principal, [publicJob(validated(CreateJobDto, body, ''), '')], '');
   }
 
-  /** Writes the jobs and their commands in one transaction; duplicates come back as the existing jobs. */
-  async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string, ckan: CkanJobData | null = null): Promise<Submitted[]> {
+  /**
+   * Writes the jobs and their commands in one transaction; duplicates come back as the existing jobs. `causationId`
+   * is the message that made the submission (a followup's `followup.run`); a request from outside has none (the
+   * envelope's causationId is null): its HTTP request id is the caller's `x-correlation-id`, which the caller may
+   * choose and repeat, so it names no one message — the job id, the messages' correlation id, ties them to it.
+   */
+  async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string, ckan: CkanJobData | null = null, causationId: string | null = null): Promise<Submitted[]> {
     const budget = { left: MAX_SUBTASKS }; // subtasks of the whole request, however many jobs it holds
     const newJobs = requests.map((request, index) => ({
-      ...this.prepare(principal, request, pathFormat.replace('%d', String(index)), budget),
+      ...this.prepare(principal, request, { budget, path: pathFormat.replace('%d', String(index)), maxSubtasks: MAX_SUBTASKS, causationId }),
       ckan,
     }));
     const results = new Map<string, Submitted>();
     let pending = newJobs;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 3) throw new ConflictException('the job kept colliding with jobs finishing at the same moment; try again');
+      if (attempt > 3) throw new SubmissionContendedError();
       const fresh = new Map((await this.coordinator.insert(pending)).map((row) => [row.id, row])); // with the subtasks of sagas
       if (fresh.size > 0) this.outbox.kick();
       const unresolved: NewJob[] = [];
@@ -82,7 +86,7 @@ export class JobsService {
     const [summaries, children, followupRuns] = await Promise.all([
       this.jobs.childrenSummaries([row.id]),
       this.sagas.children(row.id, MAX_LISTED_CHILDREN),
-      this.followups.runsOf(row.id),
+      this.jobs.followupRuns(row.id),
     ]);
     const summary = summaries.get(row.id);
     const view = toView(row, summary ? { ...summary, jobs: children.map((child) => ({ id: child.id, type: child.type, state: child.state })) } : null);
@@ -112,15 +116,8 @@ export class JobsService {
   /** Cancels a queued or running job and its subtasks; cancelling a cancelled job again is a no-op. */
   async cancel(principal: Principal, id: string): Promise<JobView> {
     const row = await this.visible(principal, id);
-    if (row.state === 'succeeded' || row.state === 'failed' || row.state === 'expired') {
-      throw new ConflictException(`job ${id} has already ${row.state === 'expired' ? 'expired' : row.state}`);
-    }
-    const cancelled = await this.jobs.cancel(
-      id,
-      (jobId) =>
-        eventEnvelope('job.cancelled', { jobId }, { correlationId: jobId, causationId: currentCorrelation()?.correlationId }),
-      (manager, jobs) => this.coordinator.cancelled(manager, jobs), // a cancelled subtask settles for its saga
-    );
+    if (row.state === 'succeeded' || row.state === 'failed' || row.state === 'expired') throw new JobAlreadyFinishedError(id, row.state);
+    const cancelled = await this.coordinator.cancel(id);
     if (cancelled.length > 0) this.outbox.kick();
     return this.get(principal, id);
   }
@@ -132,22 +129,23 @@ export class JobsService {
   async resultFile(principal: Principal, id: string): Promise<string> {
     const row = await this.visible(principal, id);
     const file = typeof row.result?.file === 'string' ? row.result.file : undefined;
-    if (!file) throw new NotFoundException(`job ${id} has no result file${row.state === 'succeeded' ? '' : ` (it is ${row.state})`}`);
+    if (!file) throw new ResultFileNotFoundError(`job ${id} has no result file${row.state === 'succeeded' ? '' : ` (it is ${row.state})`}`);
     try {
       return assertStorageKey(storageKeyOf(file) ?? file);
     } catch {
-      throw new NotFoundException(`job ${id} names no valid result file`);
+      throw new ResultFileNotFoundError(`job ${id} names no valid result file`);
     }
   }
 
   /** The job, if this caller may see it: its owner, or an admin. Others get the same 404 as a missing job. */
   async visible(principal: Principal, id: string): Promise<JobRow> {
     const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.jobs.findById(id) : undefined;
-    if (!row || (!canSeeAll(principal) && row.owner !== principal.name)) throw new NotFoundException(`no job ${id}`);
+    if (!row || (!canSeeAll(principal) && row.owner !== principal.name)) throw new JobNotFoundError(id);
     return row;
   }
 
-  private prepare(principal: Principal, request: CreateJobDto, path: string, budget: { left: number }): NewJob {
+  private prepare(principal: Principal, request: CreateJobDto, origin: SubtaskOrigin): NewJob {
+    const { path, causationId } = origin;
     // POST /analytics/events builds its input as an instance of the input class, from validated parts
     const { type, input } = typedInput(request.type, request.input, path);
     const id = randomUUID();
@@ -164,16 +162,13 @@ export class JobsService {
       owner: principal.name,
       parentId: null,
       ckan: null,
-      command: commandEnvelope(command.key, command.payload, {
-        correlationId: id,
-        causationId: currentCorrelation()?.correlationId,
-      }),
+      command: commandEnvelope(command.key, command.payload, { correlationId: id, causationId }),
     };
     const subtasks = type.subtasks?.(input) ?? [];
     if (subtasks.length > 0) {
       job.command = null; // a saga parent's work is its subtasks, then the merge
       job.saga = { policy: request.saga?.policy ?? 'all-settled', ...(request.saga?.deadlineSeconds ? { deadlineSeconds: request.saga.deadlineSeconds } : {}) };
-      job.subtasks = subtaskJobs(principal.name, job, subtasks, budget, path, MAX_SUBTASKS);
+      job.subtasks = subtaskJobs(principal.name, job, subtasks, origin);
       job.merge = type.merge?.(input) ?? undefined;
     }
     return job;

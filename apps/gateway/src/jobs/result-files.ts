@@ -1,7 +1,8 @@
 import { pipeline } from 'node:stream/promises';
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { STORAGE, StorageNotFoundError, type Storage } from '#shared';
+import { ResultFileNotFoundError } from '../job-model/job.errors.js';
 
 /** Result files in storage (a local folder or S3), streamed to the client, never read whole into memory. */
 @Injectable()
@@ -9,7 +10,7 @@ export class ResultFiles {
   constructor(@Inject(STORAGE) private readonly storage: Storage) {}
 
   async stream(key: string, response: Response): Promise<void> {
-    const gone = () => new NotFoundException('the result file is gone (expired?)');
+    const gone = () => new ResultFileNotFoundError('the result file is gone (expired?)');
     const object = await this.storage.stat(key);
     if (!object) throw gone();
     // removed between the stat and the read (retention runs at any time): still a 404, not a 500

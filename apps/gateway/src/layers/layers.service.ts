@@ -1,7 +1,7 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
-import { isFinal, type JobView } from '../jobs/job.model.js';
+import { isFinal, type JobView } from '../job-model/job.model.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { LayersRepository } from './layers.repository.js';
 

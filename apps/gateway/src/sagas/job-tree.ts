@@ -1,4 +1,4 @@
-import type { JobError, JobState } from '../jobs/job.model.js';
+import type { JobError, JobState } from '../job-model/job.model.js';
 import type { TreeRow } from './sagas.repository.js';
 
 /** A job of a saga tree: its state, progress, error and the same for everything below it. */

@@ -1,32 +1,30 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { commandEnvelope, eventEnvelope, EXCHANGES, type Envelope, type FollowupOutcome, type JobFanoutV1 } from '#shared';
-import { MAX_SUBTASKS, typedInput, type Subtask } from '../jobs/job-types.js';
-import type { JobError, JobRow } from '../jobs/job.model.js';
-import { JobsRepository, type NewJob } from '../jobs/jobs.repository.js';
-import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type SettledJob, type SettledMerge } from './sagas.repository.js';
+import { commandEnvelope, eventEnvelope, type Envelope, type JobFanoutV1 } from '#shared';
+import { InvalidRequestError } from '../common/domain-error.js';
+import { MAX_SUBTASKS, typedInput, type Subtask } from '../job-model/job-types.js';
+import type { JobError, JobRow, NewJob } from '../job-model/job.model.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
+import {
+  concludedOutcome,
+  cutShortError,
+  followupsOf,
+  mergedOutcome,
+  mergeInput,
+  mergesWhenCutShort,
+  nextStep,
+  tallySettlements,
+  type SagaStep,
+  type SubtaskFailure,
+} from './saga-decisions.js';
+import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type Settlement, type SettledJob, type SettledMerge } from './sagas.repository.js';
 import { subtaskJobs } from './subtask-jobs.js';
 
 /** What opening a saga takes of its parent. */
 type SagaParent = Pick<NewJob, 'id' | 'saga' | 'subtasks' | 'merge'>;
 
-/** How a saga ended early: a subtask failed under fail-fast, or the deadline passed. */
-type Cut = { saga: SagaCount; reason: 'fail-fast' | 'deadline' };
-
-const OUTCOME_ACTIONS: Record<FollowupOutcome, 'onSuccess' | 'onFailure'> = { succeeded: 'onSuccess', failed: 'onFailure' };
-
-/** How a saga's subtasks ended, from its counters. */
-const childrenOf = (saga: SagaCount, failed: number) => {
-  const succeeded = saga.settled - saga.failed - saga.cancelled;
-  return { total: saga.total, succeeded, failed, cancelled: saga.total - succeeded - failed };
-};
-
-/** The parent's error when subtasks failed or were cancelled (all-settled): how many of each. */
-const subtasksFailed = (children: ReturnType<typeof childrenOf>): JobError | null => {
-  if (children.failed === 0 && children.cancelled === 0) return null;
-  const parts = [children.failed > 0 ? `${children.failed} failed` : '', children.cancelled > 0 ? `${children.cancelled} cancelled` : ''].filter(Boolean);
-  return { type: 'saga', class: 'SubtasksFailed', message: `${parts.join(', ')} of ${children.total} subtasks` };
-};
+/** A saga with the id of the message that moved it (see Settlement). */
+type CausedSaga = SagaCount & { causationId: string | null };
 
 /** A declared job, validated as a job of its type (a service may declare any type a user could, and the internal ones). */
 const declared = (subtask: Subtask, path: string): Subtask => ({
@@ -34,30 +32,49 @@ const declared = (subtask: Subtask, path: string): Subtask => ({
   input: JSON.parse(JSON.stringify(typedInput(subtask.type, subtask.input, path).input)) as Record<string, unknown>,
 });
 
+/** Settled jobs with the message that settled each. */
+const settledBy = (jobs: SettledJob[], causationId: (job: SettledJob) => string | null): Settlement[] =>
+  jobs.map((job) => ({ ...job, causationId: causationId(job) }));
+
 /**
  * The saga coordinator. A parent job declares its subtasks when submitted; they are inserted with it, in one
  * transaction, and the parent runs while they do. Whoever moves jobs to a final state (the lifecycle-event
- * applier, a cancel, the deadline sweeper) hands them to `settled` inside that same transaction, which:
- * counts them for their parents (one row per parent and batch; a job leaves queued/running only once, so a
- * redelivered completion is never counted twice), merges a saga whose last subtask settled (itself, or by
- * starting the saga's merge job and finishing the parent when that settles), cuts a fail-fast saga short at
- * its first failure, and writes the followups of every job that reached its outcome to the outbox — so a
- * followup is sent exactly when, and only if, the outcome is committed.
+ * applier, a cancel, the deadline sweeper) hands them to `settled` inside that same transaction, which counts them
+ * for their parents (a job leaves queued/running only once, so a redelivered completion is never counted twice),
+ * then does what the saga's rules (saga-decisions.ts) say: merge a saga whose last subtask settled (itself, or by
+ * starting the saga's merge job and finishing the parent when that settles), cut a fail-fast saga short at its first
+ * failure, and write the followups of every job that reached its outcome to the outbox — so a followup is sent
+ * exactly when, and only if, the outcome is committed. Everything it writes is caused by the message that settled
+ * the job (its `causationId`).
  */
 @Injectable()
 export class SagaCoordinator {
   constructor(
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
-    @Inject(JobsRepository) private readonly jobs: JobsRepository,
+    @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
   ) {}
 
   /**
-   * Inserts jobs (duplicates skipped, as JobsRepository.insert does) and, for those that declare subtasks,
+   * Inserts jobs (duplicates skipped, as SagasRepository.insertJobs does) and, for those that declare subtasks,
    * their subtasks at every level and their saga rows — all in one transaction. Returns the rows inserted.
    */
   insert(jobs: NewJob[]): Promise<JobRow[]> {
-    if (!jobs.some((job) => job.subtasks && job.subtasks.length > 0)) return this.jobs.insert(jobs); // one statement: no transaction needed
-    return this.sagas.transaction(async (manager) => this.jobs.findByIds([...(await this.insertTree(manager, jobs))], manager));
+    if (!jobs.some((job) => job.subtasks && job.subtasks.length > 0)) return this.sagas.insertJobs(jobs); // one statement: no transaction needed
+    return this.sagas.transaction(async (manager) => this.sagas.findByIds(manager, [...(await this.insertTree(manager, jobs))]));
+  }
+
+  /**
+   * A caller cancels a queued or running job: it and everything below it are cancelled, `job.cancelled` is written
+   * for each (no message caused it: a request from outside), and they settle for their sagas. Returns the ids it
+   * cancelled (none when the job had already finished).
+   */
+  cancel(jobId: string): Promise<string[]> {
+    // a cancel walking a saga down and the event applier settling its subtasks may lock the same rows in turn
+    return this.sagas.transactionRetryingDeadlocks(async (manager) => {
+      const cancelled = await this.cancelTrees(manager, [jobId], { roots: true, skipLocked: false }, null);
+      await this.cancelled(manager, cancelled);
+      return cancelled.map((job) => job.id);
+    });
   }
 
   /**
@@ -66,81 +83,85 @@ export class SagaCoordinator {
    * running, or already a saga (a redelivered fan-out), is left as it is; a fan-out declaring jobs that cannot be
    * run fails its job, saying why. Returns the jobs that changed.
    */
-  async fanOut(manager: EntityManager, fanouts: JobFanoutV1[]): Promise<string[]> {
+  async fanOut(manager: EntityManager, fanouts: Envelope<JobFanoutV1>[]): Promise<string[]> {
     if (fanouts.length === 0) return [];
-    const parents = new Map((await this.sagas.fanoutParents(manager, fanouts.map((fanout) => fanout.jobId))).map((row) => [row.id, row]));
+    const parents = new Map((await this.sagas.fanoutParents(manager, fanouts.map((fanout) => fanout.payload.jobId))).map((row) => [row.id, row]));
     const sagaParents: SagaParent[] = [];
     const invalid: SagaOutcome[] = [];
-    for (const fanout of fanouts) {
+    const causes = new Map<string, string>();
+    for (const { id: causationId, payload: fanout } of fanouts) {
       const parent = parents.get(fanout.jobId);
-      if (!parent || parent.state !== 'running' || parent.is_saga || sagaParents.some((job) => job.id === fanout.jobId)) continue;
+      if (!parent || parent.state !== 'running' || parent.is_saga || causes.has(fanout.jobId)) continue;
+      causes.set(parent.id, causationId);
       try {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
         const merge = fanout.merge && { ...declared(fanout.merge, 'merge.'), ...(fanout.merge.always ? { always: true } : {}) };
         const job = { id: parent.id, saga: { policy: fanout.policy ?? 'all-settled', ...(fanout.deadlineSeconds ? { deadlineSeconds: fanout.deadlineSeconds } : {}) } };
-        sagaParents.push({ ...job, subtasks: subtaskJobs(parent.owner, job, subtasks, { left: MAX_SUBTASKS }, 'fanout.', MAX_SUBTASKS), merge });
+        const origin = { budget: { left: MAX_SUBTASKS }, path: 'fanout.', maxSubtasks: MAX_SUBTASKS, causationId };
+        sagaParents.push({ ...job, subtasks: subtaskJobs(parent.owner, job, subtasks, origin), merge });
       } catch (error) {
-        const reasons = error instanceof BadRequestException ? (error.getResponse() as { message: string | string[] }).message : (error as Error).message;
-        const message = `the job fanned out to work that cannot run: ${[reasons].flat().join('; ')}`;
+        // whatever the declaration's fault, the job fails saying why, rather than the batch of events failing forever
+        const reasons = error instanceof InvalidRequestError ? error.problems.join('; ') : (error as Error).message;
+        const message = `the job fanned out to work that cannot run: ${reasons}`;
         invalid.push({ id: parent.id, state: 'failed', result: {}, error: { type: 'saga', class: 'InvalidFanout', message } });
       }
     }
     await this.openSagas(manager, sagaParents);
     const failed = await this.sagas.finish(manager, invalid);
-    await this.settled(manager, failed);
+    await this.settled(manager, settledBy(failed, (job) => causes.get(job.id) ?? null));
     return [...sagaParents.map((job) => job.id), ...failed.map((job) => job.id)];
   }
 
   /** Jobs that just reached a final state, in the transaction that moved them: count, merge, cut, follow up. */
-  async settled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+  async settled(manager: EntityManager, jobs: Settlement[]): Promise<void> {
     if (jobs.length === 0) return;
     await this.followUp(manager, jobs);
 
     const subtasks = jobs.filter((job) => job.parent_id);
     if (subtasks.length === 0) return;
+    const causes = new Map(subtasks.map((job) => [job.id, job.causationId]));
     const merges = await this.sagas.settledMerges(manager, subtasks.map((job) => job.id));
-    const mergeJobs = new Set(merges.map((merge) => merge.saga.merge_job_id));
+    const tallies = tallySettlements(subtasks, new Set(merges.map((merge) => merge.saga.merge_job_id!)));
+    // a saga moved by several subtasks of one batch: the last one's message is the cause of what follows
+    const parentCauses = new Map(subtasks.map((job) => [job.parent_id!, job.causationId]));
+    const counted: CausedSaga[] =
+      tallies.length > 0 ? (await this.sagas.count(manager, tallies)).map((saga) => ({ ...saga, causationId: parentCauses.get(saga.job_id) ?? null })) : [];
+    const steps = counted.map((saga) => ({ saga, step: nextStep(saga) }));
+    const of = (step: SagaStep) => steps.filter((entry) => entry.step === step).map((entry) => entry.saga);
 
-    const perParent = new Map<string, { parentId: string; settled: number; failed: number; cancelled: number }>();
-    for (const job of subtasks) {
-      if (mergeJobs.has(job.id)) continue; // a merge job is not one of the subtasks
-      const entry = perParent.get(job.parent_id!) ?? { parentId: job.parent_id!, settled: 0, failed: 0, cancelled: 0 };
-      entry.settled++;
-      if (job.state === 'failed') entry.failed++;
-      if (job.state === 'cancelled') entry.cancelled++;
-      perParent.set(job.parent_id!, entry);
-    }
-    const counted = perParent.size > 0 ? (await this.sagas.count(manager, [...perParent.values()])).filter((saga) => saga.parent_state === 'running') : [];
-    const complete = counted.filter((saga) => saga.settled >= saga.total);
-    const toMerge = complete.filter((saga) => saga.merge && !saga.merge_job_id && (saga.merge.always || (saga.failed === 0 && saga.cancelled === 0)));
-    const cut = counted.filter((saga) => saga.settled < saga.total && saga.policy === 'fail-fast' && saga.failed > 0);
-
-    await this.startMerges(manager, toMerge);
-    await this.conclude(
-      manager,
-      complete.filter((saga) => !toMerge.includes(saga)),
-      cut.map((saga) => ({ saga, reason: 'fail-fast' })),
-    );
-    await this.concludeMerged(manager, merges.filter((merge) => merge.saga.parent_state === 'running'));
+    await this.startMerges(manager, of('merge'));
+    await this.conclude(manager, of('conclude'), of('cut-short'), 'fail-fast');
+    const running = merges.filter((merge) => merge.saga.parent_state === 'running');
+    await this.concludeMerged(manager, running, (merge) => causes.get(merge.saga.merge_job_id!) ?? null);
   }
 
-  /** Jobs a caller cancelled (with everything below them): their sagas close, and they count for their parents. */
-  async cancelled(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
+  /** Fails sagas past their deadline (the sweeper's transaction holds their rows); a timer, not a message, caused it. */
+  async expire(manager: EntityManager, overdue: SagaCount[]): Promise<void> {
+    await this.conclude(manager, [], overdue.map((saga) => ({ ...saga, causationId: null })), 'deadline');
+  }
+
+  /** Jobs a caller cancelled (with everything below them): their sagas close, they count for their parents, and a merge that runs `always` starts. */
+  private async cancelled(manager: EntityManager, jobs: Settlement[]): Promise<void> {
+    if (jobs.length === 0) return;
     const ids = jobs.map((job) => job.id);
     await this.sagas.close(manager, ids);
     await this.settled(manager, jobs);
-    const cancelled: JobError = { type: 'saga', class: 'JobCancelled', message: 'the job was cancelled' };
-    const sagas = await this.sagas.unmergedAlways(manager, ids);
-    await this.startMerges(manager, sagas, new Map(sagas.map((saga) => [saga.job_id, cancelled])));
+    const sagas = (await this.sagas.unmergedAlways(manager, ids)).map((saga) => ({ ...saga, causationId: null }));
+    await this.startMerges(manager, sagas, new Map(sagas.map((saga) => [saga.job_id, cutShortError('cancelled', saga, [])])));
   }
 
-  /** Fails sagas past their deadline (the sweeper's transaction holds their rows). */
-  async expire(manager: EntityManager, overdue: SagaCount[]): Promise<void> {
-    await this.conclude(manager, [], overdue.map((saga) => ({ saga, reason: 'deadline' })));
+  /** Cancels the trees of these jobs, writing `job.cancelled` for each job cancelled. */
+  private async cancelTrees(manager: EntityManager, rootIds: string[], scope: { roots: boolean; skipLocked: boolean }, causationId: string | null): Promise<Settlement[]> {
+    const cancelled = await this.sagas.cancelTree(manager, rootIds, scope);
+    await this.outbox.enqueue(
+      manager,
+      cancelled.map((job) => eventEnvelope('job.cancelled', { jobId: job.id }, { correlationId: job.id, causationId })),
+    );
+    return settledBy(cancelled, () => causationId);
   }
 
   private async insertTree(manager: EntityManager, jobs: NewJob[]): Promise<Set<string>> {
-    const inserted = new Set((await this.jobs.insert(jobs, manager)).map((row) => row.id));
+    const inserted = new Set((await this.sagas.insertJobs(jobs, manager)).map((row) => row.id));
     await this.openSagas(manager, jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0));
     return inserted;
   }
@@ -150,7 +171,7 @@ export class SagaCoordinator {
     let parents = sagaParents;
     while (parents.length > 0) {
       const children = parents.flatMap((parent) => parent.subtasks!);
-      await this.jobs.insert(children, manager);
+      await this.sagas.insertJobs(children, manager);
       await this.sagas.open(
         manager,
         parents.map((parent) => ({
@@ -166,118 +187,76 @@ export class SagaCoordinator {
   }
 
   /**
-   * Every subtask succeeded (or all settled, for a merge that runs `always`): the merge job starts, a child of the
-   * parent not counted as a subtask, told how the subtasks ended. A merge that runs `always` also starts when its
-   * saga is cut short (`cutShort`: the deadline, fail-fast, the parent cancelled), told why, so that it can still
-   * tell the portal and clean up; the parent's outcome is written by then and stays.
+   * Starts the merge jobs of these sagas: children of the parent not counted as subtasks, told how the subtasks
+   * ended and, for a saga cut short (`cutShort`), why — the parent's outcome is written by then and stays.
    */
-  private async startMerges(manager: EntityManager, sagas: SagaCount[], cutShort = new Map<string, JobError>()): Promise<void> {
+  private async startMerges(manager: EntityManager, sagas: CausedSaga[], cutShort = new Map<string, JobError>()): Promise<void> {
     if (sagas.length === 0) return;
-    const errors = await this.failuresOf(manager, sagas);
+    const failures = await this.failuresOf(manager, sagas);
     const mergeJobs = sagas.map((saga) => {
-      const known = errors.get(saga.job_id);
-      const cut = cutShort.get(saga.job_id);
-      const failures = known || cut ? [...(known ?? []), ...(cut ? [{ jobId: saga.job_id, ...cut }] : [])] : undefined;
-      const summary = { parentId: saga.job_id, subtasks: saga.total, ...(failures ? { errors: failures } : {}) };
-      const input = { ...saga.merge!.input, saga: summary };
+      const input = mergeInput(saga, failures.get(saga.job_id), cutShort.get(saga.job_id));
       const parent = { id: saga.job_id, saga: { policy: saga.policy } };
-      return subtaskJobs(saga.parent_owner, parent, [{ type: saga.merge!.type, input }], { left: Infinity }, 'merge.', Infinity)[0];
+      const origin = { budget: { left: Infinity }, path: 'merge.', maxSubtasks: Infinity, causationId: saga.causationId };
+      return subtaskJobs(saga.parent_owner, parent, [{ type: saga.merge!.type, input }], origin)[0];
     });
     await this.insertTree(manager, mergeJobs);
     await this.sagas.merging(manager, sagas.map((saga, index) => ({ parentId: saga.job_id, mergeJobId: mergeJobs[index].id })));
   }
 
   /** The errors of the failed subtasks of those sagas that had failed or cancelled ones (one query for them all). */
-  private async failuresOf(manager: EntityManager, sagas: SagaCount[]): Promise<Map<string, (JobError & { jobId: string })[]>> {
+  private async failuresOf(manager: EntityManager, sagas: SagaCount[]): Promise<Map<string, SubtaskFailure[]>> {
     const failing = sagas.filter((saga) => saga.failed > 0 || saga.cancelled > 0).map((saga) => saga.job_id);
     const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, { jobId: string; error: JobError }[]>();
     return new Map(failing.map((id) => [id, (errors.get(id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }))]));
   }
 
-  /** A merge job settled: the parent ends as it did (failed all the same if subtasks did), with its result. */
-  private async concludeMerged(manager: EntityManager, merges: SettledMerge[]): Promise<void> {
+  /** Merge jobs settled: their parents end as they did. */
+  private async concludeMerged(manager: EntityManager, merges: SettledMerge[], causeOf: (merge: SettledMerge) => string | null): Promise<void> {
     if (merges.length === 0) return;
-    const errors = await this.failuresOf(manager, merges.map(({ saga }) => saga));
-    const outcomes: SagaOutcome[] = merges.map(({ saga, state, result, error }) => {
-      const children = childrenOf(saga, saga.failed);
-      const mergeError: JobError | null =
-        state === 'succeeded'
-          ? null
-          : { type: 'saga', class: 'MergeFailed', message: `the merge step ${state === 'cancelled' ? 'was cancelled' : `failed: ${error?.message ?? 'unknown error'}`}` };
-      const failure = mergeError ?? subtasksFailed(children);
-      return {
-        id: saga.job_id,
-        state: failure ? 'failed' : 'succeeded',
-        result: { children, errors: errors.get(saga.job_id) ?? [], merge: result ?? error },
-        error: failure,
-      };
-    });
-    await this.settled(manager, await this.sagas.finish(manager, outcomes));
+    const failures = await this.failuresOf(manager, merges.map(({ saga }) => saga));
+    const outcomes = merges.map((merge) => mergedOutcome(merge.saga, merge, failures.get(merge.saga.job_id) ?? []));
+    const causes = new Map(merges.map((merge) => [merge.saga.job_id, causeOf(merge)]));
+    await this.settled(manager, settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null));
   }
 
   /**
-   * The coordinator's own merge step: a saga's result lists how its subtasks ended and every error; the
-   * parent succeeds only if every subtask did. A cut saga then cancels what is still out below it.
+   * The coordinator's own merge step, for sagas whose subtasks all settled (`complete`) and for sagas cut short
+   * (`cuts`, for `reason`). A cut saga then cancels what is still out below it, and starts its merge if that runs
+   * `always`.
    */
-  private async conclude(manager: EntityManager, complete: SagaCount[], cuts: Cut[]): Promise<void> {
+  private async conclude(manager: EntityManager, complete: CausedSaga[], cuts: CausedSaga[], reason: 'fail-fast' | 'deadline'): Promise<void> {
     if (complete.length === 0 && cuts.length === 0) return;
-    const all = [...complete.map((saga) => ({ saga, reason: null })), ...cuts];
-    const errors = await this.sagas.childErrors(manager, all.map((entry) => entry.saga.job_id));
-    const outcomes: SagaOutcome[] = all.map(({ saga, reason }) => {
-      const childErrors = errors.get(saga.job_id) ?? [];
-      const children = childrenOf(saga, childErrors.length);
-      const result = { children, errors: childErrors.map(({ jobId, error }) => ({ jobId, ...error })) };
-      let error: JobError | null = null;
-      if (reason === 'deadline') {
-        const deadline = saga.deadline_at ? new Date(saga.deadline_at).toISOString() : 'its deadline';
-        const late = saga.settled < saga.total ? `${saga.total - saga.settled} of ${saga.total} subtasks had not reported` : 'the merge step had not finished';
-        error = { type: 'saga', class: 'SagaDeadlineExceeded', message: `${late} by ${deadline}` };
-      } else if (reason === 'fail-fast') {
-        error = { type: 'saga', class: 'SubtaskFailed', message: `a subtask failed (fail-fast): ${childErrors[0]?.error.message ?? 'unknown error'}` };
-      } else {
-        error = subtasksFailed(children);
-      }
-      return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result, error };
+    const cutIds = new Set(cuts.map((saga) => saga.job_id));
+    const all = [...complete, ...cuts];
+    const errors = await this.sagas.childErrors(manager, all.map((saga) => saga.job_id));
+    const outcomes = all.map((saga) => {
+      const failures = (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }));
+      return concludedOutcome(saga, failures, cutIds.has(saga.job_id) ? reason : null);
     });
-    const finished = await this.sagas.finish(manager, outcomes);
+    const causes = new Map(all.map((saga) => [saga.job_id, saga.causationId]));
+    const finished = settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null);
     const finishedIds = new Set(finished.map((job) => job.id));
-    const cutParents = cuts.map((cut) => cut.saga.job_id).filter((id) => finishedIds.has(id));
-    if (cutParents.length > 0) {
-      // after the parents are final, so counting these cancellations merges nothing twice
-      const cancelled = await this.sagas.cancelBelow(manager, cutParents, (jobId) => this.cancelledEvent(jobId));
-      await this.settled(manager, cancelled);
-      const why = new Map(outcomes.filter((outcome) => outcome.error && cutParents.includes(outcome.id)).map((outcome) => [outcome.id, outcome.error!]));
-      const cutSagas = cuts.map((cut) => cut.saga).filter((saga) => cutParents.includes(saga.job_id) && saga.merge?.always && !saga.merge_job_id);
-      await this.startMerges(manager, cutSagas, why); // after cancelBelow, which would cancel them too
+    const cutShort = cuts.filter((saga) => finishedIds.has(saga.job_id));
+    // after the parents are final, so counting these cancellations merges nothing twice; one statement per cause
+    for (const causationId of new Set(cutShort.map((saga) => saga.causationId))) {
+      const roots = cutShort.filter((saga) => saga.causationId === causationId).map((saga) => saga.job_id);
+      await this.settled(manager, await this.cancelTrees(manager, roots, { roots: false, skipLocked: true }, causationId));
     }
+    const why = new Map(outcomes.filter((outcome) => outcome.error && cutIds.has(outcome.id)).map((outcome) => [outcome.id, outcome.error!]));
+    await this.startMerges(manager, cutShort.filter(mergesWhenCutShort), why); // after cancelTrees, which would cancel them too
     await this.settled(manager, finished); // nested sagas: the parent is a subtask of its own parent
   }
 
-  /**
-   * Writes one `followup.run` command per action of the outcome each job reached, and the callback a job
-   * submitted through CKAN's service-provider protocol owes its client, whatever its outcome.
-   */
-  private async followUp(manager: EntityManager, jobs: SettledJob[]): Promise<void> {
-    const commands: Envelope<unknown>[] = [];
-    for (const jobId of await this.jobs.ckanJobs(manager, jobs.map((job) => job.id))) {
-      commands.push(commandEnvelope('followup.ckan-callback', { jobId }, { correlationId: jobId }));
-    }
-    for (const job of jobs) {
-      if (job.state !== 'succeeded' && job.state !== 'failed') continue;
-      const actions = job.followups?.[OUTCOME_ACTIONS[job.state]];
-      if (!Array.isArray(actions)) continue;
-      actions.forEach((_, index) =>
-        commands.push(
-          commandEnvelope('followup.run', { jobId: job.id, outcome: job.state as FollowupOutcome, index }, {
-            correlationId: job.id,
-          }),
+  /** Writes what the settled jobs set off (followupsOf) to the outbox, caused by what settled them. */
+  private async followUp(manager: EntityManager, jobs: Settlement[]): Promise<void> {
+    const ckan = await this.sagas.ckanJobs(manager, jobs.map((job) => job.id));
+    await this.outbox.enqueue(
+      manager,
+      jobs.flatMap((job) =>
+        followupsOf(job, ckan.has(job.id)).map((command) =>
+          commandEnvelope(command.key, command.payload, { correlationId: job.id, causationId: job.causationId }),
         ),
-      );
-    }
-    await this.sagas.enqueue(manager, EXCHANGES.commands, commands);
-  }
-
-  cancelledEvent(jobId: string): Envelope<unknown> {
-    return eventEnvelope('job.cancelled', { jobId }, { correlationId: jobId });
+      ),
+    );
   }
 }

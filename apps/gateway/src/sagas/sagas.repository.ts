@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Envelope, SagaPolicyName } from '#shared';
-import type { JobError, JobState } from '../jobs/job.model.js';
-import { JOB_CHANGES_CHANNEL, type SagaMerge } from '../jobs/jobs.repository.js';
+import type { SagaPolicyName } from '#shared';
+import { transactionRetryingDeadlocks } from '../database/transaction.js';
+import type { JobError, JobRow, JobState, NewJob, SagaMerge } from '../job-model/job.model.js';
+import { enqueueFrom, exchangeOf, OutboxRepository } from '../outbox/outbox.repository.js';
 
 /** How a saga ends when a subtask fails: the shared contract's policies. */
 export type SagaPolicy = SagaPolicyName;
@@ -14,6 +15,24 @@ export interface SettledJob {
   parent_id: string | null;
   state: JobState;
   followups: Record<string, unknown> | null;
+}
+
+/**
+ * A settled job with the id of the message that settled it: the event a service sent, the fan-out that could not
+ * run; null when nothing on the broker caused it (a caller's cancel, the deadline sweeper). What the settlement
+ * sets off (followups, merges, the parent's outcome, cancellations) is caused by that message in turn.
+ */
+export type Settlement = SettledJob & { causationId: string | null };
+
+/** Which part of a tree `cancelTree` cancels, and whether it waits for rows another transaction holds. */
+export interface CancelScope {
+  /** The roots too (a caller's cancel), or only what is below them (a saga cut short). */
+  roots: boolean;
+  /**
+   * Skip rows another transaction holds: that one is settling them (a cut-short saga must not wait on its own
+   * subtasks' events). A caller's cancel waits instead, so nothing below the job is left running.
+   */
+  skipLocked: boolean;
 }
 
 /** A saga row after a batch of settlements was counted, with its parent's state at that moment. */
@@ -87,21 +106,78 @@ const numeric = <T extends SagaCount>(row: T): T => ({
 });
 export const MAX_TREE_DEPTH = 8;
 
-const notify = (manager: EntityManager, ids: string[]) =>
-  ids.length === 0
-    ? Promise.resolve()
-    : manager.query(`SELECT pg_notify('${JOB_CHANGES_CHANNEL}', changed.id::text) FROM unnest($1::uuid[]) AS changed(id)`, [ids]);
-
 /**
- * The saga coordinator's SQL. Every statement takes a whole batch (many parents, many children), so a batch of
- * settlements costs a handful of round trips whatever its size.
+ * The saga coordinator's SQL: the jobs a tree inserts, its saga rows, cancelling a tree. Every statement takes a
+ * whole batch (many parents, many children), so a batch of settlements costs a handful of round trips whatever its
+ * size. Each statement that changes a job's row announces it (OutboxRepository.notifyJobChanges).
  */
 @Injectable()
 export class SagasRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
+  ) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
+  }
+
+  /** A transaction run again when PostgreSQL aborts it as one side of a deadlock (see transactionRetryingDeadlocks). */
+  transactionRetryingDeadlocks<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return transactionRetryingDeadlocks(this.db, work);
+  }
+
+  /**
+   * Inserts the jobs that are not duplicates and their commands, in one statement (so one job needs no transaction
+   * of its own). A job whose idempotency key, or whose active (type, input) is taken, is skipped: the unique indexes
+   * decide, atomically. Returns the rows actually inserted.
+   */
+  async insertJobs(jobs: NewJob[], manager: EntityManager = this.db.manager): Promise<JobRow[]> {
+    const rows = jobs.map((job, order) => ({
+      order,
+      id: job.id,
+      type: job.type,
+      input: job.input,
+      input_fingerprint: job.inputFingerprint,
+      idempotency_key: job.idempotencyKey,
+      followups: job.followups,
+      saga: job.saga,
+      owner: job.owner,
+      parent_id: job.parentId,
+      ckan: job.ckan,
+      command: job.command,
+      exchange: job.command && exchangeOf(job.command),
+    }));
+    return manager.query(
+      `WITH incoming AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+           "order" int, id uuid, type text, input jsonb, input_fingerprint text, idempotency_key text,
+           followups jsonb, saga jsonb, owner text, parent_id uuid, ckan jsonb, command jsonb, exchange text)
+       ),
+       inserted AS (
+         INSERT INTO jobs.jobs (id, type, state, input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan)
+         SELECT id, type, 'queued', input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan
+         FROM incoming ORDER BY "order"
+         ON CONFLICT DO NOTHING
+         RETURNING *
+       ),
+       commands AS (
+         ${enqueueFrom(`SELECT incoming.exchange, incoming.command FROM incoming JOIN inserted USING (id)
+           WHERE jsonb_typeof(incoming.command) = 'object' ORDER BY incoming."order"`)}
+       )
+       SELECT * FROM inserted`,
+      [JSON.stringify(rows)],
+    );
+  }
+
+  async findByIds(manager: EntityManager, ids: string[]): Promise<JobRow[]> {
+    return manager.query('SELECT * FROM jobs.jobs WHERE id = ANY($1::uuid[])', [ids]);
+  }
+
+  /** Of these jobs, those submitted through CKAN's service-provider protocol (they owe their client a callback). */
+  async ckanJobs(manager: EntityManager, ids: string[]): Promise<Set<string>> {
+    const rows: { id: string }[] = await manager.query('SELECT id FROM jobs.jobs WHERE id = ANY($1::uuid[]) AND ckan IS NOT NULL', [ids]);
+    return new Set(rows.map((row) => row.id));
   }
 
   /** These jobs (locked), for a fan-out: whether they still run and are not sagas yet. */
@@ -155,7 +231,7 @@ export class SagasRepository {
        SELECT counted.*, j.state AS parent_state, j.owner AS parent_owner FROM counted JOIN jobs.jobs j ON j.id = counted.job_id`,
       [JSON.stringify(perParent.map((entry) => ({ parent_id: entry.parentId, settled: entry.settled, failed: entry.failed, cancelled: entry.cancelled })))],
     );
-    await notify(manager, rows.filter((row) => row.parent_state === 'running').map((row) => row.job_id));
+    await this.outbox.notifyJobChanges(manager, rows.filter((row) => row.parent_state === 'running').map((row) => row.job_id));
     return rows.map(numeric);
   }
 
@@ -181,7 +257,7 @@ export class SagasRepository {
        UPDATE jobs.jobs j SET progress_message = 'merging', updated_at = now() FROM started WHERE j.id = started.job_id`,
       [JSON.stringify(merges.map((merge) => ({ parent_id: merge.parentId, merge_job_id: merge.mergeJobId })))],
     );
-    await notify(manager, merges.map((merge) => merge.parentId));
+    await this.outbox.notifyJobChanges(manager, merges.map((merge) => merge.parentId));
   }
 
   /** Of these jobs, the sagas (locked) whose merge runs `always` and has not started. */
@@ -227,29 +303,28 @@ export class SagasRepository {
   }
 
   /**
-   * Cancels what is still queued or running below these parents (not the parents), writing `job.cancelled`
-   * for each to the outbox. Rows another transaction holds are skipped: that one is settling them.
+   * The one cancel of a job tree: what is still queued or running in the trees of these jobs (the roots included
+   * or not, see CancelScope) becomes `cancelled`. Returns the jobs it cancelled; writing their `job.cancelled`
+   * events is the coordinator's.
    */
-  async cancelBelow(manager: EntityManager, parentIds: string[], cancelledEvent: (jobId: string) => Envelope<unknown>): Promise<SettledJob[]> {
+  async cancelTree(manager: EntityManager, rootIds: string[], scope: CancelScope): Promise<SettledJob[]> {
     const rows: SettledJob[] = await manager.query(
       `WITH RECURSIVE tree AS (
-         SELECT id FROM jobs.jobs WHERE parent_id = ANY($1::uuid[])
-         UNION ALL SELECT child.id FROM jobs.jobs child JOIN tree ON child.parent_id = tree.id
+         SELECT id, 0 AS depth FROM jobs.jobs WHERE id = ANY($1::uuid[])
+         UNION ALL SELECT child.id, tree.depth + 1 FROM jobs.jobs child JOIN tree ON child.parent_id = tree.id
        ),
        cancelled AS (
          UPDATE jobs.jobs SET state = 'cancelled', finished_at = now(), updated_at = now()
-         WHERE id IN (SELECT id FROM jobs.jobs WHERE id IN (SELECT id FROM tree) AND state IN ('queued', 'running') FOR UPDATE SKIP LOCKED)
+         WHERE id IN (
+           SELECT id FROM jobs.jobs WHERE id IN (SELECT id FROM tree WHERE depth >= $2) AND state IN ('queued', 'running')
+           FOR UPDATE${scope.skipLocked ? ' SKIP LOCKED' : ''}
+         )
          RETURNING id, parent_id, state, followups
        )
        SELECT * FROM cancelled`,
-      [parentIds],
+      [rootIds, scope.roots ? 0 : 1],
     );
-    if (rows.length > 0) {
-      await manager.query(`INSERT INTO jobs.outbox (exchange, envelope) SELECT 'geojobs.events', event.envelope FROM unnest($1::jsonb[]) AS event(envelope)`, [
-        rows.map((row) => JSON.stringify(cancelledEvent(row.id))),
-      ]);
-      await notify(manager, rows.map((row) => row.id));
-    }
+    await this.outbox.notifyJobChanges(manager, rows.map((row) => row.id));
     return rows;
   }
 
@@ -269,17 +344,8 @@ export class SagasRepository {
        SELECT * FROM finished`,
       [JSON.stringify(outcomes)],
     );
-    await notify(manager, rows.map((row) => row.id));
+    await this.outbox.notifyJobChanges(manager, rows.map((row) => row.id));
     return rows;
-  }
-
-  /** Writes envelopes to the outbox (commands or events), in order, in one statement. */
-  async enqueue(manager: EntityManager, exchange: string, envelopes: Envelope<unknown>[]): Promise<void> {
-    if (envelopes.length === 0) return;
-    await manager.query('INSERT INTO jobs.outbox (exchange, envelope) SELECT $1, e.envelope FROM unnest($2::jsonb[]) WITH ORDINALITY AS e(envelope, n) ORDER BY n', [
-      exchange,
-      envelopes.map((envelope) => JSON.stringify(envelope)),
-    ]);
   }
 
   /** The direct children of a job, oldest first, up to `limit`. */

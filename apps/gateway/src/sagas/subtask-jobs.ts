@@ -1,29 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException } from '@nestjs/common';
-import { commandEnvelope, currentCorrelation, fingerprint } from '#shared';
-import { JOB_TYPE_NAMES, JOB_TYPES, type Subtask } from '../jobs/job-types.js';
-import type { NewJob } from '../jobs/jobs.repository.js';
+import { commandEnvelope, fingerprint } from '#shared';
+import { TooManySubtasksError, UnknownJobTypeError } from '../job-model/job.errors.js';
+import { JOB_TYPE_NAMES, JOB_TYPES, type Subtask } from '../job-model/job-types.js';
+import type { NewJob } from '../job-model/job.model.js';
+
+/** Where a saga's subtasks come from: the request or fan-out that declared them. */
+export interface SubtaskOrigin {
+  /** Subtasks the whole request (or fan-out) may still declare, over all its jobs and levels; spent here. */
+  budget: { left: number };
+  /** Where in the request the declaration is, for the errors (`[2].`, `fanout.`, `merge.`). */
+  path: string;
+  maxSubtasks: number;
+  /** The message that caused the declaration (a fan-out, the event that settled a saga); null for a request from outside. */
+  causationId: string | null;
+}
 
 /**
  * The jobs of a saga parent's subtasks (or of its merge step), and of theirs in turn: a subtask may fan out
  * too. Their inputs come from the parent's validated input, so they are not validated again; identical inputs
- * are fingerprinted once. 10,000 subtasks cost little to prepare. `budget` caps the subtasks of a request.
+ * are fingerprinted once. 10,000 subtasks cost little to prepare.
  */
-export function subtaskJobs(
-  owner: string,
-  parent: Pick<NewJob, 'id' | 'saga'>,
-  subtasks: Subtask[],
-  budget: { left: number },
-  path: string,
-  maxSubtasks: number,
-): NewJob[] {
+export function subtaskJobs(owner: string, parent: Pick<NewJob, 'id' | 'saga'>, subtasks: Subtask[], origin: SubtaskOrigin): NewJob[] {
+  const { budget, path, maxSubtasks, causationId } = origin;
   budget.left -= subtasks.length;
-  if (budget.left < 0) throw new BadRequestException([`${path}input declares more than ${maxSubtasks} subtasks in all (over every job of the request)`]);
+  if (budget.left < 0) throw new TooManySubtasksError([`${path}input declares more than ${maxSubtasks} subtasks in all (over every job of the request)`]);
   const fingerprints = new Map<string, string>();
-  const causationId = currentCorrelation()?.correlationId;
   return subtasks.map((subtask) => {
     const type = JOB_TYPES[subtask.type];
-    if (!type) throw new BadRequestException([`${path}subtask type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
+    if (!type) throw new UnknownJobTypeError([`${path}subtask type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
     const id = randomUUID();
     const key = JSON.stringify(subtask.input);
     const inputFingerprint = fingerprints.get(key) ?? fingerprint(subtask.input);
@@ -44,7 +48,7 @@ export function subtaskJobs(
       command: command && commandEnvelope(command.key, command.payload, { correlationId: id, causationId }),
     };
     if (below.length > 0) {
-      child.subtasks = subtaskJobs(owner, child, below, budget, path, maxSubtasks);
+      child.subtasks = subtaskJobs(owner, child, below, origin);
       child.merge = type.merge?.(subtask.input) ?? undefined;
     }
     return child;

@@ -18,7 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MAX_SAGA_DEADLINE_SECONDS, SAGA_POLICIES, type SagaPolicyName } from '#shared';
-import { JOB_STATES, type JobState } from '../job.model.js';
+import { JOB_STATES, type JobState } from '../../job-model/job.model.js';
 
 export const ACTION_TYPES = ['webhook', 'analytics', 'job'] as const;
 

@@ -1,3 +1,5 @@
+import type { CommandEnvelope } from '#shared';
+
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'expired'];
@@ -25,15 +27,7 @@ export interface JobRow {
   followups: Record<string, unknown>;
   saga: Record<string, unknown> | null;
   owner: string;
-  ckan: {
-    jobType: string;
-    jobKeyHash: string;
-    resultUrl: string | null;
-    apiKey: string;
-    metadata: Record<string, unknown>;
-    /** What became of the last callback to resultUrl (CkanCallbackRepository), shown in the job dict's logs. */
-    callback?: { at: string; level: 'INFO' | 'ERROR'; message: string };
-  } | null;
+  ckan: CkanJobData | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -114,4 +108,45 @@ export function toView(row: JobRow, children: ChildrenSummary | null = null): Jo
     finishedAt: iso(row.finished_at),
     expiresAt: iso(row.expires_at),
   };
+}
+
+/** What a job submitted through CKAN's service-provider protocol keeps for its status and its callback. */
+export interface CkanJobData {
+  jobType: string;
+  jobKeyHash: string;
+  resultUrl: string | null;
+  apiKey: string;
+  metadata: Record<string, unknown>;
+  /** What became of the last callback to resultUrl (CkanCallbackRepository), shown in the job dict's logs. */
+  callback?: { at: string; level: 'INFO' | 'ERROR'; message: string };
+}
+
+/** A saga's merge step, as declared. */
+export interface SagaMerge {
+  type: string;
+  input: Record<string, unknown>;
+  always?: boolean;
+}
+
+/** A job to insert, with the command that starts it (written to the outbox in the same transaction). */
+export interface NewJob {
+  id: string;
+  type: string;
+  input: Record<string, unknown>;
+  inputFingerprint: string;
+  idempotencyKey: string | null;
+  followups: Record<string, unknown>;
+  saga: Record<string, unknown> | null;
+  owner: string;
+  parentId: string | null;
+  ckan: CkanJobData | null;
+  /** Null for a saga parent: its subtasks do its work. */
+  command: CommandEnvelope | null;
+  /** The subtasks a saga parent declares, inserted with it (see SagaCoordinator.insert). */
+  subtasks?: NewJob[];
+  /**
+   * A saga parent's merge step, a job run once every subtask succeeded — or once all settled, whatever their
+   * outcome, when `always` (without one, the coordinator merges).
+   */
+  merge?: SagaMerge;
 }

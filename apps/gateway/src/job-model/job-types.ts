@@ -1,8 +1,8 @@
-import { BadRequestException } from '@nestjs/common';
 import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { validated } from './request-validation.js';
+import { validated } from '../common/request-validation.js';
+import { UnknownJobTypeError } from './job.errors.js';
 import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewMergeV1, GeoPreviewV1, MAX_FANOUT_SUBTASKS, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
 
 /** Subtasks one saga may have, at all its levels together. */
@@ -119,11 +119,12 @@ export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set(['geo.layer.delet
 export const JOB_TYPE_NAMES = Object.keys(JOB_TYPES).filter((name) => !INTERNAL_JOB_TYPES.has(name));
 
 /**
- * A job type by name, with the input validated as that type takes it (unknown fields stripped); a 400 naming the
- * place (`path`) otherwise. An input the gateway built itself as an instance of the type's class is taken as it is.
+ * A job type by name, with the input validated as that type takes it (unknown fields stripped); an invalid-request
+ * error naming the place (`path`) otherwise. An input the gateway built itself as an instance of the type's class is
+ * taken as it is.
  */
 export function typedInput(typeName: string, input: unknown, path: string): { type: JobType<object>; input: object } {
   const type = JOB_TYPES[typeName];
-  if (!type) throw new BadRequestException([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
+  if (!type) throw new UnknownJobTypeError([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
   return { type, input: input instanceof type.input ? input : validated(type.input, input, `${path}input`) };
 }

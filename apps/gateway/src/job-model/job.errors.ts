@@ -1,0 +1,51 @@
+import { ConflictError, InvalidRequestError, NotFoundError } from '../common/domain-error.js';
+
+/** A job names a type the gateway does not take (or one it only creates itself). */
+export class UnknownJobTypeError extends InvalidRequestError {
+  readonly code = 'JOB.UNKNOWN_TYPE';
+}
+
+/** A request's jobs, with everything they fan out to, declare more subtasks than one request may. */
+export class TooManySubtasksError extends InvalidRequestError {
+  readonly code = 'JOB.TOO_MANY_SUBTASKS';
+}
+
+/** An array of jobs holds none, or more than one request may. */
+export class JobBatchSizeError extends InvalidRequestError {
+  readonly code = 'JOB.BATCH_SIZE';
+}
+
+/** No such job, or one the caller may not see: the same answer, so that others' job ids cannot be probed. */
+export class JobNotFoundError extends NotFoundError {
+  readonly code = 'JOB.NOT_FOUND';
+
+  constructor(readonly jobId: string) {
+    super(`no job ${jobId}`);
+  }
+}
+
+/** The job names no result file (yet, or a valid one), or the file is gone from storage. */
+export class ResultFileNotFoundError extends NotFoundError {
+  readonly code = 'JOB.RESULT_FILE_NOT_FOUND';
+}
+
+/** Cancelling a job that has already reached its outcome. */
+export class JobAlreadyFinishedError extends ConflictError {
+  readonly code = 'JOB.ALREADY_FINISHED';
+
+  constructor(
+    readonly jobId: string,
+    readonly state: string,
+  ) {
+    super(`job ${jobId} has already ${state}`);
+  }
+}
+
+/** A submission kept meeting duplicates that finished as it looked them up: the caller may simply try again. */
+export class SubmissionContendedError extends ConflictError {
+  readonly code = 'JOB.SUBMISSION_CONTENDED';
+
+  constructor() {
+    super('the job kept colliding with jobs finishing at the same moment; try again');
+  }
+}
