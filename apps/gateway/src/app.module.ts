@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
-import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, StorageModule } from '#shared';
+import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, LoggerModule, StorageModule } from '#shared';
 import { AnalyticsIntakeModule } from './analytics/analytics-intake.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
@@ -21,6 +21,7 @@ export class AppModule implements NestModule {
       module: AppModule,
       global: true,
       imports: [
+        LoggerModule.forRoot(logger),
         BrokerModule.forRoot(brokerOptionsFrom(config, 'gateway'), logger),
         databaseModule(config.GEOJOBS_GATEWAY_DATABASE_URL),
         StorageModule.forRoot(config),

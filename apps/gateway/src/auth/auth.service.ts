@@ -1,4 +1,6 @@
-import { ForbiddenException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '#shared';
 import { JwtService } from '@nestjs/jwt';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -20,19 +22,19 @@ export interface IssuedToken {
 
 @Injectable()
 export class AuthService implements OnApplicationBootstrap {
-  private readonly logger = new Logger(AuthService.name);
 
   constructor(
     @Inject(CredentialsRepository) private readonly credentials: CredentialsRepository,
     @Inject(JwtService) private readonly jwt: JwtService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** The first admin: from GEOJOBS_ADMIN_USER/PASSWORD, or generated and printed once when there is none. */
   async onApplicationBootstrap(): Promise<void> {
     const { GEOJOBS_ADMIN_USER: user, GEOJOBS_ADMIN_PASSWORD: password } = this.config;
     if (user && password) {
-      if (await this.credentials.createUser(user, await hashPassword(password), 'admin')) this.logger.log(`created admin ${user}`);
+      if (await this.credentials.createUser(user, await hashPassword(password), 'admin')) this.logger.info({ user }, 'created the first admin');
       return;
     }
     if ((await this.credentials.countAdmins()) > 0) return;

@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AddressNotAllowedError, Broker, causedBy, isRetryableStatus, PermanentError, type Envelope, type FollowupRunV1 } from '#shared';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AddressNotAllowedError, Broker, causedBy, isRetryableStatus, PermanentError, type Envelope, type FollowupRunV1, LOGGER } from '#shared';
 import type { Principal } from '../auth/principal.js';
 import { InvalidRequestError } from '../common/domain-error.js';
 import { CreateJobDto, type ActionDto } from '../jobs/dto/create-job.dto.js';
@@ -32,7 +33,6 @@ const stableUuid = (seed: string): string => {
  */
 @Injectable()
 export class FollowupsService {
-  private readonly logger = new Logger(FollowupsService.name);
 
   constructor(
     @Inject(JobsRepository) private readonly jobs: JobsRepository,
@@ -40,6 +40,7 @@ export class FollowupsService {
     @Inject(FollowupsRepository) private readonly runs: FollowupsRepository,
     @Inject(Broker) private readonly broker: Broker,
     @Inject(WebhookClient) private readonly http: WebhookClient,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async run(command: Envelope<FollowupRunV1>): Promise<void> {
@@ -147,7 +148,7 @@ export class FollowupsService {
     } catch (error) {
       await this.runs.record(key, { type: 'job', state: 'failed', error: (error as Error).message });
       if (error instanceof InvalidRequestError) {
-        this.logger.warn(`followup job of ${key.jobId} refused: ${error.message}`);
+        this.logger.warn({ jobId: key.jobId, err: error }, 'followup job refused');
         throw new PermanentError(`the followup job was refused: ${error.message}`);
       }
       throw error;

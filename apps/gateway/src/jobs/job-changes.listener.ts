@@ -1,4 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '#shared';
 import pg from 'pg';
 import { Observable } from 'rxjs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
@@ -10,12 +12,14 @@ import { JOB_CHANGES_CHANNEL } from '../outbox/outbox.repository.js';
  */
 @Injectable()
 export class JobChangesListener implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(JobChangesListener.name);
   private client: pg.Client | null = null;
   private readonly subscribers = new Map<string, Set<() => void>>();
   private stopped = false;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.connect();
@@ -46,7 +50,7 @@ export class JobChangesListener implements OnModuleInit, OnApplicationShutdown {
       for (const listener of this.subscribers.get(message.payload ?? '') ?? []) listener();
     });
     client.on('error', (error) => {
-      this.logger.warn(`job changes listener: ${error.message}; reconnecting`);
+      this.logger.warn({ err: error }, 'job changes listener lost its connection; reconnecting');
       client.end().catch(() => undefined);
       if (!this.stopped) setTimeout(() => void this.connect().catch(() => undefined), 1_000);
     });

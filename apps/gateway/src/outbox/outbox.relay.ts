@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { Broker, type Envelope } from '#shared';
+import { Broker, type Envelope, LOGGER } from '#shared';
 
 const BATCH = 1_000;
 const IDLE_POLL_MS = 200;
@@ -19,7 +20,6 @@ export const publishFailures = new Counter({
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private wake: () => void = () => undefined;
@@ -28,6 +28,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(Broker) private readonly broker: Broker,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -55,7 +56,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         if (this.broker.connected) sent = await this.relayBatch();
       } catch (error) {
         publishFailures.inc();
-        this.logger.warn(`outbox relay: ${(error as Error).message}; retrying`);
+        this.logger.warn({ err: error }, 'outbox relay failed; retrying');
       }
       if (sent < BATCH && !this.kicked) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, IDLE_POLL_MS);

@@ -1,4 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '#shared';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { SagaCoordinator } from './saga.coordinator.js';
 import { SagasRepository } from './sagas.repository.js';
@@ -13,7 +15,6 @@ const BATCH = 100;
  */
 @Injectable()
 export class SagaDeadlineSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(SagaDeadlineSweeper.name);
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> = Promise.resolve();
 
@@ -21,12 +22,13 @@ export class SagaDeadlineSweeper implements OnApplicationBootstrap, OnApplicatio
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
     @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
     const tick = () => {
       this.sweeping = this.sweep()
-        .catch((error: Error) => this.logger.warn(`saga deadline sweep: ${error.message}`))
+        .catch((error: Error) => this.logger.warn({ err: error }, 'saga deadline sweep failed'))
         .finally(() => {
           if (this.timer) this.timer = setTimeout(tick, SWEEP_EVERY_MS);
         });

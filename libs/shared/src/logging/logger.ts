@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
 import { currentCorrelation } from './correlation.js';
 
@@ -44,5 +44,17 @@ export class PinoNestLogger implements LoggerService {
 
   verbose(message: unknown, context?: string): void {
     this.logger.trace({ context }, String(message));
+  }
+}
+
+/** The injection token of the process's pino logger (`LoggerModule`), for classes that log structured lines. */
+export const LOGGER = Symbol('LOGGER');
+
+/** Makes the process's pino logger injectable everywhere as `LOGGER`. */
+@Global()
+@Module({})
+export class LoggerModule {
+  static forRoot(logger: Logger): DynamicModule {
+    return { module: LoggerModule, providers: [{ provide: LOGGER, useValue: logger }], exports: [LOGGER] };
   }
 }
