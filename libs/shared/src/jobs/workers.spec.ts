@@ -93,6 +93,11 @@ describe('worker declarations', () => {
       expect(Object.keys(broker.handlers ?? {}).sort()).toEqual(['geo.layer.delete', 'geo.noop', 'geo.preview', 'geo.preview.merge']);
     });
 
+    it('refuses a second worker of the same queue in one process', async () => {
+      await workers.start(geoWorker({ job: async () => ({}) }));
+      await expect(workers.start(geoWorker({ job: async () => ({}) }))).rejects.toThrow('geo_q has a worker in this process already');
+    });
+
     it('does not compile without a handler for every routed key, or with one for a key not routed there', () => {
       const handler = { job: async () => ({}) };
       const missing: WorkerDeclaration<'geo_q'> = {

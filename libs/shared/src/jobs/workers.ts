@@ -7,7 +7,7 @@ import { causedBy } from '../contracts/envelopes.js';
 import type { JobErrorV1 } from '../contracts/job.events.js';
 import type { CommandQueue, ServiceName } from '../contracts/routing.js';
 import type { JobCancellations } from './job-cancellations.js';
-import { checkWorker, FanOut, JobFailure, serviceOfQueue, type JobContext, type JobOutcome, type WorkerDeclaration } from './worker.js';
+import { checkWorker, FanOut, JobFailure, serviceOfQueue, WorkerDeclarationError, type JobContext, type JobOutcome, type WorkerDeclaration } from './worker.js';
 
 /** What a worker needs of the broker: a queue to consume and events to publish. */
 export type WorkerBroker = Pick<Broker, 'consumeCommands' | 'publishEvent'>;
@@ -25,6 +25,9 @@ const NEVER = new AbortController().signal;
  * each caused by the command (`causationId` = the command's id).
  */
 export class Workers {
+  /** Queues this process has a worker for: a second declaration of one would split its commands between two. */
+  private readonly declared = new Set<CommandQueue>();
+
   constructor(
     private readonly broker: WorkerBroker,
     private readonly cancellations: JobCancellations,
@@ -34,6 +37,8 @@ export class Workers {
   async start<Q extends CommandQueue>(declaration: WorkerDeclaration<Q>): Promise<void> {
     const handlers = declaration.handlers as Record<string, { job: RunJob } | { message: RunPlain }>;
     checkWorker({ queue: declaration.queue, handlers });
+    if (this.declared.has(declaration.queue)) throw new WorkerDeclarationError(`${declaration.queue} has a worker in this process already: declare each queue's handlers once`);
+    this.declared.add(declaration.queue);
     const service = serviceOfQueue(declaration.queue);
     const consumed: Record<string, RunPlain> = {};
     for (const [key, handler] of Object.entries(handlers)) {
