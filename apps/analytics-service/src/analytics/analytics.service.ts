@@ -1,14 +1,16 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import {
+  causedBy,
   commandEnvelope,
   Broker,
-  JobReporter,
+  JobFailure,
   QUEUES,
   type AnalyticsDestination,
   type AnalyticsTrackV1,
   type Envelope,
   type HandlerContext,
+  type JobResult,
 } from '#shared';
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../config/analytics.config.js';
 import { AnalyticsMetrics } from './analytics-metrics.js';
@@ -29,14 +31,13 @@ const REASONS_QUOTED = 3;
  * (the broker retries the message; `$insert_id` keeps Mixpanel from counting its events twice).
  *
  * A command that belongs to a job (the gateway's `POST /analytics/events`, a `POST /jobs` of type
- * analytics.track) reports the job's lifecycle: `job.started`, then `job.succeeded` with what was delivered
- * and refused, or `job.failed` when every event was refused.
+ * analytics.track) is run by the worker as that job: it succeeds with what was delivered and refused, and fails
+ * when every event was refused.
  */
 @Injectable()
 export class AnalyticsService implements OnModuleDestroy {
   private readonly deliveries: Record<AnalyticsDestination, DestinationDelivery>;
   private readonly stopping = new AbortController();
-  private readonly reporter: JobReporter;
 
   constructor(
     @Inject(Broker) private readonly broker: Broker,
@@ -60,19 +61,15 @@ export class AnalyticsService implements OnModuleDestroy {
         logger,
       );
     this.deliveries = { mixpanel: delivery(mixpanel), ga4: delivery(ga4) };
-    this.reporter = new JobReporter(broker, 'analytics');
   }
 
-  async track(command: Envelope<AnalyticsTrackV1>, context: HandlerContext): Promise<void> {
+  async track(command: Envelope<AnalyticsTrackV1>, context: HandlerContext): Promise<JobResult> {
     const origin: EventOrigin = {
       messageId: command.id,
       correlationId: command.correlationId,
       jobId: command.payload.jobId,
       attempt: context.attempt,
     };
-    const { jobId } = command.payload;
-    const job = jobId ? { ...command, payload: { jobId } } : undefined;
-    if (job) await this.reporter.started(job);
     const pending: PendingEvent[] = [];
     const settled: Promise<void>[] = [];
     for (const event of command.payload.events) {
@@ -83,19 +80,17 @@ export class AnalyticsService implements OnModuleDestroy {
       }
     }
     await Promise.all(settled);
-    if (!job) return;
     const refused = pending.filter((one) => one.refused !== undefined);
     const delivered = pending.length - refused.length;
     if (delivered === 0) {
       const reasons = [...new Set(refused.map((one) => one.refused))].slice(0, REASONS_QUOTED);
-      await this.reporter.failed(job, {
+      throw new JobFailure({
         type: 'delivery',
         class: 'AnalyticsEventsRefused',
         message: `every event was refused (${refused.length} dead-lettered to ${QUEUES.analytics}.dlq): ${reasons.join('; ')}`,
       });
-      return;
     }
-    await this.reporter.succeeded(job, { events: command.payload.events.length, delivered, refused: refused.length });
+    return { events: command.payload.events.length, delivered, refused: refused.length };
   }
 
   /** On stop: send what is batched now, and stop waiting to retry (those messages go back to the broker). */
@@ -113,7 +108,8 @@ export class AnalyticsService implements OnModuleDestroy {
     await Promise.all(
       refused.map(({ pending: { event, origin }, reason }) => {
         const payload: AnalyticsTrackV1 = { ...(origin.jobId ? { jobId: origin.jobId } : {}), events: [{ ...event, destinations: [destination] }] };
-        const envelope = commandEnvelope('analytics.track', payload, { correlationId: origin.correlationId, causationId: origin.messageId });
+        // caused by the command that carried the event
+        const envelope = commandEnvelope('analytics.track', payload, causedBy({ id: origin.messageId, correlationId: origin.correlationId }));
         return this.broker.publishDeadLetter(QUEUES.analytics, envelope, { reason: 'rejected', error: `${destination}: ${reason}`, attempts: origin.attempt });
       }),
     );

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { Broker, QUEUES } from '#shared';
+import { QUEUES, Workers } from '#shared';
 import { CkanCallbackService } from '../ckan/ckan-callback.service.js';
 import { FollowupsService } from './followups.service.js';
 
@@ -7,20 +7,25 @@ const PREFETCH = 50;
 
 /**
  * followup_q: what runs after a job has settled — its followup actions, and the CKAN protocol's callback —
- * written to the outbox in the transaction that settled it, so once per outcome.
+ * written to the outbox in the transaction that settled it, so once per outcome. These are not jobs of their own:
+ * no lifecycle, no cancellation; a failure is retried, then dead-lettered.
  */
 @Injectable()
 export class FollowupsConsumer implements OnModuleInit {
   constructor(
-    @Inject(Broker) private readonly broker: Broker,
+    @Inject(Workers) private readonly workers: Workers,
     @Inject(FollowupsService) private readonly followups: FollowupsService,
     @Inject(CkanCallbackService) private readonly ckanCallbacks: CkanCallbackService,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    await this.broker.consumeCommands(QUEUES.followup, PREFETCH, {
-      'followup.run': (command) => this.followups.run(command),
-      'followup.ckan-callback': ({ payload }) => this.ckanCallbacks.send(payload.jobId),
+  onModuleInit(): Promise<void> {
+    return this.workers.start({
+      queue: QUEUES.followup,
+      prefetch: PREFETCH,
+      handlers: {
+        'followup.run': { message: (command) => this.followups.run(command) },
+        'followup.ckan-callback': { message: ({ payload }) => this.ckanCallbacks.send(payload.jobId) },
+      },
     });
   }
 }

@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import {
   Broker,
+  causedBy,
+  fanOut,
+  JobFailure,
   PipelineRunner,
   PipelineStepError,
   STORAGE,
@@ -10,8 +13,10 @@ import {
   type GeoPreviewMergeV1,
   type GeoPreviewSubjectV1,
   type GeoPreviewV1,
+  type JobContext,
   type JobErrorV1,
-  type JobReporter,
+  type JobOutcome,
+  type JobResult,
   type PipelineResult,
   type Storage,
 } from '#shared';
@@ -69,16 +74,16 @@ export class LayerPreviewService {
   }
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
-  async run(command: Envelope<GeoPreviewV1>, reporter: JobReporter, signal: AbortSignal): Promise<void> {
+  async run(command: Envelope<GeoPreviewV1>, job: JobContext): Promise<JobOutcome> {
+    const { signal } = job;
     const { notify, ...input } = command.payload;
-    await reporter.started(command);
     let outcome: PreviewOutcome;
     try {
-      const run = await this.preview(command, input, reporter, signal);
+      const run = await this.preview(input, job);
       const { describe, import: imported, share, open } = run.outputs;
       if (share) {
         // the subtasks import the layers; the merge step describes them and notifies
-        await reporter.fanout(command, {
+        return fanOut({
           subtasks: open.layers.map((layer) => ({
             type: 'geo.preview.layer',
             input: { datasetId: input.datasetId, resourceId: input.resourceId, url: share.uri, layer: layer.key },
@@ -90,7 +95,6 @@ export class LayerPreviewService {
           },
           deadlineSeconds: FANOUT_DEADLINE_SECONDS,
         });
-        return;
       }
       const layer: ImportedLayer = {
         ...describe!,
@@ -107,16 +111,15 @@ export class LayerPreviewService {
       this.logger.warn({ err: error, resourceId: input.resourceId }, 'geopreview failed');
       outcome = { error: toJobError(error) };
     }
-    await this.finish(command, { ...input, notify }, outcome, reporter);
+    return this.finish({ ...input, notify }, outcome);
   }
 
   /**
    * `geo.preview.merge`: every layer subtask has settled. The layers they imported, described as one result (or
    * their errors), go to the portal; the upload they shared is removed.
    */
-  async merge(command: Envelope<GeoPreviewMergeV1>, reporter: JobReporter): Promise<void> {
+  async merge(command: Envelope<GeoPreviewMergeV1>): Promise<JobResult> {
     const { saga, layers, sharedPrefix, ...target } = command.payload;
-    await reporter.started(command);
     let outcome: PreviewOutcome;
     const errors = saga.errors ?? [];
     if (errors.length > 0) {
@@ -133,34 +136,29 @@ export class LayerPreviewService {
     }
     await this.storage.deletePrefix(sharedPrefix);
     // the portal knows the job the parent is: its callbacks name the parent
-    await this.finish(command, { ...target, jobId: saga.parentId }, outcome, reporter);
+    return this.finish({ ...target, jobId: saga.parentId }, outcome);
   }
 
-  private async preview(command: Envelope<GeoPreviewV1>, input: GeopreviewInput, reporter: JobReporter, signal: AbortSignal): Promise<GeopreviewRun> {
+  private async preview(input: GeopreviewInput, job: JobContext): Promise<GeopreviewRun> {
     const opened = new OpenedLayers();
     try {
       const { jobId: _jobId, url: _url, ...identity } = input;
       return await this.runner.run(geopreviewPipeline(this.dependencies, opened), input, {
-        signal,
+        signal: job.signal,
         // what the steps after the download compute depends on the file's content (the download's output), not its URL
         identity,
-        onProgress: ({ current, total, message }) => reporter.progress(command, current, total, message),
+        onProgress: ({ current, total, message }) => job.progress(current, total, message),
       });
     } finally {
       await opened.close();
     }
   }
 
-  /** Notify: the callbacks first (bounded retries), so the job ends once the portal has been told. */
-  private async finish(
-    command: Envelope<{ jobId: string }>,
-    target: GeoPreviewSubjectV1,
-    outcome: PreviewOutcome,
-    reporter: JobReporter,
-  ): Promise<void> {
+  /** Notify: the callbacks first (bounded retries), so the job ends (as the worker reports it) once the portal has been told. */
+  private async finish(target: GeoPreviewSubjectV1, outcome: PreviewOutcome): Promise<JobResult> {
     await this.notifier.notify({ payload: target }, outcome);
-    if ('error' in outcome) await reporter.failed(command, outcome.error);
-    else await reporter.succeeded(command, outcome.result);
+    if ('error' in outcome) throw new JobFailure(outcome.error);
+    return outcome.result;
   }
 
   /** `geo.layer.imported`, for whoever serves layers (events need no subscriber: see Broker.publishEnvelope). */
@@ -169,7 +167,7 @@ export class LayerPreviewService {
     await this.broker.publishEvent(
       'geo.layer.imported',
       { jobId: payload.jobId, resourceId: payload.resourceId, layerId: layer.layerId, description: { ...layer } },
-      { correlationId: command.correlationId, causationId: command.id },
+      causedBy(command),
     );
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { LAYERS_SCHEMA, type Envelope, type GeoLayerDeleteV1, type JobReporter } from '#shared';
+import { JobFailure, LAYERS_SCHEMA, type GeoLayerDeleteV1, type JobResult } from '#shared';
 import { layerTableName, quoteIdent } from '../geopreview/layer-name.js';
 
 /** `LIKE` pattern text with its wildcards escaped. */
@@ -18,16 +18,16 @@ export class LayerDeletionService {
     private readonly logger: Logger,
   ) {}
 
-  async run(command: Envelope<GeoLayerDeleteV1>, reporter: JobReporter): Promise<void> {
-    await reporter.started(command);
+  /** `geo.layer.delete`: what was dropped; a failure of the drop fails the job (type `delete`), it is not retried. */
+  async run(payload: GeoLayerDeleteV1): Promise<JobResult> {
+    let deleted: string[];
     try {
-      const deleted = await this.delete(command.payload);
-      this.logger.info({ deleted }, 'layers deleted');
-      await reporter.succeeded(command, { deleted, layerId: command.payload.layerId ?? null, resourceId: command.payload.resourceId ?? null });
+      deleted = await this.delete(payload);
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      await reporter.failed(command, { type: 'delete', class: failure.name, message: failure.message });
+      throw JobFailure.of('delete', error);
     }
+    this.logger.info({ deleted }, 'layers deleted');
+    return { deleted, layerId: payload.layerId ?? null, resourceId: payload.resourceId ?? null };
   }
 
   async delete(payload: Pick<GeoLayerDeleteV1, 'layerId' | 'resourceId'>): Promise<string[]> {

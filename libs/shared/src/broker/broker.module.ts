@@ -3,6 +3,7 @@ import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/config.js';
 import { JobCancellations } from '../jobs/job-cancellations.js';
+import { Workers } from '../jobs/workers.js';
 import { Broker, type BrokerOptions } from './broker.js';
 
 @Injectable()
@@ -57,8 +58,13 @@ export class BrokerModule {
         BrokerLifecycle,
         BrokerHealthIndicator,
         JobCancellations,
+        {
+          provide: Workers,
+          useFactory: (broker: Broker, cancellations: JobCancellations) => new Workers(broker, cancellations, logger.child({ component: 'worker' })),
+          inject: [Broker, JobCancellations],
+        },
       ],
-      exports: [Broker, BrokerHealthIndicator, JobCancellations],
+      exports: [Broker, BrokerHealthIndicator, JobCancellations, Workers],
     };
   }
 }

@@ -19,6 +19,8 @@ export interface HandlerContext {
   attempt: number;
   /** The broker delivered this message before (the previous consumer died or its channel closed). */
   redelivered: boolean;
+  /** If the handler throws, the message is dead-lettered rather than retried: this is its last try. */
+  lastAttempt: boolean;
 }
 
 export type MessageHandler<T, K extends string> = (message: Envelope<T, K>, context: HandlerContext) => Promise<void>;
@@ -116,7 +118,7 @@ export class Consumer<M> {
   ): Promise<void> {
     try {
       const started = performance.now();
-      await handler(envelope, { attempt, redelivered: message.fields.redelivered });
+      await handler(envelope, { attempt, redelivered: message.fields.redelivered, lastAttempt: attempt >= this.retry.maxAttempts });
       acks.settle(message);
       this.logger.debug({ type: envelope.type, attempt, ms: Math.round(performance.now() - started) }, 'message handled');
     } catch (error) {

@@ -19,14 +19,57 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Where each work queue takes its messages from: exchange and routing-key patterns. */
-export const QUEUE_BINDINGS: Record<QueueName, { exchange: string; patterns: string[] }> = {
+/**
+ * Where each work queue takes its messages from: exchange and routing-key patterns. Kept literal (`as const`) so the
+ * compiler knows which commands reach which queue: a worker declaration must handle every one (see TopicMatches).
+ */
+export const QUEUE_BINDINGS = {
   geo_q: { exchange: EXCHANGES.commands, patterns: ['geo.#'] },
   export_q: { exchange: EXCHANGES.commands, patterns: ['export.#', 'package.#'] },
   analytics_q: { exchange: EXCHANGES.commands, patterns: ['analytics.#'] },
   saga_q: { exchange: EXCHANGES.events, patterns: ['job.#'] },
   followup_q: { exchange: EXCHANGES.commands, patterns: ['followup.#'] },
-};
+} as const satisfies Record<QueueName, { exchange: string; patterns: readonly string[] }>;
+
+/** The queues fed from the commands exchange: the ones a worker consumes. */
+export type CommandQueue = {
+  [Q in QueueName]: (typeof QUEUE_BINDINGS)[Q]['exchange'] extends typeof EXCHANGES.commands ? Q : never;
+}[QueueName];
+
+type Words<S extends string> = S extends `${infer Head}.${infer Rest}` ? [Head, ...Words<Rest>] : [S];
+
+type WordsMatch<Key extends string[], Pattern extends string[]> = Pattern extends []
+  ? Key extends []
+    ? true
+    : false
+  : Pattern extends ['#', ...infer Rest extends string[]]
+    ? WordsMatch<Key, Rest> extends true
+      ? true
+      : Key extends [string, ...infer KeyRest extends string[]]
+        ? WordsMatch<KeyRest, Pattern>
+        : false
+    : Pattern extends [infer Word extends string, ...infer Rest extends string[]]
+      ? Key extends [infer KeyWord extends string, ...infer KeyRest extends string[]]
+        ? Word extends '*' | KeyWord
+          ? WordsMatch<KeyRest, Rest>
+          : false
+        : false
+      : false;
+
+/** Whether a topic exchange routes `Key` to a binding of `Pattern` (`*` one word, `#` zero or more), for the compiler. */
+export type TopicMatches<Key extends string, Pattern extends string> = WordsMatch<Words<Key>, Words<Pattern>>;
+
+/** The same rule at run time: whether a binding of `pattern` receives a message published under `key`. */
+export function topicMatches(pattern: string, key: string): boolean {
+  const words = key.split('.');
+  const parts = pattern.split('.');
+  const match = (w: number, p: number): boolean => {
+    if (p === parts.length) return w === words.length;
+    if (parts[p] === '#') return match(w, p + 1) || (w < words.length && match(w + 1, p));
+    return w < words.length && (parts[p] === '*' || parts[p] === words[w]) && match(w + 1, p + 1);
+  };
+  return match(0, 0);
+}
 
 export const deadLetterQueueOf = (queue: string): string => `${queue}.dlq`;
 

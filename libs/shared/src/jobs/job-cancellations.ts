@@ -15,7 +15,7 @@ export class JobCancellations implements OnModuleInit {
   private readonly cancelled = new Map<string, number>();
   private readonly running = new Map<string, AbortController>();
 
-  constructor(@Inject(Broker) private readonly broker: Broker) {}
+  constructor(@Inject(Broker) private readonly broker: Pick<Broker, 'subscribe'>) {}
 
   async onModuleInit(): Promise<void> {
     await this.broker.subscribe('job.cancelled', {
@@ -41,7 +41,8 @@ export class JobCancellations implements OnModuleInit {
     }
   }
 
-  private cancel(jobId: string): void {
+  /** What a `job.cancelled` event tells: skip the job's commands from now on, and abort it if it runs. */
+  cancel(jobId: string): void {
     const now = Date.now();
     this.cancelled.set(jobId, now + REMEMBER_MS);
     this.running.get(jobId)?.abort(new Error(`job ${jobId} was cancelled`));

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { PermanentError, type HandlerContext, type HandlerMap } from '../broker/consumer.js';
+import type { Commands } from '../contracts/commands.js';
+import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
+import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
+import type { Events } from '../contracts/events.js';
+import { JobCancellations } from './job-cancellations.js';
+import { runNoop } from './noop.runner.js';
+import { fanOut, JobFailure, type WorkerDeclaration } from './worker.js';
+import { Workers, type WorkerBroker } from './workers.js';
+
+/** Stands in for the broker's two calls a worker makes: records the handlers it is given and the events it publishes. */
+class RecordingBroker implements WorkerBroker {
+  handlers: HandlerMap<Commands> | undefined;
+  queue: string | undefined;
+  readonly events: Envelope<unknown>[] = [];
+
+  async consumeCommands(queue: string, _prefetch: number, handlers: HandlerMap<Commands>): Promise<void> {
+    this.queue = queue;
+    this.handlers = handlers;
+  }
+
+  async publishEvent<K extends keyof Events & string>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
+    this.events.push(eventEnvelope(type, payload, origin));
+  }
+
+  /** Hands a command to the consumed handler as the consumer would; resolves when the consumer would ack it. */
+  deliver<K extends keyof Commands & string>(command: Envelope<Commands[K], K>, context: Partial<HandlerContext> = {}): Promise<void> {
+    const handler = this.handlers?.[command.type];
+    if (!handler) throw new Error(`nothing consumes ${command.type}`);
+    return handler(command, { attempt: 1, redelivered: false, lastAttempt: false, ...context });
+  }
+
+  typesOf(): string[] {
+    return this.events.map((event) => event.type);
+  }
+}
+
+const silent = pino({ enabled: false });
+const noop = (jobId = randomUUID()) => commandEnvelope('geo.noop', { jobId }, { correlationId: jobId });
+
+describe('worker declarations', () => {
+  let broker: RecordingBroker;
+  let cancellations: JobCancellations;
+  let workers: Workers;
+
+  beforeEach(() => {
+    broker = new RecordingBroker();
+    cancellations = new JobCancellations({ subscribe: async () => undefined });
+    workers = new Workers(broker, cancellations, silent);
+  });
+
+  /** geo_q's declaration with `geo.noop` as given and the other three keys succeeding at once. */
+  const geoWorker = (noopHandler: WorkerDeclaration<'geo_q'>['handlers']['geo.noop']): WorkerDeclaration<'geo_q'> => ({
+    queue: 'geo_q',
+    prefetch: 1,
+    handlers: {
+      'geo.noop': noopHandler,
+      'geo.preview': { job: async () => ({}) },
+      'geo.preview.merge': { job: async () => ({}) },
+      'geo.layer.delete': { job: async () => ({}) },
+    },
+  });
+
+  describe('checked at start against the topology', () => {
+    it('refuses a key bound to the queue with no handler, naming it and the binding, and consumes nothing', async () => {
+      const { 'geo.layer.delete': _left, ...handlers } = geoWorker({ job: async () => ({}) }).handlers;
+      const incomplete = { queue: 'geo_q', prefetch: 1, handlers } as unknown as WorkerDeclaration<'geo_q'>;
+      await expect(workers.start(incomplete)).rejects.toThrow('the worker of geo_q does not match the topology: no handler for geo.layer.delete, bound to geo_q by geo.#');
+      expect(broker.handlers).toBeUndefined();
+    });
+
+    it('refuses a handler for a key the queue never receives', async () => {
+      const declaration = geoWorker({ job: async () => ({}) });
+      const stray = { ...declaration, handlers: { ...declaration.handlers, 'export.noop': { job: async () => ({}) } } };
+      await expect(workers.start(stray)).rejects.toThrow('a handler for export.noop, which geo_q never receives (bound by geo.#)');
+      expect(broker.handlers).toBeUndefined();
+    });
+
+    it('refuses job handlers on a queue that belongs to no service', async () => {
+      const declaration = {
+        queue: 'followup_q',
+        prefetch: 1,
+        handlers: { 'followup.run': { job: async () => ({}) }, 'followup.ckan-callback': { message: async () => undefined } },
+      } as unknown as WorkerDeclaration<'followup_q'>;
+      await expect(workers.start(declaration)).rejects.toThrow('job handlers for followup.run, but followup_q belongs to no service');
+    });
+
+    it('consumes the queue of a declaration that handles every key routed to it', async () => {
+      await workers.start(geoWorker({ job: async () => ({}) }));
+      expect(broker.queue).toBe('geo_q');
+      expect(Object.keys(broker.handlers ?? {}).sort()).toEqual(['geo.layer.delete', 'geo.noop', 'geo.preview', 'geo.preview.merge']);
+    });
+
+    it('refuses a second worker of the same queue in one process', async () => {
+      await workers.start(geoWorker({ job: async () => ({}) }));
+      await expect(workers.start(geoWorker({ job: async () => ({}) }))).rejects.toThrow('geo_q has a worker in this process already');
+    });
+
+    it('does not compile without a handler for every routed key, or with one for a key not routed there', () => {
+      const handler = { job: async () => ({}) };
+      const missing: WorkerDeclaration<'geo_q'> = {
+        queue: 'geo_q',
+        prefetch: 1,
+        // @ts-expect-error geo.layer.delete is routed to geo_q and has no handler
+        handlers: { 'geo.noop': handler, 'geo.preview': handler, 'geo.preview.merge': handler },
+      };
+      const stray: WorkerDeclaration<'export_q'> = {
+        queue: 'export_q',
+        prefetch: 1,
+        // @ts-expect-error geo.noop is not routed to export_q
+        handlers: { 'export.noop': handler, 'geo.noop': handler },
+      };
+      const followup: WorkerDeclaration<'followup_q'> = {
+        queue: 'followup_q',
+        prefetch: 1,
+        handlers: {
+          'followup.run': { message: async () => undefined },
+          // @ts-expect-error a handler must say what it is: a job, or a plain message
+          'followup.ckan-callback': async () => undefined,
+        },
+      };
+      expect([missing, stray, followup]).toHaveLength(3);
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('publishes job.started, the progress, then job.succeeded with the result, each caused by the command', async () => {
+      await workers.start(
+        geoWorker({
+          job: async (_command, job) => {
+            await job.progress(1, 2, 'half way');
+            return { answer: 42 };
+          },
+        }),
+      );
+      const command = noop();
+      await broker.deliver(command);
+
+      expect(broker.typesOf()).toEqual(['job.started', 'job.progress', 'job.succeeded']);
+      expect(broker.events.map((event) => event.payload)).toEqual([
+        { jobId: command.payload.jobId, service: 'geo' },
+        { jobId: command.payload.jobId, current: 1, total: 2, message: 'half way' },
+        { jobId: command.payload.jobId, result: { answer: 42 } },
+      ]);
+      for (const event of broker.events) {
+        expect(event).toMatchObject({ correlationId: command.correlationId, causationId: command.id });
+        expect(event.id).not.toBe(command.id);
+      }
+    });
+
+    it('publishes job.failed with the error a handler fails the job with, and acks the command', async () => {
+      await workers.start(geoWorker({ job: ({ payload }, job) => runNoop({ ...payload, fail: 'the file is empty' }, job) }));
+      const command = noop();
+      await expect(broker.deliver(command)).resolves.toBeUndefined();
+
+      expect(broker.typesOf()).toEqual(['job.started', 'job.failed']);
+      expect(broker.events[1]).toMatchObject({
+        causationId: command.id,
+        payload: { jobId: command.payload.jobId, error: { type: 'noop', class: 'NoopFailure', message: 'the file is empty' } },
+      });
+    });
+
+    it('publishes job.fanout, and nothing after it, for a handler that fans out', async () => {
+      await workers.start(geoWorker({ job: async () => fanOut({ subtasks: [{ type: 'noop', input: { service: 'geo' } }] }) }));
+      const command = noop();
+      await broker.deliver(command);
+
+      expect(broker.typesOf()).toEqual(['job.started', 'job.fanout']);
+      expect(broker.events[1]).toMatchObject({ causationId: command.id, payload: { jobId: command.payload.jobId, subtasks: [{ type: 'noop' }] } });
+    });
+
+    it('leaves a failure the broker retries unreported, and reports the one it gives up', async () => {
+      let thrown: Error = new Error('the database is restarting');
+      await workers.start(
+        geoWorker({
+          job: async () => {
+            throw thrown;
+          },
+        }),
+      );
+      const command = noop();
+      await expect(broker.deliver(command, { attempt: 1 })).rejects.toThrow('the database is restarting');
+      expect(broker.typesOf()).toEqual(['job.started']);
+
+      await expect(broker.deliver(command, { attempt: 4, lastAttempt: true })).rejects.toThrow('the database is restarting');
+      expect(broker.typesOf()).toEqual(['job.started', 'job.started', 'job.failed']);
+      expect(broker.events[2]).toMatchObject({
+        causationId: command.id,
+        payload: { error: { type: 'internal', class: 'Error', message: 'the database is restarting' } },
+      });
+
+      thrown = new PermanentError('the source is gone for good');
+      await expect(broker.deliver(noop(), { attempt: 1 })).rejects.toBeInstanceOf(PermanentError);
+      expect(broker.events.at(-1)).toMatchObject({ type: 'job.failed', payload: { error: { class: 'PermanentError', message: 'the source is gone for good' } } });
+    });
+  });
+
+  describe('cancellation', () => {
+    it('skips the command of a job cancelled before it arrived: no handler, no event', async () => {
+      let runs = 0;
+      await workers.start(
+        geoWorker({
+          job: async () => {
+            runs += 1;
+            return {};
+          },
+        }),
+      );
+      const command = noop();
+      cancellations.cancel(command.payload.jobId);
+      await expect(broker.deliver(command)).resolves.toBeUndefined();
+
+      expect(runs).toBe(0);
+      expect(broker.events).toHaveLength(0);
+    });
+
+    it('aborts the signal of a job cancelled while it runs, and reports nothing more', async () => {
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      await workers.start(geoWorker({ job: ({ payload }, job) => (started(), runNoop({ ...payload, sleepMs: 60_000 }, job)) }));
+      const command = noop();
+      const delivered = broker.deliver(command);
+      await running;
+      cancellations.cancel(command.payload.jobId);
+
+      await expect(delivered).resolves.toBeUndefined();
+      expect(broker.typesOf()).toEqual(['job.started']);
+    });
+  });
+
+  describe('commands that are not jobs', () => {
+    it('runs a job handler for a command of no job without lifecycle, and acks it when it fails as a job would', async () => {
+      const seen: string[] = [];
+      await workers.start({
+        queue: 'analytics_q',
+        prefetch: 1,
+        handlers: {
+          'analytics.noop': { job: async () => ({}) },
+          'analytics.track': {
+            job: async (command) => {
+              seen.push(command.payload.events[0].event);
+              throw new JobFailure({ type: 'delivery', class: 'AnalyticsEventsRefused', message: 'refused' });
+            },
+          },
+        },
+      });
+      const events = [{ insertId: randomUUID(), event: 'download', distinctId: 'someone', time: Date.now(), properties: {}, destinations: ['mixpanel' as const] }];
+      await expect(broker.deliver(commandEnvelope('analytics.track', { events }, { correlationId: 'portal' }))).resolves.toBeUndefined();
+
+      expect(seen).toEqual(['download']);
+      expect(broker.events).toHaveLength(0);
+    });
+
+    it('runs a plain handler as it is: no lifecycle, and what it throws goes to the broker', async () => {
+      const runs: string[] = [];
+      await workers.start({
+        queue: 'followup_q',
+        prefetch: 1,
+        handlers: {
+          'followup.run': {
+            message: async ({ payload }) => {
+              runs.push(payload.jobId);
+            },
+          },
+          'followup.ckan-callback': {
+            message: async () => {
+              throw new PermanentError('the portal refused the callback');
+            },
+          },
+        },
+      });
+      const jobId = randomUUID();
+      await broker.deliver(commandEnvelope('followup.run', { jobId, outcome: 'succeeded', index: 0 }, { correlationId: jobId }));
+      await expect(broker.deliver(commandEnvelope('followup.ckan-callback', { jobId }, { correlationId: jobId }))).rejects.toThrow('the portal refused');
+
+      expect(runs).toEqual([jobId]);
+      expect(broker.events).toHaveLength(0);
+    });
+  });
+});

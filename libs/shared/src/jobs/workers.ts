@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import type { Broker } from '../broker/broker.js';
+import { PermanentError, type HandlerContext, type HandlerMap } from '../broker/consumer.js';
+import type { Commands } from '../contracts/commands.js';
+import type { Envelope } from '../contracts/envelope.js';
+import { causedBy } from '../contracts/envelopes.js';
+import type { JobErrorV1 } from '../contracts/job.events.js';
+import type { CommandQueue, ServiceName } from '../contracts/routing.js';
+import type { JobCancellations } from './job-cancellations.js';
+import { checkWorker, FanOut, JobFailure, serviceOfQueue, WorkerDeclarationError, type JobContext, type JobOutcome, type WorkerDeclaration } from './worker.js';
+
+/** What a worker needs of the broker: a queue to consume and events to publish. */
+export type WorkerBroker = Pick<Broker, 'consumeCommands' | 'publishEvent'>;
+
+type JobCommand = Envelope<{ jobId?: string }>;
+type RunJob = (command: JobCommand, job: JobContext) => Promise<JobOutcome>;
+type RunPlain = (command: Envelope<unknown>, context: HandlerContext) => Promise<void>;
+
+/** A signal for work that belongs to no job: nothing can cancel it. */
+const NEVER = new AbortController().signal;
+
+/**
+ * Runs worker declarations: checks each against the topology, then consumes its queue, owning for every job what no
+ * handler should write itself — skipping a cancelled job's command, the job's AbortSignal, and its lifecycle events,
+ * each caused by the command (`causationId` = the command's id).
+ */
+export class Workers {
+  /** Queues this process has a worker for: a second declaration of one would split its commands between two. */
+  private readonly declared = new Set<CommandQueue>();
+
+  constructor(
+    private readonly broker: WorkerBroker,
+    private readonly cancellations: JobCancellations,
+    private readonly logger: Logger,
+  ) {}
+
+  async start<Q extends CommandQueue>(declaration: WorkerDeclaration<Q>): Promise<void> {
+    const handlers = declaration.handlers as Record<string, { job: RunJob } | { message: RunPlain }>;
+    checkWorker({ queue: declaration.queue, handlers });
+    if (this.declared.has(declaration.queue)) throw new WorkerDeclarationError(`${declaration.queue} has a worker in this process already: declare each queue's handlers once`);
+    this.declared.add(declaration.queue);
+    const service = serviceOfQueue(declaration.queue);
+    const consumed: Record<string, RunPlain> = {};
+    for (const [key, handler] of Object.entries(handlers)) {
+      // checkWorker refused job handlers on a queue of no service
+      consumed[key] = 'job' in handler ? this.job(service!, handler.job) : handler.message;
+    }
+    await this.broker.consumeCommands(declaration.queue, declaration.prefetch, consumed as HandlerMap<Commands>);
+  }
+
+  private job(service: ServiceName, run: RunJob): RunPlain {
+    return async (message, context) => {
+      const command = message as JobCommand;
+      const { jobId } = command.payload;
+      if (jobId === undefined) return this.untracked(service, run, command, context);
+      const origin = causedBy(command);
+      const failed = (error: JobErrorV1) => this.broker.publishEvent('job.failed', { jobId, error }, origin);
+      await this.cancellations.run(jobId, async (signal) => {
+        await this.broker.publishEvent('job.started', { jobId, service }, origin);
+        const progress = (current: number, total: number, text: string) =>
+          this.broker.publishEvent('job.progress', { jobId, current, total, message: text }, origin);
+        let outcome: JobOutcome;
+        try {
+          outcome = await run(command, { ...context, service, signal, progress });
+        } catch (error) {
+          if (signal.aborted) throw error; // cancelled: the gateway already ended the job, and the run is dropped
+          if (error instanceof JobFailure) return failed(error.failure);
+          // the broker gives the command up (dead-letters it) rather than retrying: the job ends with the error
+          if (error instanceof PermanentError || context.lastAttempt) await this.reportGivenUp(failed, error);
+          throw error;
+        }
+        if (outcome instanceof FanOut) await this.broker.publishEvent('job.fanout', { jobId, ...outcome.declaration }, origin);
+        else await this.broker.publishEvent('job.succeeded', { jobId, result: outcome }, origin);
+      });
+    };
+  }
+
+  /** A command of a job's key that carries no job (an `analytics.track` of no job): its work, and nothing reported. */
+  private async untracked(service: ServiceName, run: RunJob, command: JobCommand, context: HandlerContext): Promise<void> {
+    try {
+      await run(command, { ...context, service, signal: NEVER, progress: async () => undefined });
+    } catch (error) {
+      if (!(error instanceof JobFailure)) throw error;
+      this.logger.warn({ type: command.type, error: error.failure }, 'a command of no job failed');
+    }
+  }
+
+  private async reportGivenUp(failed: (error: JobErrorV1) => Promise<void>, error: unknown): Promise<void> {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    try {
+      await failed({ type: 'internal', class: cause.name, message: cause.message });
+    } catch (reportError) {
+      // the command is dead-lettered all the same, with its own error: that is what its reader needs
+      this.logger.error({ err: reportError }, 'could not report a job given up as failed');
+    }
+  }
+}
