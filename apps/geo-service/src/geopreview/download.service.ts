@@ -1,3 +1,4 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
@@ -84,7 +85,7 @@ export function sendsPortalKey(url: URL, portal: PortalCredentials | undefined):
  * hop a request of its own through that client (and so checked again), the portal's key sent only to the portal's
  * host. Timeouts: connecting, waiting for bytes, and the whole.
  */
-export class DownloadService {
+export class DownloadService implements OnApplicationShutdown {
   private readonly http: HttpClient;
 
   constructor(
@@ -94,6 +95,10 @@ export class DownloadService {
     private readonly portal?: PortalCredentials,
   ) {
     this.http = new HttpClient({ policy, connectTimeoutMs: limits.connectTimeoutMs });
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.http.close();
   }
 
   /**

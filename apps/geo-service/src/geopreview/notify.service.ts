@@ -1,3 +1,4 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AddressNotAllowedError, HttpClient, isRetryableStatus, type GeoPreviewSubjectV1, type HostPolicy, type JobErrorV1, type RetryOptions } from '#shared';
 import type { GeoConfig } from '../config/geo.config.js';
@@ -56,7 +57,7 @@ const MAX_BACKOFF_MS = 30_000;
  * through the shared outbound client. Each is retried with backoff on 408, 429, 5xx, timeouts and network errors, a
  * bounded number of times; a callback that still fails is logged, and never fails the import it reports.
  */
-export class NotifyService {
+export class NotifyService implements OnApplicationShutdown {
   /** The portal's own action API, from the operator's configuration: trusted wherever it is (no host policy). */
   private readonly portal: HttpClient;
   /** A callbackUrl is the caller's: it may reach a private or loopback address only when allow-listed, as downloads. */
@@ -72,6 +73,10 @@ export class NotifyService {
     this.portal = new HttpClient({ policy: null, connectTimeoutMs: retry.timeoutMs });
     this.callbacks = new HttpClient({ policy, connectTimeoutMs: retry.timeoutMs });
     this.retryOptions = { attempts: retry.attempts, backoff: { baseMs: retry.retryBaseMs, maxMs: MAX_BACKOFF_MS } };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.portal.close(), this.callbacks.close()]);
   }
 
   async notify(command: { payload: GeoPreviewSubjectV1 }, outcome: PreviewOutcome): Promise<void> {
