@@ -1,10 +1,10 @@
-import type { OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { basename, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Dispatcher } from 'undici';
 import { AddressNotAllowedError, HttpClient, type HostPolicy, type Storage } from '#shared';
 import { AddressRefusedError, DownloadError, DownloadTimeoutError, FileTooLargeError, GeopreviewError } from './geopreview.errors.js';
