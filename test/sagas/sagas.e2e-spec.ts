@@ -69,10 +69,10 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(done.children).toMatchObject({ total: 1_000, byState: { succeeded: 1_000 }, percent: 100 });
     expect(done.children!.jobs).toHaveLength(1_000);
     expect(done.children!.jobs!.every((child) => child.state === 'succeeded')).toBe(true);
-    const listed = await admin.get<{ id: string; parentId: string }[]>(`/jobs?parentId=${parent.id}&limit=500`);
+    const listed = await admin.get<Job[]>(`/jobs?parentId=${parent.id}&limit=500`);
     expect(listed.body).toHaveLength(500);
     expect(listed.body.every((child) => child.parentId === parent.id)).toBe(true);
-    const topLevel = await admin.get<{ id: string; parentId: string | null }[]>('/jobs?limit=500');
+    const topLevel = await admin.get<Job[]>('/jobs?limit=500');
     expect(topLevel.body.every((job) => job.parentId === null)).toBe(true); // subtasks are listed under their parent only
 
     await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
