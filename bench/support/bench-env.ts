@@ -107,14 +107,12 @@ export async function startBenchService(app: string, portVariable: string, env: 
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
-      return fetch(`${url}/health`).then((response) => response.ok, () => false);
-    },
+  const outcome = await waitFor(
+    async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/health`)).ok && 'healthy'),
     `${app} to become healthy`,
     { timeoutMs: 30_000, intervalMs: 100 },
   );
+  if (outcome === 'exited') throw new Error(`${app} exited with ${child.exitCode}`);
   return { url, process: child, stop: () => stopProcess(child) };
 }
 

@@ -31,7 +31,7 @@ export interface WaitForJobOptions {
 /**
  * Reads `GET /jobs/:id` as the client's principal until the job is in one of `condition`'s states, or `condition` says
  * it is done; returns the job as last read. Waiting for states (by default: any final state) fails at once when the job
- * ends in another, saying how, rather than waiting out the timeout.
+ * ends in another, saying how, and so does an answer other than 200: neither will change by waiting.
  */
 export async function waitForJob<Result = Record<string, unknown>>(
   client: Client,
@@ -43,16 +43,17 @@ export async function waitForJob<Result = Record<string, unknown>>(
   const done = typeof condition === 'function' ? condition : (job: Job<Result>) => states!.includes(job.state);
   const what = options.what ?? `job ${id} to be ${states ? states.join(' or ') : 'done'}`;
   let last: Job<Result> | undefined;
-  return waitFor(
+  const reply = await waitFor(
     async () => {
       const reply = await client.get<Job<Result>>(`/jobs/${id}`);
-      if (reply.status !== 200) throw new Error(`GET /jobs/${id} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+      if (reply.status !== 200) return reply;
       last = reply.body;
-      if (done(last)) return last;
-      if (states && isFinal(last.state)) throw new Error(`job ${id} ended ${last.state} ${JSON.stringify(last.error)} while the test waited for ${what}`);
-      return undefined;
+      return (done(last) || (states !== undefined && isFinal(last.state))) && reply;
     },
     () => `${what} (the job is ${last ? `${last.state}, "${last.progress.message}"` : 'not read yet'})`,
     { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 50 },
   );
+  if (reply.status !== 200) throw new Error(`GET /jobs/${id} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  if (!done(reply.body)) throw new Error(`job ${id} ended ${reply.body.state} ${JSON.stringify(reply.body.error)} while the test waited for ${what}`);
+  return reply.body;
 }

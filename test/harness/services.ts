@@ -86,14 +86,12 @@ export async function startService(
   };
 
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
-        return fetch(`${url}/health`).then((response) => response.ok, () => false);
-      },
+    const outcome = await waitFor(
+      async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/health`)).ok && 'healthy'),
       () => `${name} to become healthy:\n${output}`,
       { timeoutMs: 30_000, intervalMs: 100 },
     );
+    if (outcome === 'exited') throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
   } catch (error) {
     await service.kill();
     throw error;

@@ -26,14 +26,26 @@ describe('waitFor', () => {
     expect(most).toBe(1);
   });
 
-  it("ends the wait with a probe's error", async () => {
+  it('asks again after a probe throws, and gives the last error when it times out', async () => {
     let calls = 0;
-    const failing = waitFor(() => {
-      if (++calls === 2) throw new Error('the server exited');
-      return false;
-    }, 'never');
-    await expect(failing).rejects.toThrow('the server exited');
-    expect(calls).toBe(2);
+    const recovered = await waitFor(
+      () => {
+        if (++calls < 3) throw new Error('connection refused');
+        return 'up';
+      },
+      'the server',
+      { intervalMs: 1 },
+    );
+    expect([recovered, calls]).toEqual(['up', 3]);
+
+    const failing = waitFor(
+      () => {
+        throw new Error('connection refused');
+      },
+      'the server',
+      { timeoutMs: 30, intervalMs: 5 },
+    );
+    await expect(failing).rejects.toThrow('timed out after 30 ms waiting for the server (the last probe failed: connection refused)');
   });
 
   it('times out naming what it waited for, asked at the time', async () => {
