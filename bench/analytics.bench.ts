@@ -12,7 +12,7 @@
  * alone, so that path is measured on a sample (every in-flight slot sends BENCH_TRACK_ROUND_TRIPS events).
  */
 import Mixpanel from 'mixpanel';
-import { MixpanelServer } from './support/analytics-destinations.js';
+import { MixpanelServer, waitFor } from '../libs/testing/src/index.js';
 import { freshDatabase, startBenchGateway, startBenchService, withVhost, type BenchService } from './support/bench-env.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -29,14 +29,6 @@ const TRACK_CONCURRENCIES = (process.env.BENCH_TRACK_CONCURRENCY ?? '1,64').spli
 /** With a simulated round trip, each in-flight slot of the one-per-event path sends this many events. */
 const TRACK_ROUND_TRIPS = Number(process.env.BENCH_TRACK_ROUND_TRIPS ?? 250);
 const TOKEN = 'bench-token';
-
-const until = async (done: () => boolean, what: string, timeoutMs = 600_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 /** The events as the portal posts them; the gateway gives each its insertId. */
 const events = Array.from({ length: EVENTS }, (_, i) => ({
@@ -93,7 +85,7 @@ async function throughGateway(vhostUrl: string, latencyMs: number): Promise<Gate
     };
     await Promise.all(Array.from({ length: CLIENTS }, client));
     const acceptedMs = performance.now() - started;
-    await until(() => server.received >= events.length, 'every event at the local Mixpanel server');
+    await waitFor(() => server.received >= events.length, 'every event at the local Mixpanel server', { timeoutMs: 600_000, intervalMs: 5 });
     const ms = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 200));
     if (server.received !== events.length) throw new Error(`the server received ${server.received} events, expected ${events.length}`);

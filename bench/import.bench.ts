@@ -17,8 +17,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { Broker, EXCHANGES } from '#shared';
 import { pgConnectionString } from '../apps/geo-service/src/geopreview/layer-name.js';
+import { pointsFile, serveFile } from '../libs/testing/src/index.js';
 import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
-import { pointsFile, serveFile } from './support/points.js';
 import { median } from './support/stats.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);

@@ -18,9 +18,8 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { LayersRepository, quoteIdent, tileStatement, tileValues } from '../apps/gateway/src/layers/layers.repository.js';
+import { freePort, pointOf, pointsFile, serveFile } from '../libs/testing/src/index.js';
 import { benchEnv, benchNodeArgs, freshDatabase, freshVhost, startBenchGateway, startBenchService, stopProcess, withDatabase, type BenchService } from './support/bench-env.js';
-import { freePort } from './support/free-port.js';
-import { pointOf, pointsFile, serveFile } from './support/points.js';
 import { percentile } from './support/stats.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);

@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './free-port.js';
+import { freePort, waitFor } from '../../libs/testing/src/index.js';
 
 export const benchEnv = (name: string): string => {
   const value = process.env[name];
@@ -107,12 +107,12 @@ export async function startBenchService(app: string, portVariable: string, env: 
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let waited = 0; ; waited += 100) {
-    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
-    if (await fetch(`${url}/health`).then((response) => response.ok, () => false)) break;
-    if (waited > 30_000) throw new Error(`${app} did not become healthy`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const outcome = await waitFor(
+    async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/health`)).ok && 'healthy'),
+    `${app} to become healthy`,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  if (outcome === 'exited') throw new Error(`${app} exited with ${child.exitCode}`);
   return { url, process: child, stop: () => stopProcess(child) };
 }
 

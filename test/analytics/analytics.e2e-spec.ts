@@ -11,10 +11,10 @@ import {
   type AnalyticsTrackV1,
   type Envelope,
 } from '#shared';
+import { Ga4Server, localCertificate, MixpanelServer, waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, management, type TestContext } from '../harness/context.js';
-import { drainQueue, startTestBroker, waitFor } from '../harness/broker.js';
+import { drainQueue, startTestBroker } from '../harness/broker.js';
 import { startService, type RunningService } from '../harness/services.js';
-import { Ga4Server, localCertificate, MixpanelServer } from '../harness/analytics-destinations.js';
 
 const DAY = 24 * 3_600_000;
 const PREFETCH = 20;
@@ -96,17 +96,6 @@ describe('analytics-service delivers to Mixpanel and GA4 (real RabbitMQ, local H
     });
   };
 
-  /** waitFor, for a probe that must ask a server. */
-  const eventually = async <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
-
   const queueDepth = async () => {
     const response = await management(context.managementUrl, 'GET', `/api/queues/${context.vhost}/${QUEUES.analytics}`);
     return (await response.json()) as { messages_ready?: number; messages_unacknowledged?: number };
@@ -163,10 +152,14 @@ describe('analytics-service delivers to Mixpanel and GA4 (real RabbitMQ, local H
     try {
       await publish(events, 20);
       await waitFor(() => receivedOf(events).length === events.length - refusedIds.length, 'the accepted events');
-      const deadOnes = await eventually(async () => {
-        const found = await deadLettersOf(events);
-        return found.length >= refusedIds.length ? found : undefined;
-      }, 'the refused events in the dead-letter queue');
+      const deadOnes = await waitFor(
+        async () => {
+          const found = await deadLettersOf(events);
+          return found.length >= refusedIds.length ? found : undefined;
+        },
+        'the refused events in the dead-letter queue',
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       const envelopes = deadOnes.map((message) => JSON.parse(message.content.toString()) as Envelope<AnalyticsTrackV1>);
       expect(envelopes.map((envelope) => envelope.payload.events.map((e) => e.insertId)).flat().sort()).toEqual([...refusedIds].sort());
       for (const [index, message] of deadOnes.entries()) {
@@ -216,10 +209,14 @@ describe('analytics-service delivers to Mixpanel and GA4 (real RabbitMQ, local H
     try {
       await publish(events);
       // Only the prefetch is taken from the queue; the rest waits there (the management API's figures lag a few seconds).
-      const seen = await eventually(async () => {
-        const depth = await queueDepth();
-        return (depth.messages_ready ?? 0) + (depth.messages_unacknowledged ?? 0) === messages ? depth : undefined;
-      }, 'all the messages counted in analytics_q');
+      const seen = await waitFor(
+        async () => {
+          const depth = await queueDepth();
+          return (depth.messages_ready ?? 0) + (depth.messages_unacknowledged ?? 0) === messages ? depth : undefined;
+        },
+        'all the messages counted in analytics_q',
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       expect(seen.messages_unacknowledged).toBeLessThanOrEqual(PREFETCH);
       expect(seen.messages_ready).toBeGreaterThanOrEqual(messages - PREFETCH);
       expect(await metric('geojobs_analytics_events_queued', 'mixpanel')).toBeLessThanOrEqual(PREFETCH * 100);
@@ -227,7 +224,7 @@ describe('analytics-service delivers to Mixpanel and GA4 (real RabbitMQ, local H
     } finally {
       mixpanel.recover();
     }
-    await waitFor(() => new Set(receivedOf(events).map((r) => r.properties.$insert_id)).size === events.length, 'every event once Mixpanel is back', 60_000);
+    await waitFor(() => new Set(receivedOf(events).map((r) => r.properties.$insert_id)).size === events.length, 'every event once Mixpanel is back', { timeoutMs: 60_000 });
     expect(receivedOf(events)).toHaveLength(events.length);
     expect(await deadLettersOf(events)).toHaveLength(0);
   });

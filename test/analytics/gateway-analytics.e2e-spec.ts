@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { waitFor } from '../harness/broker.js';
+import { Ga4Server, localCertificate, MixpanelServer, waitFor, type MixpanelRecord } from '../../libs/testing/src/index.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
+import { waitForJob, type Job } from '../harness/jobs.js';
 import { startService, type RunningService } from '../harness/services.js';
-import { Ga4Server, localCertificate, MixpanelServer, type MixpanelRecord } from '../harness/analytics-destinations.js';
-
-interface Job {
-  id: string;
-  type: string;
-  state: string;
-  owner: string;
-  result: Record<string, unknown> | null;
-  error: { type: string; class: string; message: string } | null;
-}
 
 interface Accepted {
   accepted: number;
@@ -68,19 +59,6 @@ describe('gateway analytics endpoints (real gateway and analytics-service, Rabbi
   /** The Mixpanel records carrying this test's marker property. */
   const recordsOf = (marker: string): MixpanelRecord[] => mixpanel.records.filter((record) => record.properties.marker === marker);
 
-  const jobReaching = async (id: string, state: string, timeoutMs = 20_000) => {
-    let job: Job | undefined;
-    await waitFor(
-      () => {
-        void admin.get<Job>(`/jobs/${id}`).then((reply) => (job = reply.body));
-        return job?.state === state;
-      },
-      `job ${id} to be ${state} (it is ${job?.state})`,
-      timeoutMs,
-    );
-    return job!;
-  };
-
   it('queues one event, answers 202 at once, delivers it once with its properties, and the job succeeds', async () => {
     const marker = randomUUID();
     const time = Date.now() - 60_000;
@@ -93,7 +71,7 @@ describe('gateway analytics endpoints (real gateway and analytics-service, Rabbi
     expect(reply.status).toBe(202);
     expect(reply.body).toEqual({ accepted: 1, jobId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
 
-    const job = await jobReaching(reply.body.jobId, 'succeeded');
+    const job = await waitForJob(admin, reply.body.jobId, 'succeeded');
     expect(job).toMatchObject({ type: 'analytics.track', owner: 'hdx-portal', result: { events: 1, delivered: 1, refused: 0 } });
     const records = recordsOf(marker);
     expect(records).toHaveLength(1);
@@ -117,7 +95,7 @@ describe('gateway analytics endpoints (real gateway and analytics-service, Rabbi
     expect(reply.status).toBe(202);
     expect(reply.body.accepted).toBe(1_000);
 
-    const job = await jobReaching(reply.body.jobId, 'succeeded');
+    const job = await waitForJob(admin, reply.body.jobId, 'succeeded');
     expect(job.result).toEqual({ events: 1_000, delivered: 1_001, refused: 0 });
     const records = recordsOf(marker);
     expect(records).toHaveLength(1_000);
@@ -202,7 +180,7 @@ describe('gateway analytics endpoints (real gateway and analytics-service, Rabbi
         { event: 'e', distinctId: 'v', properties: { marker } },
       ]);
       expect(reply.status).toBe(202);
-      const job = await jobReaching(reply.body.jobId, 'failed');
+      const job = await waitForJob(admin, reply.body.jobId, 'failed');
       expect(job.error).toMatchObject({ type: 'delivery', class: 'AnalyticsEventsRefused' });
       expect(job.error?.message).toMatch(/every event was refused \(2 dead-lettered.*'properties\.marker' is not allowed/);
     } finally {

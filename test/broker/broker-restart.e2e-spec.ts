@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Broker, QUEUES } from '#shared';
+import { waitFor } from '../../libs/testing/src/index.js';
 import { infra, infraEnv, separateRabbitNode } from '../harness/global-setup.js';
-import { drainQueue, silentLogger, testBrokerOptions, waitFor } from '../harness/broker.js';
+import { drainQueue, silentLogger, testBrokerOptions } from '../harness/broker.js';
 
 /** A RabbitMQ node of this file's own, since restarting the shared one would disturb the other test files. */
 const NODE_ENV = separateRabbitNode('restart', 100);
@@ -58,7 +59,7 @@ describe('broker restart (a RabbitMQ node stopped and started again)', () => {
 
     infra(['up', 'rabbitmq'], NODE_ENV);
     await during.confirmed;
-    await waitFor(() => during.ids.every((id) => received.has(id)), 'the 50 published during the outage', 30_000);
+    await waitFor(() => during.ids.every((id) => received.has(id)), 'the 50 published during the outage', { timeoutMs: 30_000 });
     expect(publisher.connected && consumer.connected).toBe(true);
 
     const survivors = (await drainQueue(amqpUrl, QUEUES.export)).map((message) => JSON.parse(message.content.toString()).payload.jobId);

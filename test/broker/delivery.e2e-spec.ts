@@ -12,8 +12,9 @@ import {
   NoopCommandV1,
   commandEnvelope,
 } from '#shared';
+import { waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, management, type TestContext } from '../harness/context.js';
-import { drainQueue, startTestBroker, waitFor } from '../harness/broker.js';
+import { drainQueue, startTestBroker } from '../harness/broker.js';
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -176,11 +177,13 @@ describe('broker delivery (real RabbitMQ)', () => {
 /** Collects dead letters until `count` have arrived (or fails after 20 s). */
 async function waitForMessages(amqpUrl: string, queue: string, count: number): Promise<GetMessage[]> {
   const found: GetMessage[] = [];
-  const deadline = Date.now() + 20_000;
-  while (found.length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${found.length} of ${count} message(s) reached ${queue}`);
-    found.push(...(await drainQueue(amqpUrl, queue)));
-    await settle(50);
-  }
+  await waitFor(
+    async () => {
+      found.push(...(await drainQueue(amqpUrl, queue)));
+      return found.length >= count;
+    },
+    () => `${count} message(s) to reach ${queue} (${found.length} did)`,
+    { intervalMs: 50 },
+  );
   return found;
 }

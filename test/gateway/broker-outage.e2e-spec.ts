@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '../../libs/testing/src/index.js';
 import { infra, infraEnv, separateRabbitNode } from '../harness/global-setup.js';
-import { eventually } from '../harness/broker.js';
 import { createTestContext, management, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
+import type { Job } from '../harness/jobs.js';
 import { startService, type RunningService } from '../harness/services.js';
 
 /** A RabbitMQ node of this file's own, since stopping the shared one would disturb the other test files. */
@@ -35,17 +36,17 @@ describe('gateway while RabbitMQ is down', () => {
 
   it('keeps accepting jobs, which all run once the broker is back', async () => {
     infra(['down', 'rabbitmq'], NODE_ENV);
-    await eventually(async () => (await admin.get('/health')).status === 503, 'the gateway to notice the broker is gone');
+    await waitFor(async () => (await admin.get('/health')).status === 503, 'the gateway to notice the broker is gone', { intervalMs: 100 });
 
-    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => admin.post<{ id: string }>('/jobs', { type: 'noop', input: { service: 'geo', sleepMs: i } })));
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => admin.post<Job>('/jobs', { type: 'noop', input: { service: 'geo', sleepMs: i } })));
     expect(replies.map((reply) => reply.status)).toEqual(Array(100).fill(202));
     const ids = replies.map((reply) => reply.body.id);
 
     infra(['up', 'rabbitmq'], NODE_ENV);
     const succeeded = async () => {
-      const jobs = await admin.get<{ id: string; state: string }[]>('/jobs?state=succeeded&limit=500');
+      const jobs = await admin.get<Job[]>('/jobs?state=succeeded&limit=500');
       return ids.every((id) => jobs.body.some((job) => job.id === id));
     };
-    await eventually(succeeded, 'all 100 jobs to succeed', 60_000);
+    await waitFor(succeeded, 'all 100 jobs to succeed', { timeoutMs: 60_000, intervalMs: 100 });
   });
 });

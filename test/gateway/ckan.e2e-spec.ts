@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
-import { eventually, waitFor } from '../harness/broker.js';
 import { Client } from '../harness/http.js';
 import { Recorder } from '../harness/recorder.js';
 import { startService, type RunningService } from '../harness/services.js';
@@ -139,10 +139,14 @@ describe("CKAN's service-provider protocol", () => {
   describe('result_url is an address a client gave: the host policy applies', () => {
     /** Polls `GET /job/:id` until its logs say what became of the callback. */
     const callbackLog = (jobId: string, jobKey: string) =>
-      eventually(async () => {
-        const reply = await anonymous.request<JobDict>('GET', `/job/${jobId}`, undefined, { authorization: jobKey });
-        return reply.body.logs.find((log) => /result_url|callback/.test(log.message));
-      }, `the callback's outcome in the logs of job ${jobId}`);
+      waitFor(
+        async () => {
+          const reply = await anonymous.request<JobDict>('GET', `/job/${jobId}`, undefined, { authorization: jobKey });
+          return reply.body.logs.find((log) => /result_url|callback/.test(log.message));
+        },
+        `the callback's outcome in the logs of job ${jobId}`,
+        { intervalMs: 100 },
+      );
 
     const submit = async (resultUrl: string) => {
       const { body } = await anonymous.post<JobDict>('/job', { job_type: 'noop', data: { service: 'geo' }, result_url: resultUrl, api_key: apiKey });

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { LocalStorage, S3Storage, type Storage } from '#shared';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
+import { submitJob } from '../harness/jobs.js';
 import { S3TestServer } from '../harness/s3-server.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
 import { MiB, pattern, sha256 } from '../storage/storage-behaviour.js';
@@ -43,15 +44,15 @@ describe('storage through the gateway: GET /files, /health, GET /jobs/:id/result
   let submitted = 0;
   /** A noop job nobody runs (no geo-service here), then marked succeeded with a result file, as a service would. */
   async function jobWithResult(admin: Client, file: string): Promise<string> {
-    const { body } = await admin.post<{ id: string }>('/jobs', { type: 'noop', input: { service: 'geo', sleepMs: ++submitted } });
+    const { id } = await submitJob(admin, { type: 'noop', input: { service: 'geo', sleepMs: ++submitted } });
     const client = new pg.Client({ connectionString: context.databaseUrls.admin });
     await client.connect();
     try {
-      await client.query(`UPDATE jobs.jobs SET state = 'succeeded', result = $2, finished_at = now() WHERE id = $1`, [body.id, { file }]);
+      await client.query(`UPDATE jobs.jobs SET state = 'succeeded', result = $2, finished_at = now() WHERE id = $1`, [id, { file }]);
     } finally {
       await client.end();
     }
-    return body.id;
+    return id;
   }
 
   async function download(admin: Client, jobId: string): Promise<{ status: number; headers: Headers; bytes: Buffer }> {

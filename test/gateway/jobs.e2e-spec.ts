@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EXCHANGES } from '#shared';
-import { eventually, Tap } from '../harness/broker.js';
+import { Tap } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
+import { submitJob, waitForJob, type Job } from '../harness/jobs.js';
 import { startService, type RunningService } from '../harness/services.js';
-
-interface Job {
-  id: string;
-  type: string;
-  state: string;
-  progress: { current: number; total: number; message: string };
-  result: Record<string, unknown> | null;
-  error: { type: string; class: string; message: string } | null;
-  owner: string;
-  startedAt: string | null;
-}
 
 describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () => {
   let context: TestContext;
@@ -40,27 +30,18 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     await context?.dispose();
   });
 
-  const submit = async (client: Client, input: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
-    const reply = await client.post<Job>('/jobs', { type: 'noop', input, ...extra });
-    expect(reply.status).toBe(202);
-    return reply.body;
-  };
-  const until = (client: Client, id: string, state: string, timeoutMs = 20_000) =>
-    eventually(async () => {
-      const { body } = await client.get<Job>(`/jobs/${id}`);
-      return body.state === state && body;
-    }, `job ${id} to be ${state}`, timeoutMs);
+  const submit = (client: Client, input: Record<string, unknown>) => submitJob(client, { type: 'noop', input });
 
   it('runs a noop job through its whole lifecycle', async () => {
     const job = await submit(admin, { service: 'geo', sleepMs: 200 });
     expect(job).toMatchObject({ type: 'noop', state: 'queued', progress: { current: 0, total: 0 }, result: null, owner: 'admin' });
-    const done = await until(admin, job.id, 'succeeded');
+    const done = await waitForJob(admin, job.id, 'succeeded');
     expect(done.result).toEqual({ sleptMs: 200 });
     expect(done.progress).toMatchObject({ current: 4, total: 4 });
     expect(done.startedAt).not.toBeNull();
 
     const failed = await submit(admin, { service: 'geo', fail: 'the file is corrupt' });
-    expect((await until(admin, failed.id, 'failed')).error).toEqual({ type: 'noop', class: 'NoopFailure', message: 'the file is corrupt' });
+    expect((await waitForJob(admin, failed.id, 'failed')).error).toEqual({ type: 'noop', class: 'NoopFailure', message: 'the file is corrupt' });
   });
 
   it('streams progress then the final state as server-sent events', async () => {
@@ -83,7 +64,7 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
 
   it('cancels a queued job, which then never starts, and a running one, which stops', async () => {
     const blocker = await submit(admin, { service: 'export', sleepMs: 1_500 });
-    await until(admin, blocker.id, 'running');
+    await waitForJob(admin, blocker.id, 'running');
     const queued = await submit(admin, { service: 'export', sleepMs: 10 });
     const cancelled = await admin.post<Job>(`/jobs/${queued.id}/cancel`);
     expect(cancelled.status).toBe(200);
@@ -91,12 +72,12 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     expect((await admin.post<Job>(`/jobs/${queued.id}/cancel`)).body.state).toBe('cancelled'); // idempotent
 
     const running = await submit(admin, { service: 'geo', sleepMs: 60_000 });
-    await until(admin, running.id, 'running');
+    await waitForJob(admin, running.id, 'running');
     expect((await admin.post<Job>(`/jobs/${running.id}/cancel`)).body.state).toBe('cancelled');
 
-    await until(admin, blocker.id, 'succeeded');
+    await waitForJob(admin, blocker.id, 'succeeded');
     const after = await submit(admin, { service: 'export', sleepMs: 10 });
-    await until(admin, after.id, 'succeeded'); // the queued job's command came and went before this one
+    await waitForJob(admin, after.id, 'succeeded'); // the queued job's command came and went before this one
     const seen = (id: string) => events.envelopes<{ jobId: string }>().filter((event) => event.payload.jobId === id).map((event) => event.type);
     expect(seen(queued.id)).toEqual(['job.cancelled']);
     expect(seen(running.id)).toEqual(['job.started', 'job.cancelled']);
@@ -157,7 +138,7 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     const listed = await portalA.get<Job[]>('/jobs?type=noop&limit=10');
     expect(listed.body.map((job) => job.id)).toEqual([mine.id]);
     expect((await portalB.get<Job[]>('/jobs')).body).toEqual([]);
-    await until(admin, mine.id, 'succeeded');
+    await waitForJob(admin, mine.id, 'succeeded');
     expect((await portalA.get<Job[]>('/jobs?state=succeeded')).body.map((job) => job.id)).toEqual([mine.id]);
     expect((await portalA.get<Job[]>('/jobs?state=queued')).body).toEqual([]);
   });

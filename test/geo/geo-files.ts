@@ -1,11 +1,24 @@
-/** Files the geopreview tests make for themselves, a tiny zip writer that can write hostile archives, and a file server. */
+/**
+ * HDX's sample uploads, files the geopreview tests make for themselves, a tiny zip writer that can write hostile
+ * archives, and a file server.
+ */
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import gdal from 'gdal-async';
+
+/** HDX's sample uploads, kept in test/fixtures/geofiles: the tests know each one's fields and bounding box. */
+export const HDX_FIXTURES = ['test.geojson', 'test.kml', 'test.shp.zip', 'test2.shp.zip'] as const;
+export type HdxFixture = (typeof HDX_FIXTURES)[number];
+
+const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'geofiles');
+
+/** A fixture's bytes. One that is missing fails the test that reads it (ENOENT), never skips it. */
+export const hdxFixture = (name: HdxFixture): Promise<Buffer> => readFile(join(FIXTURES_DIR, name));
 
 export interface ZipEntrySpec {
   name: string;

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { waitFor } from '../harness/broker.js';
-import { geojson, kml, zip } from './geo-files.js';
+import { waitFor } from '../../libs/testing/src/index.js';
+import { geojson, hdxFixture, kml, zip } from './geo-files.js';
 import { GeopreviewHarness } from './geopreview-harness.js';
 
-const FIXTURES = process.env.GEOJOBS_GEO_FIXTURES ?? '/work/shared/fixtures/geofiles';
 const MAX_DOWNLOAD = 2 * 1024 * 1024;
 
 describe('geopreview defences: each a clear failure, nothing half-imported, the scratch folder removed', () => {
@@ -48,7 +46,7 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
     const refusal = await waitFor(
       () => geo.service.output().split('\n').find((line) => line.includes('"callback refused"')),
       'the refusal in the log',
-      5_000,
+      { timeoutMs: 5_000 },
     );
     expect(refusal).toMatch(/10\.255\.255\.1 .*not a public address and not in GEOJOBS_ALLOWED_HOSTS/);
   });
@@ -124,7 +122,7 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
   });
 
   it('fails corrupt or truncated files clearly', async () => {
-    const shp = await readFile(`${FIXTURES}/test.shp.zip`);
+    const shp = await hdxFixture('test.shp.zip');
     geo.files.routes.set('/truncated.zip', shp.subarray(0, shp.length / 2));
     expect(await fails('/truncated.zip')).toMatchObject({ type: 'unpack', class: 'UnpackError', message: expect.stringContaining('corrupt or truncated') });
     const text = geojson();

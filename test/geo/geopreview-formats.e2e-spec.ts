@@ -4,13 +4,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pointsFile } from '../../bench/support/points.js';
-import { waitFor } from '../harness/broker.js';
-import { freshFolder, geojson, kml, SAMPLE_POINTS, writeLayers, zip, zipFolder } from './geo-files.js';
+import { pointsFile, waitFor } from '../../libs/testing/src/index.js';
+import { freshFolder, geojson, HDX_FIXTURES, hdxFixture, kml, SAMPLE_POINTS, writeLayers, zip, zipFolder } from './geo-files.js';
 import type { Commands } from '#shared';
 import { GeopreviewHarness } from './geopreview-harness.js';
-
-const FIXTURES = process.env.GEOJOBS_GEO_FIXTURES ?? '/work/shared/fixtures/geofiles';
 
 /** `BOX(xmin ymin,xmax ymax)` → numbers. */
 const boxOf = (text: string): number[] => {
@@ -30,9 +27,7 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
   beforeAll(async () => {
     await geo.start(() => ({ GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' }));
     work = await mkdtemp(join(tmpdir(), 'geojobs-geo-files-'));
-    for (const name of ['test.geojson', 'test.kml', 'test.shp.zip', 'test2.shp.zip']) {
-      geo.files.routes.set(`/fixtures/${name}`, await readFile(join(FIXTURES, name)));
-    }
+    for (const name of HDX_FIXTURES) geo.files.routes.set(`/fixtures/${name}`, await hdxFixture(name));
   });
 
   afterAll(() => geo.stop());
@@ -216,14 +211,12 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     const jobId = randomUUID();
     await geo.broker.publishCommand('geo.preview', { jobId, datasetId: 'dataset-1', resourceId: 'cancelled', url: geo.files.url('/big.geojson') }, { correlationId: jobId });
     const ofJob = () => geo.events.envelopes<Record<string, any>>().filter((event) => event.payload.jobId === jobId);
-    await waitFor(() => ofJob().find((event) => event.type === 'job.progress' && String(event.payload.message).startsWith('import')), 'the import to start', 60_000);
+    await waitFor(() => ofJob().find((event) => event.type === 'job.progress' && String(event.payload.message).startsWith('import')), 'the import to start', { timeoutMs: 60_000 });
     await sleep(300); // well into GDAL's load
     await geo.broker.publishEvent('job.cancelled', { jobId }, { correlationId: jobId });
 
     const importing = async () => (await geo.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'geojobs-import-%'`))[0].n;
-    for (const deadline = Date.now() + 5_000; (await importing()) > 0; await sleep(20)) {
-      if (Date.now() > deadline) throw new Error('the import did not stop within 5 s of the cancellation');
-    }
+    await waitFor(async () => (await importing()) === 0, 'the import to stop within 5 s of the cancellation', { timeoutMs: 5_000 });
     await sleep(1_000);
     expect(ofJob().filter((event) => event.type === 'job.succeeded' || event.type === 'job.failed' || event.type === 'job.fanout')).toEqual([]);
     expect(await geo.stagingTables()).toEqual([]);

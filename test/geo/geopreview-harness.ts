@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EXCHANGES, type Broker, type CommandKey, type Commands, type Envelope, type GeoFormat, type JobErrorV1, type JobFanoutV1 } from '#shared';
-import { startTestBroker, Tap, waitFor } from '../harness/broker.js';
+import { waitFor } from '../../libs/testing/src/index.js';
+import { startTestBroker, Tap } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
 import { FileServer } from './geo-files.js';
@@ -76,7 +77,7 @@ export class GeopreviewHarness {
     const end = await waitFor(
       () => ofJob().find((event) => event.type === 'job.succeeded' || event.type === 'job.failed' || event.type === 'job.fanout'),
       `${key} of job ${jobId} to end`,
-      timeoutMs,
+      { timeoutMs },
     );
     const events = ofJob();
     if (end.type === 'job.succeeded') return { state: 'succeeded', result: end.payload.result as Record<string, any>, events };

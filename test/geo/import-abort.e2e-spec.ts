@@ -13,7 +13,7 @@ import { GdalTranslationService, IMPORT_APPLICATION_NAME } from '../../apps/geo-
 import { ImportService } from '../../apps/geo-service/src/geopreview/import.service.js';
 import { SourceService, type SourceLayer } from '../../apps/geo-service/src/geopreview/source.service.js';
 import { StagingTablesRepository } from '../../apps/geo-service/src/geopreview/staging-tables.repository.js';
-import { pointsFile } from '../../bench/support/points.js';
+import { pointsFile, waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { geojson } from './geo-files.js';
 
@@ -44,15 +44,6 @@ describe('a cancelled import stops at once and leaves the layer as it was', () =
       `${IMPORT_APPLICATION_NAME}-%`,
     ]);
   const oldRows = () => query<{ name: string }>(`SELECT name FROM layers.${TABLE} ORDER BY name`);
-  const until = async <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
 
   /** Aborts once `ready` says the import is where the test wants it; resolves with how long the rejection took after that. */
   const abortWhen = async (ready: () => Promise<boolean>, delayMs: number) => {
@@ -63,7 +54,8 @@ describe('a cancelled import stops at once and leaves the layer as it was', () =
       () => ({ rejected: false as const, at: performance.now() }),
       (error: unknown) => ({ rejected: true as const, error, at: performance.now() }),
     );
-    await until(async () => ((await ready()) ? true : undefined), 'the import to get there');
+    // asked often: an index build is over in moments
+    await waitFor(ready, 'the import to get there', { intervalMs: 10 });
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     const abortedAt = performance.now();
     controller.abort(reason);

@@ -4,26 +4,24 @@ import { join } from 'node:path';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import pg from 'pg';
-import { waitFor } from '../harness/broker.js';
+import { waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
+import { waitForJob, type Job } from '../harness/jobs.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { FileServer, SAMPLE_POINTS, writeLayers } from '../geo/geo-files.js';
+import { FileServer, HDX_FIXTURES, hdxFixture, SAMPLE_POINTS, writeLayers } from '../geo/geo-files.js';
 import { CkanServer } from './ckan-server.js';
 
-const FIXTURES = process.env.GEOJOBS_GEO_FIXTURES ?? '/work/shared/fixtures/geofiles';
 const CKAN_KEY = 'portal-secret-key';
 const UPDATE_PATH = '/api/3/action/hdx_resource_update_metadata';
 
-interface Job {
-  id: string;
-  type: string;
-  state: string;
-  result: Record<string, any> | null;
-  error: { type: string; class: string; message: string } | null;
+/** The result of a multi-layer preview: its saga's, with the merge step's description of every layer. */
+interface PreviewSagaResult {
+  children: { total: number; succeeded: number; failed: number; cancelled: number };
+  merge: { layers: { layerId: string; featureCount: number }[] };
 }
 
 const boxOf = (text: string): number[] => {
@@ -69,7 +67,7 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     portalKey = created.body.key;
     database = new pg.Client({ connectionString: context.databaseUrls.admin });
     await database.connect();
-    for (const name of ['test.geojson', 'test.kml', 'test.shp.zip', 'test2.shp.zip']) files.routes.set(`/fixtures/${name}`, await readFile(join(FIXTURES, name)));
+    for (const name of HDX_FIXTURES) files.routes.set(`/fixtures/${name}`, await hdxFixture(name));
   });
 
   afterAll(async () => {
@@ -92,22 +90,10 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
         return found.length > 0 && found;
       },
       `the CKAN callback of ${resourceId}`,
-      timeoutMs,
+      { timeoutMs },
     );
     const body = JSON.parse(received.raw) as { id: string; shape_info: string; batch_mode: string };
     return { received, body, shapeInfo: JSON.parse(body.shape_info) as Record<string, any> };
-  };
-  const until = async (id: string, timeoutMs = 30_000): Promise<Job> => {
-    let job: Job | undefined;
-    await waitFor(
-      () => {
-        void admin.get<Job>(`/jobs/${id}`).then((reply) => (job = reply.body));
-        return job !== undefined && ['succeeded', 'failed', 'cancelled'].includes(job.state);
-      },
-      `job ${id} to end`,
-      timeoutMs,
-    );
-    return job!;
   };
 
   it('previews an upload of several layers as a saga: one subtask per layer, then the merge, then one CKAN callback', async () => {
@@ -124,7 +110,7 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     expect(shapeInfo).toMatchObject({ state: 'success', layer_id: `pre_${resourceId.replace(/-/g, '_')}__cities` });
     const listed = await admin.get<Job[]>('/jobs?type=geo.preview&limit=100');
     const parent = listed.body.find((job) => (job as Job & { input: { resourceId: string } }).input.resourceId === resourceId)!;
-    const job = await until(parent.id);
+    const job = await waitForJob<PreviewSagaResult>(admin, parent.id);
     expect(job.state).toBe('succeeded');
     expect(job.result).toMatchObject({ children: { total: 2, succeeded: 2, failed: 0, cancelled: 0 } });
     expect(job.result!.merge.layers.map((layer: { layerId: string; featureCount: number }) => [layer.layerId, layer.featureCount])).toEqual([
@@ -246,7 +232,7 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     const posted = JSON.parse(hook.raw);
     expect(posted).toMatchObject({ id: reply.body.id, type: 'geo.preview', state: 'succeeded', error: null });
     expect(posted.result.layer_fields).toHaveLength(4);
-    const job = await until(reply.body.id);
+    const job = await waitForJob(admin, reply.body.id);
     expect(job.state).toBe('succeeded');
     expect(job.result).toMatchObject({ featureCount: posted.result.featureCount });
     // a bad body is a 400 naming the field

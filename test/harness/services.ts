@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../bench/support/free-port.js';
+import { freePort, waitFor } from '../../libs/testing/src/index.js';
 import type { TestContext } from './context.js';
 import { readHarness, ROOT } from './global-setup.js';
 import { TEST_RETRY_DELAYS_MS } from './broker.js';
@@ -85,15 +85,16 @@ export async function startService(
     },
   };
 
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
-    const healthy = await fetch(`${url}/health`).then((response) => response.ok, () => false);
-    if (healthy) return service;
-    if (Date.now() > deadline) {
-      await service.kill();
-      throw new Error(`${name} did not become healthy in 30 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    const outcome = await waitFor(
+      async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/health`)).ok && 'healthy'),
+      () => `${name} to become healthy:\n${output}`,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    if (outcome === 'exited') throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+  } catch (error) {
+    await service.kill();
+    throw error;
   }
+  return service;
 }

@@ -1,16 +1,10 @@
 import { EXCHANGES, type Envelope } from '#shared';
-import { eventually, Tap, waitFor } from '../harness/broker.js';
+import { waitFor } from '../../libs/testing/src/index.js';
+import { Tap } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
+import { submitJob, waitForJob, type Job } from '../harness/jobs.js';
 import { startService, type RunningService } from '../harness/services.js';
-
-interface Job {
-  id: string;
-  state: string;
-  input: Record<string, unknown>;
-  children: { jobs?: { id: string }[] } | null;
-  followupRuns?: { state: string; detail: Record<string, unknown> | null }[];
-}
 
 type Payload = { jobId: string };
 
@@ -48,17 +42,15 @@ describe('causation of the messages the gateway writes (real gateway, geo-servic
   const eventOf = (jobId: string, type: string) => waitFor(() => events.envelopes<Payload>().find((e) => e.payload.jobId === jobId && e.type === type), `${type} of ${jobId}`);
 
   it('a saga: subtasks from the request have no cause; the merge, the followup and the chained job each name the message before', async () => {
-    const submitted = await admin.post<Job>('/jobs', {
+    const parent = await submitJob(admin, {
       type: 'noop',
       input: { service: 'geo', children: 2, merge: { service: 'geo' } },
       followups: { onSuccess: [{ type: 'job', job: { type: 'noop', input: { service: 'geo' } } }] },
     });
-    expect(submitted.status).toBe(202);
-    const parent = submitted.body;
-    const done = await eventually(async () => {
-      const job = await get(parent.id);
-      return job.state === 'succeeded' && job.followupRuns?.[0]?.state === 'succeeded' && job;
-    }, 'the saga and its followup to succeed', 60_000);
+    const done = await waitForJob(admin, parent.id, (job) => job.state === 'succeeded' && job.followupRuns?.[0]?.state === 'succeeded', {
+      what: 'the saga and its followup to succeed',
+      timeoutMs: 60_000,
+    });
 
     const children = await Promise.all(done.children!.jobs!.map((child) => get(child.id)));
     const merge = children.find((child) => 'saga' in child.input)!;
@@ -91,8 +83,7 @@ describe('causation of the messages the gateway writes (real gateway, geo-servic
   });
 
   it('a cancel by a caller has no causing message: job.cancelled of the job and of its subtasks say so', async () => {
-    const submitted = await admin.post<Job>('/jobs', { type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } });
-    const parent = submitted.body;
+    const parent = await submitJob(admin, { type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } });
     const cancelled = await admin.post<Job>(`/jobs/${parent.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.state).toBe('cancelled');

@@ -2,34 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { EXCHANGES } from '#shared';
-import { startTestBroker, Tap, waitFor } from '../harness/broker.js';
+import type { JobError } from '../../apps/gateway/src/job-model/job.model.js';
+import type { JobTreeNode } from '../../apps/gateway/src/sagas/job-tree.js';
+import { waitFor } from '../../libs/testing/src/index.js';
+import { startTestBroker, Tap } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
+import { submitJob, waitForJob, type Job, type JobRequest } from '../harness/jobs.js';
 import { startService, type RunningService } from '../harness/services.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 
-interface JobError {
-  type: string;
-  class: string;
-  message: string;
-}
-
-interface Job {
-  id: string;
-  type: string;
-  state: string;
-  input: Record<string, unknown>;
-  result: { children?: { total: number; succeeded: number; failed: number; cancelled: number }; errors?: (JobError & { jobId: string })[] } | null;
-  error: JobError | null;
-  progress: { current: number; total: number; message: string };
-  children: { total: number; byState: Record<string, number>; percent: number; jobs?: { id: string; state: string }[] } | null;
-  followupRuns?: { outcome: string; index: number; type: string; state: string; attempts: number; detail: Record<string, unknown> | null }[];
-}
-
-interface TreeNode {
-  id: string;
-  state: string;
-  children: TreeNode[];
+/** What a saga's job holds as its result: how its subtasks ended, every error, and what its merge step returned. */
+interface SagaResult {
+  children: { total: number; succeeded: number; failed: number; cancelled: number };
+  errors: (JobError & { jobId: string })[];
+  merge?: unknown;
 }
 
 const SECRET = 'a shared webhook secret';
@@ -63,29 +50,9 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     await context?.dispose();
   });
 
-  const submit = async (body: Record<string, unknown>) => {
-    const reply = await admin.post<Job>('/jobs', body);
-    expect(reply.status).toBe(202);
-    return reply.body;
-  };
-  const get = async (id: string) => (await admin.get<Job>(`/jobs/${id}`)).body;
-  const until = async (id: string, done: (job: Job) => boolean, what: string, timeoutMs = 60_000) => {
-    let job: Job | undefined;
-    let polling = false;
-    await waitFor(
-      () => {
-        if (!polling) {
-          polling = true;
-          void get(id).then((fetched) => ((job = fetched), (polling = false)), () => (polling = false));
-        }
-        return job && done(job);
-      },
-      `${what} (job is ${job?.state}, ${job?.progress.message})`,
-      timeoutMs,
-    );
-    return job!;
-  };
-  const hook = (path: string) => ({ type: 'webhook', url: webhooks.url(path), secret: SECRET });
+  const submit = (request: JobRequest) => submitJob(admin, request);
+  const get = async (id: string) => (await admin.get<Job<SagaResult>>(`/jobs/${id}`)).body;
+  const hook = (path: string) => ({ type: 'webhook' as const, url: webhooks.url(path), secret: SECRET });
 
   it('runs a saga of 1,000 subtasks, merges it, and fires its webhook exactly once, signed', async () => {
     const path = `/done/${randomUUID()}`;
@@ -97,15 +64,15 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(parent.state).toBe('running'); // scheduled, not finished: no followup yet
     expect(webhooks.to(path)).toHaveLength(0);
 
-    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'succeeded', { what: 'the saga to succeed' });
     expect(done.result).toEqual({ children: { total: 1_000, succeeded: 1_000, failed: 0, cancelled: 0 }, errors: [] });
     expect(done.children).toMatchObject({ total: 1_000, byState: { succeeded: 1_000 }, percent: 100 });
     expect(done.children!.jobs).toHaveLength(1_000);
     expect(done.children!.jobs!.every((child) => child.state === 'succeeded')).toBe(true);
-    const listed = await admin.get<{ id: string; parentId: string }[]>(`/jobs?parentId=${parent.id}&limit=500`);
+    const listed = await admin.get<Job[]>(`/jobs?parentId=${parent.id}&limit=500`);
     expect(listed.body).toHaveLength(500);
     expect(listed.body.every((child) => child.parentId === parent.id)).toBe(true);
-    const topLevel = await admin.get<{ id: string; parentId: string | null }[]>('/jobs?limit=500');
+    const topLevel = await admin.get<Job[]>('/jobs?limit=500');
     expect(topLevel.body.every((job) => job.parentId === null)).toBe(true); // subtasks are listed under their parent only
 
     await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
@@ -136,7 +103,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       input: { service: 'export', children: 1_000, failChildren: 3 },
       followups: { onSuccess: [hook(`${path}/ok`)], onFailure: [hook(path)] },
     });
-    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to fail');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'failed', { what: 'the saga to fail' });
     expect(done.children).toMatchObject({ total: 1_000, byState: { succeeded: 997, failed: 3 }, percent: 100 });
     expect(done.error).toMatchObject({ type: 'saga', class: 'SubtasksFailed', message: '3 failed of 1000 subtasks' });
     expect(done.result!.children).toEqual({ total: 1_000, succeeded: 997, failed: 3, cancelled: 0 });
@@ -158,10 +125,10 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       saga: { policy: 'fail-fast' },
       followups: { onFailure: [hook(path)] },
     });
-    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to fail fast');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'failed', { what: 'the saga to fail fast' });
     expect(done.error).toMatchObject({ class: 'SubtaskFailed', message: 'a subtask failed (fail-fast): subtask 1 failed' });
     // nothing stays out: every subtask settles, most by being cancelled
-    const settled = await until(parent.id, (job) => (job.children!.byState.queued ?? 0) + (job.children!.byState.running ?? 0) === 0, 'every subtask to settle');
+    const settled = await waitForJob<SagaResult>(admin, parent.id, (job) => (job.children!.byState.queued ?? 0) + (job.children!.byState.running ?? 0) === 0, { what: 'every subtask to settle' });
     expect(settled.children!.byState.failed).toBe(1);
     expect(settled.children!.byState.cancelled).toBeGreaterThan(500);
     expect(settled.state).toBe('failed');
@@ -178,10 +145,10 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       saga: { policy: 'all-settled', deadlineSeconds: 2 },
       followups: { onFailure: [hook(path)] },
     });
-    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to miss its deadline', 20_000);
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'failed', { what: 'the saga to miss its deadline', timeoutMs: 20_000 });
     expect(done.error).toMatchObject({ type: 'saga', class: 'SagaDeadlineExceeded' });
     expect(done.error!.message).toMatch(/^3 of 3 subtasks had not reported by /);
-    const settled = await until(parent.id, (job) => job.children!.byState.cancelled === 3, 'the subtasks to be cancelled');
+    const settled = await waitForJob<SagaResult>(admin, parent.id, (job) => job.children!.byState.cancelled === 3, { what: 'the subtasks to be cancelled' });
     expect(settled.children!.percent).toBe(100);
     await waitFor(() => webhooks.to(path).length > 0, 'the onFailure webhook');
     await sleep(QUIET_MS);
@@ -190,17 +157,17 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
 
   it('nests sagas, shows the whole tree, and cancels every descendant with the parent', async () => {
     const parent = await submit({ type: 'noop', input: { service: 'geo', children: 3, child: { service: 'export', children: 4 } } });
-    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the nested saga to succeed');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'succeeded', { what: 'the nested saga to succeed' });
     expect(done.result!.children).toEqual({ total: 3, succeeded: 3, failed: 0, cancelled: 0 });
-    const tree = (await admin.get<TreeNode>(`/jobs/${parent.id}/tree`)).body;
+    const tree = (await admin.get<JobTreeNode>(`/jobs/${parent.id}/tree`)).body;
     expect(tree.children).toHaveLength(3);
     expect(tree.children.map((child) => child.children.length)).toEqual([4, 4, 4]);
     expect(tree.children.flatMap((child) => child.children).every((leaf) => leaf.state === 'succeeded')).toBe(true);
 
     const long = await submit({ type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } } });
-    await until(long.id, (job) => (job.children?.byState.running ?? 0) === 2, 'the inner sagas to run');
+    await waitForJob<SagaResult>(admin, long.id, (job) => (job.children?.byState.running ?? 0) === 2, { what: 'the inner sagas to run' });
     expect((await admin.post<Job>(`/jobs/${long.id}/cancel`)).body.state).toBe('cancelled');
-    const cancelledTree = (await admin.get<TreeNode>(`/jobs/${long.id}/tree`)).body;
+    const cancelledTree = (await admin.get<JobTreeNode>(`/jobs/${long.id}/tree`)).body;
     const states = [cancelledTree, ...cancelledTree.children, ...cancelledTree.children.flatMap((child) => child.children)].map((node) => node.state);
     expect(states).toEqual(Array(7).fill('cancelled'));
   });
@@ -212,10 +179,10 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       input: { service: 'geo', children: 20, merge: { service: 'export', sleepMs: 300 } },
       followups: { onSuccess: [hook(path)] },
     });
-    const merging = await until(parent.id, (job) => job.progress.message === 'merging', 'the merge to start');
+    const merging = await waitForJob<SagaResult>(admin, parent.id, (job) => job.progress.message === 'merging', { what: 'the merge to start' });
     expect(merging.state).toBe('running');
     expect(webhooks.to(path)).toHaveLength(0); // every subtask settled, but not the merge: no followup yet
-    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'succeeded', { what: 'the saga to succeed' });
     expect(done.result).toEqual({ children: { total: 20, succeeded: 20, failed: 0, cancelled: 0 }, errors: [], merge: { sleptMs: 300 } });
     expect(done.children).toMatchObject({ total: 21, byState: { succeeded: 21 } }); // the merge job is listed among them
     await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
@@ -223,19 +190,19 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(webhooks.to(path)).toHaveLength(1);
 
     const failing = await submit({ type: 'noop', input: { service: 'geo', children: 3, merge: { service: 'export', fail: 'the archive is full' } } });
-    const failed = await until(failing.id, (job) => job.state === 'failed', 'the merge to fail');
+    const failed = await waitForJob<SagaResult>(admin, failing.id, 'failed', { what: 'the merge to fail' });
     expect(failed.error).toEqual({ type: 'saga', class: 'MergeFailed', message: 'the merge step failed: the archive is full' });
 
     const skipped = await submit({ type: 'noop', input: { service: 'geo', children: 3, failChildren: 1, merge: { service: 'export' } } });
-    const notMerged = await until(skipped.id, (job) => job.state === 'failed', 'the saga to fail without merging');
+    const notMerged = await waitForJob<SagaResult>(admin, skipped.id, 'failed', { what: 'the saga to fail without merging' });
     expect(notMerged.children!.total).toBe(3); // no merge job when a subtask failed
   });
 
   it('counts subtasks cancelled one by one, and settles the saga when the last is', async () => {
     const parent = await submit({ type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } });
-    const running = await until(parent.id, (job) => job.children?.byState.running === 2, 'the subtasks to run');
+    const running = await waitForJob<SagaResult>(admin, parent.id, (job) => job.children?.byState.running === 2, { what: 'the subtasks to run' });
     for (const child of running.children!.jobs!) expect((await admin.post<Job>(`/jobs/${child.id}/cancel`)).body.state).toBe('cancelled');
-    const done = await until(parent.id, (job) => job.state === 'failed', 'the saga to settle');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'failed', { what: 'the saga to settle' });
     expect(done.error).toMatchObject({ class: 'SubtasksFailed', message: '2 cancelled of 2 subtasks' });
     expect(done.result!.children).toEqual({ total: 2, succeeded: 0, failed: 0, cancelled: 2 });
   });
@@ -251,7 +218,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     try {
       // the same followup.run again while the first delivery still waits for the webhook's answer: it waits too
       await broker.publishCommand('followup.run', { jobId: job.id, outcome: 'succeeded', index: 0 }, { correlationId: job.id });
-      await until(job.id, (found) => found.followupRuns?.[0]?.state === 'succeeded', 'the webhook to succeed');
+      await waitForJob<SagaResult>(admin, job.id, (found) => found.followupRuns?.[0]?.state === 'succeeded', { what: 'the webhook to succeed' });
       await sleep(QUIET_MS);
       expect(webhooks.requestsTo(path)).toBe(1);
       expect(webhooks.to(path)).toHaveLength(1);
@@ -279,18 +246,18 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       input: { service: 'geo', children: 2 },
       followups: { onSuccess: [{ type: 'job', job: { type: 'noop', input: { service: 'export', sleepMs: 1 } } }, hook(path)] },
     });
-    await until(first.id, (job) => job.followupRuns?.length === 2 && job.followupRuns.every((run) => run.state === 'succeeded'), 'both followups to succeed');
+    await waitForJob<SagaResult>(admin, first.id, (job) => job.followupRuns?.length === 2 && job.followupRuns.every((run) => run.state === 'succeeded'), { what: 'both followups to succeed' });
     const runs = (await get(first.id)).followupRuns!;
     expect(runs[1]).toMatchObject({ type: 'webhook', state: 'succeeded', attempts: 3 });
     expect(webhooks.to(path)).toHaveLength(1);
     const chainedId = runs[0].detail!.jobId as string;
-    const chained = await until(chainedId, (job) => job.state === 'succeeded', 'the chained job');
+    const chained = await waitForJob<SagaResult>(admin, chainedId, 'succeeded', { what: 'the chained job' });
     expect(chained.input).toEqual({ service: 'export', sleepMs: 1, previous: { children: { total: 2, succeeded: 2, failed: 0, cancelled: 0 }, errors: [] } });
   });
 
   it('refuses a webhook to a private address that is not allow-listed, and records why', async () => {
     const job = await submit({ type: 'noop', input: { service: 'geo' }, followups: { onSuccess: [{ type: 'webhook', url: 'http://10.255.255.1/hook' }] } });
-    const done = await until(job.id, (found) => found.followupRuns?.[0]?.state === 'failed', 'the webhook to be refused');
+    const done = await waitForJob<SagaResult>(admin, job.id, (found) => found.followupRuns?.[0]?.state === 'failed', { what: 'the webhook to be refused' });
     expect(done.followupRuns![0]).toMatchObject({ type: 'webhook', attempts: 1 });
     expect((done.followupRuns![0] as unknown as { lastError: string }).lastError).toMatch(/refused: 10\.255\.255\.1 .*GEOJOBS_ALLOWED_HOSTS/);
   });
@@ -311,7 +278,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       input: { service: 'geo', sleepMs: 100, fanout: { children: 20, failChildren: 2, mergeAlways: true } },
       followups: { onFailure: [hook(path)] },
     });
-    const done = await until(parent.id, (job) => job.state === 'failed', 'the fanned-out saga to fail');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'failed', { what: 'the fanned-out saga to fail' });
     expect(done.result!.children).toEqual({ total: 20, succeeded: 18, failed: 2, cancelled: 0 });
     expect(done.error).toMatchObject({ type: 'saga', class: 'SubtasksFailed', message: '2 failed of 20 subtasks' });
     const children = (await admin.get<Job[]>(`/jobs?parentId=${parent.id}&limit=100`)).body;
@@ -337,18 +304,17 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
   });
 
   it('runs a merge that asked to run anyway when its saga is cut short: the parent cancelled, or its deadline passed', async () => {
-    const mergeOf = async (parentId: string) => (await admin.get<Job[]>(`/jobs?parentId=${parentId}&limit=100`)).body.find((child) => 'saga' in child.input);
+    const succeededMergeOf = async (parentId: string) => {
+      const merge = (await admin.get<Job[]>(`/jobs?parentId=${parentId}&limit=100`)).body.find((child) => 'saga' in child.input);
+      return merge?.state === 'succeeded' && merge;
+    };
     const slow = { service: 'geo', fanout: { children: 3, childSleepMs: 60_000, mergeAlways: true } };
 
     const cancelled = await submit({ type: 'noop', input: slow });
-    await until(cancelled.id, (job) => job.children?.total === 3, 'the fan-out');
+    await waitForJob<SagaResult>(admin, cancelled.id, (job) => job.children?.total === 3, { what: 'the fan-out' });
     expect((await admin.post(`/jobs/${cancelled.id}/cancel`, {})).status).toBe(200);
-    let merge: Job | undefined;
-    await waitFor(() => {
-      void mergeOf(cancelled.id).then((found) => (merge = found));
-      return merge?.state === 'succeeded';
-    }, 'the merge of the cancelled saga to run');
-    expect(merge!.input.saga).toEqual({
+    let merge = await waitFor(() => succeededMergeOf(cancelled.id), 'the merge of the cancelled saga to run');
+    expect(merge.input.saga).toEqual({
       parentId: cancelled.id,
       subtasks: 3,
       errors: [{ jobId: cancelled.id, type: 'saga', class: 'JobCancelled', message: 'the job was cancelled' }],
@@ -356,14 +322,10 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect((await get(cancelled.id)).state).toBe('cancelled');
 
     const late = await submit({ type: 'noop', input: { ...slow, fanout: { ...slow.fanout, deadlineSeconds: 1 } } });
-    const failed = await until(late.id, (job) => job.state === 'failed', 'the deadline');
+    const failed = await waitForJob<SagaResult>(admin, late.id, 'failed', { what: 'the deadline' });
     expect(failed.error!.class).toBe('SagaDeadlineExceeded');
-    merge = undefined;
-    await waitFor(() => {
-      void mergeOf(late.id).then((found) => (merge = found));
-      return merge?.state === 'succeeded';
-    }, 'the merge of the late saga to run');
-    expect((merge!.input.saga as { errors: JobError[] }).errors).toEqual([expect.objectContaining({ class: 'SagaDeadlineExceeded' })]);
+    merge = await waitFor(() => succeededMergeOf(late.id), 'the merge of the late saga to run');
+    expect((merge.input.saga as { errors: JobError[] }).errors).toEqual([expect.objectContaining({ class: 'SagaDeadlineExceeded' })]);
     const children = (await admin.get<Job[]>(`/jobs?parentId=${late.id}&limit=100`)).body.filter((child) => !('saga' in child.input));
     expect(children.map((child) => child.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect((await get(late.id)).state).toBe('failed'); // the merge's outcome does not change the parent's
@@ -371,7 +333,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
 
   it('fails a running job whose fan-out declares work that cannot run, saying why', async () => {
     const parent = await submit({ type: 'noop', input: { service: 'geo', sleepMs: 5_000 } });
-    await until(parent.id, (job) => job.state === 'running', 'the job to run');
+    await waitForJob<SagaResult>(admin, parent.id, 'running', { what: 'the job to run' });
     const broker = await startTestBroker(context);
     try {
       await broker.publishEvent(
@@ -382,7 +344,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     } finally {
       await broker.close();
     }
-    const failed = await until(parent.id, (job) => job.state === 'failed', 'the job to fail');
+    const failed = await waitForJob<SagaResult>(admin, parent.id, 'failed', { what: 'the job to fail' });
     expect(failed.error!.class).toBe('InvalidFanout');
     expect(failed.error!.message).toContain('subtasks[1].type must be one of: noop');
     expect((await admin.get<Job[]>(`/jobs?parentId=${parent.id}`)).body).toHaveLength(0);
@@ -396,14 +358,14 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       input: { service: 'export', children: 1_000, child: { service: 'export', sleepMs: 20 } },
       followups: { onSuccess: [hook(path)] },
     });
-    await until(parent.id, (job) => job.progress.current > 50, 'the saga to be under way');
+    await waitForJob<SagaResult>(admin, parent.id, (job) => job.progress.current > 50, { what: 'the saga to be under way' });
     await victim.kill(); // its unacked commands go back to the queue, to the other export-service
-    await until(parent.id, (job) => job.progress.current > 300, 'the saga to go on');
+    await waitForJob<SagaResult>(admin, parent.id, (job) => job.progress.current > 300, { what: 'the saga to go on' });
     await gateway.kill(); // its unapplied events and unsent outbox rows wait for the next gateway
     gateway = await startService('gateway', context, ALLOW_LOOPBACK);
     admin = await Client.admin(gateway);
 
-    const done = await until(parent.id, (job) => job.state === 'succeeded', 'the saga to succeed');
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'succeeded', { what: 'the saga to succeed' });
     expect(done.result!.children).toEqual({ total: 1_000, succeeded: 1_000, failed: 0, cancelled: 0 });
     await waitFor(() => webhooks.to(path).length > 0, 'the webhook');
     await sleep(QUIET_MS);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Broker, EXCHANGES, type JobFailedV1, type JobSucceededV1 } from '#shared';
+import { waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
-import { startTestBroker, Tap, waitFor } from '../harness/broker.js';
+import { startTestBroker, Tap } from '../harness/broker.js';
 import { startService, type RunningService, type ServiceName } from '../harness/services.js';
 
 describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {

@@ -1,4 +1,4 @@
-/** The generated point layer the import and tile benchmarks share, and a local server offering it. */
+/** The generated point layer the import and tile benchmarks and the geo tests share, and a local server offering it. */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
