@@ -33,7 +33,7 @@ async function throughBrokerModule(url: string): Promise<{ publish: number; cons
   await broker.ready();
   const jobId = randomUUID();
   const publishMs = await time(async () => {
-    const confirms: Promise<void>[] = new Array(COUNT);
+    const confirms = new Array<Promise<void>>(COUNT);
     for (let i = 0; i < COUNT; i++) confirms[i] = broker.publishCommand('geo.noop', { jobId, sleepMs: i % 10 }, { correlationId: jobId });
     await Promise.all(confirms);
   });

@@ -21,6 +21,12 @@ import { pointsFile, serveFile } from '../libs/testing/src/index.js';
 import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
 import { median } from './support/stats.js';
 
+/** What the bench reads of a geopreview's final event. */
+interface JobEndedEvent {
+  type: string;
+  payload: { jobId: string; error?: unknown; result?: { featureCount: number; steps: { name: string; status: string; ms: number }[] } };
+}
+
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Empty layer tables made in the layers schema first, as a portal's PostGIS holds (e.g. 10000); none by default. */
@@ -51,31 +57,31 @@ async function throughGeoService(fileUrl: string, warmUpUrl: string, amqpUrl: st
     const broker = new Broker({ url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 }, pino({ level: 'warn' }));
     await broker.start();
     await broker.ready();
-    const waiting = new Map<string, (event: { type: string; payload: Record<string, any> }) => void>();
+    const waiting = new Map<string, (event: JobEndedEvent) => void>();
     await channel.consume(queue, (message) => {
       if (!message) return;
-      const event = JSON.parse(message.content.toString()) as { type: string; payload: Record<string, any> };
+      const event = JSON.parse(message.content.toString()) as JobEndedEvent;
       if (event.type === 'job.succeeded' || event.type === 'job.failed') waiting.get(event.payload.jobId)?.(event);
     }, { noAck: true });
     const preview = async (url: string) => {
       const jobId = randomUUID();
-      const ended = new Promise<{ type: string; payload: Record<string, any> }>((resolve) => waiting.set(jobId, resolve));
+      const ended = new Promise<JobEndedEvent>((resolve) => waiting.set(jobId, resolve));
       const start = performance.now();
       await broker.publishCommand('geo.preview', { jobId, datasetId: 'bench', resourceId: `bench-${jobId}`, url }, { correlationId: jobId });
       const event = await ended;
       if (event.type !== 'job.succeeded') throw new Error(`the job failed: ${JSON.stringify(event.payload.error)}`);
-      return { ms: performance.now() - start, result: event.payload.result };
+      return { ms: performance.now() - start, result: event.payload.result! };
     };
     await preview(warmUpUrl);
     const { ms, result } = await preview(fileUrl);
     const rssMb = peakRssMb(geo.process.pid!);
     await broker.close();
     await connection.close();
-    const steps = (result.steps as { name: string; status: string; ms: number }[])
+    const steps = result.steps
       .filter((step) => step.status === 'done')
       .map((step) => `${step.name} ${step.ms} ms`)
       .join(', ');
-    return { ms, rssMb, features: result.featureCount as number, steps };
+    return { ms, rssMb, features: result.featureCount, steps };
   } finally {
     await geo.stop();
   }

@@ -50,7 +50,7 @@ try {
   await db.connect();
   /** Where a saga's time went, from the timestamps in its rows. */
   const breakdown = async (id: string): Promise<string> => {
-    const { rows } = await db.query(
+    const { rows } = await db.query<Record<'first_start' | 'last_child' | 'merged' | 'followed_up', string | null>>(
       `SELECT extract(epoch FROM min(c.started_at) - p.created_at) * 1000 AS first_start,
               extract(epoch FROM max(c.finished_at) - p.created_at) * 1000 AS last_child,
               extract(epoch FROM p.finished_at - p.created_at) * 1000 AS merged,

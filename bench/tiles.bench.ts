@@ -67,7 +67,7 @@ async function startBareTileServer(databaseUrl: string, layerId: string): Promis
   // its own `listening` line, whatever else BENCH_NODE_ARGS makes node print (--trace-gc…), which passes through
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bare tile server exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => (line === 'listening' ? resolve() : console.log(line)));
+    createInterface({ input: child.stdout }).on('line', (line) => (line === 'listening' ? resolve() : console.log(line)));
   });
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child) };
 }
@@ -100,14 +100,14 @@ try {
   process.stdout.write(`importing ${FEATURES} points through POST /geopreview …\n`);
   const importStart = performance.now();
   const job = (await (await fetch(`${gateway.url}/geopreview`, { method: 'POST', headers: auth, body: JSON.stringify({ datasetId: 'bench', resourceId: 'bench-tiles', url: fileUrl }) })).json()) as { id: string };
-  let state: { state: string; result: Record<string, any> | null; error: unknown } = { state: 'queued', result: null, error: null };
+  let state: { state: string; result: { layerId: string } | null; error: unknown } = { state: 'queued', result: null, error: null };
   while (!['succeeded', 'failed', 'cancelled'].includes(state.state)) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     state = (await (await fetch(`${gateway.url}/jobs/${job.id}`, { headers: auth })).json()) as typeof state;
   }
   if (state.state !== 'succeeded') throw new Error(`the import failed: ${JSON.stringify(state.error)}`);
   const importMs = performance.now() - importStart;
-  const layerId = state.result!.layerId as string;
+  const layerId = state.result!.layerId;
 
   const bare = await startBareTileServer(gatewayUrl, layerId);
   services.push(bare);
@@ -142,7 +142,7 @@ try {
   // pass finds the layer's pages in PostgreSQL's buffers and the statements prepared, and they differ only by the way
   const direct = new pg.Client({ connectionString: gatewayUrl });
   await direct.connect();
-  const repository = new LayersRepository({ query: async (sql: string, params?: unknown[]) => (await direct.query(sql, params)).rows } as unknown as DataSource);
+  const repository = new LayersRepository({ query: async (sql: string, params?: unknown[]) => (await direct.query(sql, params)).rows as unknown[] } as unknown as DataSource);
   const layer = (await repository.find(layerId))!;
   const statements = { capped: tileStatement(layer, MAX_FEATURES), full: tileStatement(layer, null) };
   const statementAt = (z: number) => (z < 12 ? statements.capped : statements.full);
@@ -185,7 +185,7 @@ try {
 
   // the plan PostgreSQL now keeps for the prepared statement (generic once it has run a few times)
   const plan = (await direct.query(`EXPLAIN EXECUTE ${quoteIdent(statements.capped.name)}(10, 500, 400, '${layerId}')`)).rows
-    .map((row) => String(Object.values(row)[0]).trim())
+    .map((row: Record<string, unknown>) => String(Object.values(row)[0]).trim())
     .join(' / ');
   await direct.end();
 

@@ -107,7 +107,7 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(done.children).toMatchObject({ total: 1_000, byState: { succeeded: 997, failed: 3 }, percent: 100 });
     expect(done.error).toMatchObject({ type: 'saga', class: 'SubtasksFailed', message: '3 failed of 1000 subtasks' });
     expect(done.result!.children).toEqual({ total: 1_000, succeeded: 997, failed: 3, cancelled: 0 });
-    expect(done.result!.errors!.map((error) => error.message).sort()).toEqual(['subtask 1 failed', 'subtask 2 failed', 'subtask 3 failed']);
+    expect(done.result!.errors.map((error) => error.message).sort()).toEqual(['subtask 1 failed', 'subtask 2 failed', 'subtask 3 failed']);
 
     await waitFor(() => webhooks.to(path).length > 0, 'the onFailure webhook');
     await sleep(QUIET_MS);

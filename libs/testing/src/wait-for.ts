@@ -27,7 +27,7 @@ export async function waitFor<T>(probe: () => T | Nothing | PromiseLike<T | Noth
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const failing = lastError === undefined ? '' : ` (the last probe failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+      const failing = lastError === undefined ? '' : ` (the last probe failed: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${failing}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

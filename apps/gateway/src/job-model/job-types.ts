@@ -77,7 +77,7 @@ export interface JobType<I extends object> {
   merge?(input: I): Subtask | null;
 }
 
-const define = <I extends object>(type: JobType<I>): JobType<object> => type as unknown as JobType<object>;
+const define = <I extends object>(type: JobType<I>): JobType<object> => type;
 
 /**
  * A type whose input is the payload of the command `key` but for the job id: the command is the input with the job
@@ -98,7 +98,7 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
     subtasks: ({ service, children = 0, failChildren = 0, child }) =>
       Array.from({ length: children }, (_, index) => ({
         type: 'noop',
-        input: { ...(child ? JSON.parse(JSON.stringify(child)) : { service }), ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) },
+        input: { ...(child ? (JSON.parse(JSON.stringify(child)) as Record<string, unknown>) : { service }), ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) },
       })),
     merge: ({ merge }) => (merge ? { type: 'noop', input: JSON.parse(JSON.stringify(merge)) as Record<string, unknown> } : null),
   }),

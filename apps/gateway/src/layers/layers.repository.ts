@@ -41,11 +41,11 @@ export class LayersRepository {
   /** The OID of the layer's table, or undefined when there is none: a cheap check that a known layer is unchanged. */
   async oid(layerId: string): Promise<number | undefined> {
     if (!LAYER_ID_PATTERN.test(layerId)) return undefined;
-    const [table] = (await this.database.query(
+    const [table] = await this.database.query<{ oid: number }[]>(
       `SELECT c.oid::int AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'`,
       [LAYERS_SCHEMA, layerId],
-    )) as { oid: number }[];
+    );
     return table?.oid;
   }
 
@@ -53,15 +53,15 @@ export class LayersRepository {
   async find(layerId: string): Promise<LayerTable | undefined> {
     const oid = await this.oid(layerId);
     if (oid === undefined) return undefined;
-    const columns = (await this.database.query(
+    const columns = await this.database.query<LayerColumn[]>(
       `SELECT column_name::text AS "name", data_type::text AS "dataType", udt_name::text AS "udtName"
          FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
       [LAYERS_SCHEMA, layerId],
-    )) as LayerColumn[];
-    const geometries = (await this.database.query(
+    );
+    const geometries = await this.database.query<{ column: string; type: string; srid: number }[]>(
       `SELECT f_geometry_column::text AS "column", type, srid FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2`,
       [LAYERS_SCHEMA, layerId],
-    )) as { column: string; type: string; srid: number }[];
+    );
     // geo-service names it wkb_geometry (as HDX did); any other single geometry column is taken too
     const geometry = geometries.find((candidate) => candidate.column === LAYER_GEOMETRY_COLUMN) ?? geometries[0];
     if (!geometry) return undefined;
@@ -70,9 +70,9 @@ export class LayersRepository {
 
   /** Bounding box as PostGIS prints ST_Extent, and the feature count. */
   async summary(layer: LayerTable): Promise<{ bounding_box: string | null; featureCount: number }> {
-    const [row] = (await this.database.query(
+    const [row] = await this.database.query<{ bbox: string | null; features: number }[]>(
       `SELECT ST_Extent(${quoteIdent(layer.geometryColumn)})::text AS bbox, count(*)::int AS features FROM ${LAYERS_SCHEMA}.${quoteIdent(layer.layerId)}`,
-    )) as { bbox: string | null; features: number }[];
+    );
     return { bounding_box: row.bbox, featureCount: row.features };
   }
 
@@ -139,7 +139,7 @@ export class TileStatements {
 
   of(layer: LayerTable, limit: number | null): TileStatement {
     let statements = this.byLayer.get(layer);
-    if (!statements) this.byLayer.set(layer, (statements = new Map()));
+    if (!statements) this.byLayer.set(layer, (statements = new Map<number | null, TileStatement>()));
     let statement = statements.get(limit);
     if (!statement) statements.set(limit, (statement = tileStatement(layer, limit)));
     return statement;

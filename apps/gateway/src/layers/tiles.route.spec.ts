@@ -99,7 +99,7 @@ describe('TilesRoute', () => {
     const failure = new Error('canceling statement due to statement timeout');
     const service = tiles(failure);
     let cuts = 0;
-    const failing = new TilesRoute({ etag: service.etag, tile: (...args: Parameters<TilesService['tile']>) => (cuts++, service.tile(...args)) } as TilesService, config());
+    const failing = new TilesRoute({ etag: (...args: Parameters<TilesService['etag']>) => service.etag(...args), tile: (...args: Parameters<TilesService['tile']>) => (cuts++, service.tile(...args)) } as TilesService, config());
     const handedOn = request(`/layers/${LAYER}/tiles/0/0/0.mvt`);
     await new Promise<void>((resolve) => failing.handle(handedOn, {} as ServerResponse, resolve));
     await expect(failing.answer(handedOn, LAYER, undefined, { z: 0, x: 0, y: 0 })).rejects.toBe(failure);

@@ -27,18 +27,18 @@ export class DescribeService {
   constructor(@Inject(DataSource) private readonly database: DataSource) {}
 
   async describe(table: string): Promise<LayerDescription> {
-    const [summary] = (await this.database.query(
+    const [summary] = await this.database.query<{ bbox: string | null; features: number }[]>(
       `SELECT ST_Extent(${quoteIdent(GEOMETRY_COLUMN)})::text AS bbox, count(*)::int AS features FROM ${LAYERS_SCHEMA}.${quoteIdent(table)}`,
-    )) as { bbox: string | null; features: number }[];
-    const fields = (await this.database.query(
+    );
+    const fields = await this.database.query<LayerField[]>(
       `SELECT column_name::text AS field_name, data_type::text AS data_type
          FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
       [LAYERS_SCHEMA, table],
-    )) as LayerField[];
-    const [geometry] = (await this.database.query(
+    );
+    const [geometry] = await this.database.query<{ type: string; srid: number }[]>(
       `SELECT type, srid FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = $3`,
       [LAYERS_SCHEMA, table, GEOMETRY_COLUMN],
-    )) as { type: string; srid: number }[];
+    );
     if (summary.features === 0 || summary.bbox === null) throw new DescribeError('the layer holds no features with a geometry');
     if (fields.length === 0) throw new DescribeError('the layer has no fields');
     return {

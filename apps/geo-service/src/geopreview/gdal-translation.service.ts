@@ -30,7 +30,7 @@ const withLatin1 = async <T>(run: () => Promise<T>): Promise<T> => {
   try {
     return await run();
   } finally {
-    if (--latin1Imports === 0) gdal.config.set('PGCLIENTENCODING', null as unknown as string);
+    if (--latin1Imports === 0) gdal.config.set('PGCLIENTENCODING', null);
   }
 };
 

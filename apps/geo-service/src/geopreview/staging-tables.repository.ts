@@ -35,7 +35,7 @@ export class StagingTablesRepository {
    * killed). A staging table's name says when it was made.
    */
   async sweep(maxAgeMs: number): Promise<void> {
-    const tables = (await this.database.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [STAGING_SCHEMA])) as { tablename: string }[];
+    const tables = await this.database.query<{ tablename: string }[]>('SELECT tablename FROM pg_tables WHERE schemaname = $1', [STAGING_SCHEMA]);
     const stale = tables.map(({ tablename }) => tablename).filter((name) => Date.now() - (stagingTableMadeAt(name) ?? Date.now()) > maxAgeMs);
     for (const name of stale) await this.drop(name);
     if (stale.length > 0) this.logger.warn({ tables: stale }, 'dropped staging tables of imports that never finished');

@@ -44,18 +44,18 @@ export class LayerDeletionService {
   }
 
   private async existing(names: string[]): Promise<string[]> {
-    const rows = (await this.database.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2)`, [LAYERS_SCHEMA, names])) as {
+    const rows = await this.database.query<{
       tablename: string;
-    }[];
+    }[]>(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2)`, [LAYERS_SCHEMA, names]);
     return rows.map((row) => row.tablename);
   }
 
   private async ofResource(resourceId: string): Promise<string[]> {
     const single = layerTableName(resourceId);
-    const rows = (await this.database.query(
+    const rows = await this.database.query<{ tablename: string }[]>(
       `SELECT tablename FROM pg_tables WHERE schemaname = $1 AND (tablename = $2 OR tablename LIKE $3) ORDER BY tablename`,
       [LAYERS_SCHEMA, single, `${likeLiteral(single)}\\_\\_%`],
-    )) as { tablename: string }[];
+    );
     return rows.map((row) => row.tablename);
   }
 }

@@ -56,7 +56,7 @@ function requestContext(logger: Logger): Middleware {
       seen[CONTEXT_SET] = true;
       log(request, response);
     }
-    runWithCorrelation({ correlationId: String(request.id) }, next);
+    runWithCorrelation({ correlationId: String(request.id as string) }, next);
   };
 }
 

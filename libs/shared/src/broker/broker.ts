@@ -1,9 +1,9 @@
 import amqp, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
-import { COMMAND_CONTRACTS, type Commands } from '../contracts/commands.js';
+import { COMMAND_CONTRACTS, type CommandKey, type Commands } from '../contracts/commands.js';
 import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
-import { EVENT_CONTRACTS, type Events } from '../contracts/events.js';
+import { EVENT_CONTRACTS, type EventKey, type Events } from '../contracts/events.js';
 import { EXCHANGES, HEADERS, deadLetterQueueOf } from '../contracts/routing.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
 import { Consumer, type ConsumerSpec, type DeadLetterReason, type HandlerMap, type RetryPolicy } from './consumer.js';
@@ -88,11 +88,11 @@ export class Broker {
     while (!this.model) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
-  publishCommand<K extends keyof Commands & string>(type: K, payload: Commands[K], origin: MessageOrigin): Promise<void> {
+  publishCommand<K extends CommandKey>(type: K, payload: Commands[K], origin: MessageOrigin): Promise<void> {
     return this.publishEnvelope(EXCHANGES.commands, commandEnvelope(type, payload, origin));
   }
 
-  publishEvent<K extends keyof Events & string>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
+  publishEvent<K extends EventKey>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
     return this.publishEnvelope(EXCHANGES.events, eventEnvelope(type, payload, origin));
   }
 

@@ -185,11 +185,12 @@ export class Consumer<M> {
   private copyProperties(message: ConsumeMessage): Options.Publish & { messageId: string } {
     const { properties } = message;
     return {
+      // amqplib types the properties it read as `any`
       messageId: properties.messageId ? String(properties.messageId) : randomUUID(),
-      correlationId: properties.correlationId,
-      type: properties.type,
-      contentType: properties.contentType,
-      timestamp: properties.timestamp,
+      correlationId: properties.correlationId as string | undefined,
+      type: properties.type as string | undefined,
+      contentType: properties.contentType as string | undefined,
+      timestamp: properties.timestamp as number | undefined,
     };
   }
 }

@@ -15,7 +15,7 @@ export class StorageHealthIndicator {
     const session = this.health.check(key);
     const signal = AbortSignal.timeout(timeoutMs);
     // the signal cancels an S3 request; the race also covers a local folder on a hung network mount
-    const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
     try {
       await Promise.race([this.storage.check({ signal }), timedOut]);
       return session.up({ backend: this.storage.kind });

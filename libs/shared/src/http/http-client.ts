@@ -180,7 +180,7 @@ export class HttpClient {
               },
             }
           : {}),
-      } as Dispatcher.RequestOptions);
+      });
       return { status: response.statusCode, headers: response.headers, body: await readCapped(response.body) };
     } catch (error) {
       if (error instanceof AddressNotAllowedError || options.signal?.aborted) throw options.signal?.aborted ? options.signal.reason : error;

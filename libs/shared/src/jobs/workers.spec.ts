@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { PermanentError, type HandlerContext, type HandlerMap } from '../broker/consumer.js';
-import type { Commands } from '../contracts/commands.js';
+import type { CommandKey, Commands } from '../contracts/commands.js';
 import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
 import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
-import type { Events } from '../contracts/events.js';
+import type { EventKey, Events } from '../contracts/events.js';
 import { JobCancellations } from './job-cancellations.js';
 import { runNoop } from './noop.runner.js';
 import { fanOut, JobFailure, type WorkerDeclaration } from './worker.js';
@@ -21,12 +21,12 @@ class RecordingBroker implements WorkerBroker {
     this.handlers = handlers;
   }
 
-  async publishEvent<K extends keyof Events & string>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
+  async publishEvent<K extends EventKey>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
     this.events.push(eventEnvelope(type, payload, origin));
   }
 
   /** Hands a command to the consumed handler as the consumer would; resolves when the consumer would ack it. */
-  deliver<K extends keyof Commands & string>(command: Envelope<Commands[K], K>, context: Partial<HandlerContext> = {}): Promise<void> {
+  deliver<K extends CommandKey>(command: Envelope<Commands[K], K>, context: Partial<HandlerContext> = {}): Promise<void> {
     const handler = this.handlers?.[command.type];
     if (!handler) throw new Error(`nothing consumes ${command.type}`);
     return handler(command, { attempt: 1, redelivered: false, lastAttempt: false, ...context });

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
-import { PermanentError, type HandlerContext, type HandlerMap } from '../broker/consumer.js';
-import type { Commands } from '../contracts/commands.js';
+import { PermanentError, type HandlerContext } from '../broker/consumer.js';
 import type { Envelope } from '../contracts/envelope.js';
 import { causedBy } from '../contracts/envelopes.js';
 import type { JobErrorV1 } from '../contracts/job.events.js';
@@ -45,7 +44,7 @@ export class Workers {
       // checkWorker refused job handlers on a queue of no service
       consumed[key] = 'job' in handler ? this.job(service!, handler.job) : handler.message;
     }
-    await this.broker.consumeCommands(declaration.queue, declaration.prefetch, consumed as HandlerMap<Commands>);
+    await this.broker.consumeCommands(declaration.queue, declaration.prefetch, consumed);
   }
 
   private job(service: ServiceName, run: RunJob): RunPlain {
