@@ -119,10 +119,8 @@ async function onePerEvent(concurrency: number, latencyMs: number): Promise<Trac
         const index = next++;
         const event = events[index];
         await new Promise<void>((resolve, reject) =>
-          mixpanel.track(
-            event.event,
-            { ...event.properties, distinct_id: event.distinctId, time: event.time, $insert_id: `bench-${index}` },
-            (error) => (error ? reject(error) : resolve()),
+          mixpanel.track(event.event, { ...event.properties, distinct_id: event.distinctId, time: event.time, $insert_id: `bench-${index}` }, (error) =>
+            error ? reject(error) : resolve(),
           ),
         );
       }
@@ -150,7 +148,9 @@ for (const latencyMs of LATENCIES_MS) {
       ? `\n  with a SIMULATED ${latencyMs} ms round trip per request (the local server waits ${latencyMs} ms before answering each request, in both paths):`
       : '\n  real loopback, no simulated latency (≈ 0.1 ms per request: the one-per-event path pays nothing for its many requests):',
   );
-  console.log(`    through the gateway, delivered at the server (accepted: ${run.accepted} events/s)${' '.repeat(2)}${pad(run.delivered)} events/s   (target ≥ 20,000)`);
+  console.log(
+    `    through the gateway, delivered at the server (accepted: ${run.accepted} events/s)${' '.repeat(2)}${pad(run.delivered)} events/s   (target ≥ 20,000)`,
+  );
   for (const { concurrency, run: single } of singles) {
     const sample = single.sent < EVENTS ? `, first ${single.sent} events` : '';
     const label = `mixpanel package, one track() per event, ${concurrency} in flight${sample}`.padEnd(80);

@@ -64,7 +64,15 @@ async function throughBareAmqplib(url: string, route: 'same' | 'direct'): Promis
   await declareTopology(channel, { deliveryLimit: 10, retryDelaysMs: [1_000] });
   const jobId = randomUUID();
   const body = Buffer.from(
-    JSON.stringify({ id: randomUUID(), type: 'geo.noop', version: 1, occurredAt: new Date().toISOString(), correlationId: jobId, causationId: null, payload: { jobId, sleepMs: 1 } }),
+    JSON.stringify({
+      id: randomUUID(),
+      type: 'geo.noop',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      correlationId: jobId,
+      causationId: null,
+      payload: { jobId, sleepMs: 1 },
+    }),
   );
   const properties = { persistent: true, mandatory: true, correlationId: jobId, type: 'geo.noop', contentType: 'application/json' };
   const publishMs = await time(async () => {
@@ -113,8 +121,12 @@ const [direct, bare, module] = [summary(runs.direct), summary(runs.bare), summar
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 const line = (name: string, r: { publish: number; consume: number }) =>
   console.log(`  ${name.padEnd(44)} publish ${String(r.publish).padStart(6)} msg/s   consume ${String(r.consume).padStart(6)} msg/s`);
-console.log(`broker benchmark: ${COUNT} small persistent messages on a quorum queue, confirm window ${WINDOW}, prefetch ${PREFETCH}, median of ${ROUNDS} rounds`);
+console.log(
+  `broker benchmark: ${COUNT} small persistent messages on a quorum queue, confirm window ${WINDOW}, prefetch ${PREFETCH}, median of ${ROUNDS} rounds`,
+);
 line('bare amqplib, default exchange (reference)', direct);
 line('bare amqplib, same exchange/key/properties', bare);
 line('broker module (envelope, validation, acks)', module);
-console.log(`  ratio module / bare (same route)   publish ${ratio(module.publish, bare.publish)}×   consume ${ratio(module.consume, bare.consume)}×   (target ≥ 0.80×)`);
+console.log(
+  `  ratio module / bare (same route)   publish ${ratio(module.publish, bare.publish)}×   consume ${ratio(module.consume, bare.consume)}×   (target ≥ 0.80×)`,
+);

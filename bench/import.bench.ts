@@ -38,7 +38,9 @@ if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMI
 const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'import');
 
 const peakRssMb = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((text) => text.startsWith('VmHWM:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((text) => text.startsWith('VmHWM:'))!;
   return Math.round(Number(/(\d+)/.exec(line)![1]) / 1024);
 };
 
@@ -47,22 +49,38 @@ const peakRssMb = (pid: number): number => {
  * import runs first, untimed: a service runs job after job, so its code is compiled and its connections are open
  * when a job arrives (ogr2ogr, a C program, has nothing to warm).
  */
-async function throughGeoService(fileUrl: string, warmUpUrl: string, amqpUrl: string, geoUrl: string): Promise<{ ms: number; rssMb: number; features: number; steps: string }> {
-  const geo = await startBenchService('geo-service', 'GEOJOBS_GEO_PORT', { GEOJOBS_AMQP_URL: amqpUrl, GEOJOBS_GEO_DATABASE_URL: geoUrl, GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' });
+async function throughGeoService(
+  fileUrl: string,
+  warmUpUrl: string,
+  amqpUrl: string,
+  geoUrl: string,
+): Promise<{ ms: number; rssMb: number; features: number; steps: string }> {
+  const geo = await startBenchService('geo-service', 'GEOJOBS_GEO_PORT', {
+    GEOJOBS_AMQP_URL: amqpUrl,
+    GEOJOBS_GEO_DATABASE_URL: geoUrl,
+    GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
+  });
   try {
     const connection = await amqp.connect(amqpUrl);
     const channel = await connection.createChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true });
     await channel.bindQueue(queue, EXCHANGES.events, 'job.#');
-    const broker = new Broker({ url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 }, pino({ level: 'warn' }));
+    const broker = new Broker(
+      { url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 },
+      pino({ level: 'warn' }),
+    );
     await broker.start();
     await broker.ready();
     const waiting = new Map<string, (event: JobEndedEvent) => void>();
-    await channel.consume(queue, (message) => {
-      if (!message) return;
-      const event = JSON.parse(message.content.toString()) as JobEndedEvent;
-      if (event.type === 'job.succeeded' || event.type === 'job.failed') waiting.get(event.payload.jobId)?.(event);
-    }, { noAck: true });
+    await channel.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        const event = JSON.parse(message.content.toString()) as JobEndedEvent;
+        if (event.type === 'job.succeeded' || event.type === 'job.failed') waiting.get(event.payload.jobId)?.(event);
+      },
+      { noAck: true },
+    );
     const preview = async (url: string) => {
       const jobId = randomUUID();
       const ended = new Promise<JobEndedEvent>((resolve) => waiting.set(jobId, resolve));
@@ -134,13 +152,27 @@ const serviceMs = median(service.map((run) => run.ms));
 const cliMs = median(cli);
 const rate = (ms: number) => Math.round((FEATURES / ms) * 1000);
 const peak = Math.max(...service.map((run) => run.rssMb));
-console.log(`import benchmark: ${FEATURES} points, 5 attributes, GeoJSON of ${(bytes / 1e6).toFixed(1)} MB, median of ${ROUNDS} rounds; ${EXISTING_LAYERS} other layers in the schema`);
-console.log(`  geo-service, whole job (HTTP download, import, clean, index, describe)   ${String(rate(serviceMs)).padStart(7)} features/s   (${(serviceMs / 1000).toFixed(2)} s)`);
-console.log(`  ogr2ogr -f PostgreSQL PG:… file.geojson (same PostGIS, role, schema)      ${String(rate(cliMs)).padStart(7)} features/s   (${(cliMs / 1000).toFixed(2)} s)`);
+console.log(
+  `import benchmark: ${FEATURES} points, 5 attributes, GeoJSON of ${(bytes / 1e6).toFixed(1)} MB, median of ${ROUNDS} rounds; ${EXISTING_LAYERS} other layers in the schema`,
+);
+console.log(
+  `  geo-service, whole job (HTTP download, import, clean, index, describe)   ${String(rate(serviceMs)).padStart(7)} features/s   (${(serviceMs / 1000).toFixed(2)} s)`,
+);
+console.log(
+  `  ogr2ogr -f PostgreSQL PG:… file.geojson (same PostGIS, role, schema)      ${String(rate(cliMs)).padStart(7)} features/s   (${(cliMs / 1000).toFixed(2)} s)`,
+);
 console.log(`  ratio geo-service / ogr2ogr   ${(cliMs / serviceMs).toFixed(2)}×   (target ≥ 1.00×)`);
 console.log(`  geo-service peak RSS (VmHWM)  ${peak} MB   (target < 500 MB)`);
 // The machine may be shared: each round's own ratio (both sides measured one right after the other) and the load show
 // how much of a difference is noise.
-console.log(`  per round: ${service.map((run, round) => `${(run.ms / 1000).toFixed(2)} s vs ${(cli[round] / 1000).toFixed(2)} s (${(cli[round] / run.ms).toFixed(2)}×)`).join(', ')}`);
-console.log(`  geo-service's steps, last round (the rest of the job's time is the broker hops, notify and the process's own work): ${service[service.length - 1].steps}`);
-console.log(`  load average at the end: ${loadavg().map((load) => load.toFixed(2)).join(' ')} on this machine`);
+console.log(
+  `  per round: ${service.map((run, round) => `${(run.ms / 1000).toFixed(2)} s vs ${(cli[round] / 1000).toFixed(2)} s (${(cli[round] / run.ms).toFixed(2)}×)`).join(', ')}`,
+);
+console.log(
+  `  geo-service's steps, last round (the rest of the job's time is the broker hops, notify and the process's own work): ${service[service.length - 1].steps}`,
+);
+console.log(
+  `  load average at the end: ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')} on this machine`,
+);

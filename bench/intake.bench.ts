@@ -43,7 +43,9 @@ try {
   await db.end();
 
   console.log(`intake benchmark: POST /jobs, ${CLIENTS} concurrent clients, ${SECONDS} s, every job distinct`);
-  console.log(`  accepted   ${Math.round(accepted / SECONDS)} jobs/s (${accepted} jobs, ${result.non2xx} non-2xx, ${result.errors} errors; ${rows[0].count} rows in jobs.jobs)`);
+  console.log(
+    `  accepted   ${Math.round(accepted / SECONDS)} jobs/s (${accepted} jobs, ${result.non2xx} non-2xx, ${result.errors} errors; ${rows[0].count} rows in jobs.jobs)`,
+  );
   console.log(`  latency    p50 ${result.latency.p50} ms   p90 ${result.latency.p90} ms   p99 ${result.latency.p99} ms   max ${result.latency.max} ms`);
   console.log(`  outbox     drained to RabbitMQ ${Math.round(performance.now() - drainStarted)} ms after the load stopped`);
   console.log('  target     ≥ 1,500 jobs/s with p99 < 100 ms (2-core machine)');

@@ -14,7 +14,6 @@ import { median } from './support/stats.js';
 const SIZES = [10, 100, 1_000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-
 // webhook receiver: when each saga's followup arrives
 const arrived = new Map<string, () => void>();
 const receiver = createServer((request, response) => {
@@ -69,7 +68,12 @@ try {
     const response = await fetch(`${gateway.url}/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ type: 'noop', input: { service: 'geo', children: subtasks }, idempotencyKey: randomUUID(), followups: { onSuccess: [{ type: 'webhook', url: webhookUrl }] } }),
+      body: JSON.stringify({
+        type: 'noop',
+        input: { service: 'geo', children: subtasks },
+        idempotencyKey: randomUUID(),
+        followups: { onSuccess: [{ type: 'webhook', url: webhookUrl }] },
+      }),
     });
     const job = (await response.json()) as { id: string };
     if (response.status !== 202) throw new Error(`POST /jobs: ${response.status} ${JSON.stringify(job)}`);
@@ -94,9 +98,13 @@ try {
     );
   }
   const slope = (results.get(1_000)! - results.get(10)!) / (1_000 - 10);
-  process.stdout.write(`per-subtask overhead (slope 10 → 1,000): ${slope.toFixed(3)} ms; fixed cost of a saga ≈ ${(results.get(10)! - 10 * slope).toFixed(0)} ms\n`);
+  process.stdout.write(
+    `per-subtask overhead (slope 10 → 1,000): ${slope.toFixed(3)} ms; fixed cost of a saga ≈ ${(results.get(10)! - 10 * slope).toFixed(0)} ms\n`,
+  );
   await db.end();
-  process.stdout.write(`target: 1,000 subtasks under 600 ms — ${results.get(1_000)! < 600 ? 'met' : 'NOT met'} on this machine (${(await import('node:os')).cpus().length} cores)\n`);
+  process.stdout.write(
+    `target: 1,000 subtasks under 600 ms — ${results.get(1_000)! < 600 ? 'met' : 'NOT met'} on this machine (${(await import('node:os')).cpus().length} cores)\n`,
+  );
 } finally {
   for (const service of services) await service.stop();
   await vhost.remove();

@@ -19,14 +19,30 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { LayersRepository, quoteIdent, tileStatement, tileValues } from '../apps/gateway/src/layers/layers.repository.js';
 import { freePort, pointOf, pointsFile, serveFile } from '../libs/testing/src/index.js';
-import { benchEnv, benchNodeArgs, freshDatabase, freshVhost, startBenchGateway, startBenchService, stopProcess, withDatabase, type BenchService } from './support/bench-env.js';
+import {
+  benchEnv,
+  benchNodeArgs,
+  freshDatabase,
+  freshVhost,
+  startBenchGateway,
+  startBenchService,
+  stopProcess,
+  withDatabase,
+  type BenchService,
+} from './support/bench-env.js';
 import { percentile } from './support/stats.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
 const TILES = Number(process.env.BENCH_TILES ?? 1_000);
 const MAX_FEATURES = 20_000; // the gateway's GEOJOBS_TILE_MAX_FEATURES default, below zoom 12
 const env = process.env;
-if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMIN_DATABASE_URL || !env.GEOJOBS_GEO_DATABASE_URL || !env.GEOJOBS_GATEWAY_DATABASE_URL) {
+if (
+  !env.GEOJOBS_AMQP_URL ||
+  !env.GEOJOBS_RABBITMQ_MGMT_URL ||
+  !env.GEOJOBS_ADMIN_DATABASE_URL ||
+  !env.GEOJOBS_GEO_DATABASE_URL ||
+  !env.GEOJOBS_GATEWAY_DATABASE_URL
+) {
   throw new Error('run through npm run bench:tiles (needs the infra variables)');
 }
 const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'tiles');
@@ -47,7 +63,7 @@ const tileOf = (lon: number, lat: number, z: number) => {
 /** `count` distinct tiles at zooms `from`–`to`, each around one of the layer's points (a deterministic sample). */
 function sampleTiles(count: number, from: number, to: number): Tile[] {
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const tiles = new Map<string, Tile>();
   while (tiles.size < count) {
     const [lon, lat] = pointOf(Math.floor(random() * FEATURES));
@@ -99,7 +115,13 @@ try {
   const auth = { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' };
   process.stdout.write(`importing ${FEATURES} points through POST /geopreview …\n`);
   const importStart = performance.now();
-  const job = (await (await fetch(`${gateway.url}/geopreview`, { method: 'POST', headers: auth, body: JSON.stringify({ datasetId: 'bench', resourceId: 'bench-tiles', url: fileUrl }) })).json()) as { id: string };
+  const job = (await (
+    await fetch(`${gateway.url}/geopreview`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ datasetId: 'bench', resourceId: 'bench-tiles', url: fileUrl }),
+    })
+  ).json()) as { id: string };
   let state: { state: string; result: { layerId: string } | null; error: unknown } = { state: 'queued', result: null, error: null };
   while (!['succeeded', 'failed', 'cancelled'].includes(state.state)) {
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -142,7 +164,9 @@ try {
   // pass finds the layer's pages in PostgreSQL's buffers and the statements prepared, and they differ only by the way
   const direct = new pg.Client({ connectionString: gatewayUrl });
   await direct.connect();
-  const repository = new LayersRepository({ query: async (sql: string, params?: unknown[]) => (await direct.query(sql, params)).rows as unknown[] } as unknown as DataSource);
+  const repository = new LayersRepository({
+    query: async (sql: string, params?: unknown[]) => (await direct.query(sql, params)).rows as unknown[],
+  } as unknown as DataSource);
   const layer = (await repository.find(layerId))!;
   const statements = { capped: tileStatement(layer, MAX_FEATURES), full: tileStatement(layer, null) };
   const statementAt = (z: number) => (z < 12 ? statements.capped : statements.full);
@@ -190,8 +214,12 @@ try {
   await direct.end();
 
   const ms = (value: number) => `${value.toFixed(2).padStart(7)} ms`;
-  console.log(`tiles benchmark: ${FEATURES} points (5 attributes) imported in ${(importMs / 1000).toFixed(1)} s; ${tiles.length} distinct tiles at zooms 4–14, one request at a time`);
-  console.log(`  (${empty} empty, ${(tileBytes / tiles.length / 1024).toFixed(1)} KiB per tile on average; features per tile capped at ${MAX_FEATURES} below zoom 12)`);
+  console.log(
+    `tiles benchmark: ${FEATURES} points (5 attributes) imported in ${(importMs / 1000).toFixed(1)} s; ${tiles.length} distinct tiles at zooms 4–14, one request at a time`,
+  );
+  console.log(
+    `  (${empty} empty, ${(tileBytes / tiles.length / 1024).toFixed(1)} KiB per tile on average; features per tile capped at ${MAX_FEATURES} below zoom 12)`,
+  );
   const line = (label: string, values: number[]) => console.log(`  ${label.padEnd(58)} p50 ${ms(percentile(values, 50))}   p99 ${ms(percentile(values, 99))}`);
   line('gateway GET /layers/:id/tiles/z/x/y.mvt, cold', times.cold);
   line('same statement run directly with pg, prepared (as the gateway)', times.prepared);
@@ -199,8 +227,12 @@ try {
   line('bare node:http + pg server, same prepared statement', times.bare);
   line('gateway, the same tiles again (in-process LRU)', cached);
   const ratio = (of: number[], to: number[]) => (percentile(of, 50) / percentile(to, 50)).toFixed(2);
-  console.log(`  gateway cold p50 / direct p50: ${ratio(times.cold, times.prepared)}× prepared, ${ratio(times.cold, times.unprepared)}× unprepared (target 1.2×)`);
-  console.log(`  bare server p50 / direct p50: ${ratio(times.bare, times.prepared)}× prepared (the least HTTP adds here); gateway cold p50 / bare server p50: ${ratio(times.cold, times.bare)}×`);
+  console.log(
+    `  gateway cold p50 / direct p50: ${ratio(times.cold, times.prepared)}× prepared, ${ratio(times.cold, times.unprepared)}× unprepared (target 1.2×)`,
+  );
+  console.log(
+    `  bare server p50 / direct p50: ${ratio(times.bare, times.prepared)}× prepared (the least HTTP adds here); gateway cold p50 / bare server p50: ${ratio(times.cold, times.bare)}×`,
+  );
   console.log(`  plan of the prepared tile statement: ${plan}`);
 } finally {
   for (const service of services) await service.stop();

@@ -13,11 +13,14 @@ import type { DataSource } from 'typeorm';
 import { LayersRepository, tileStatement, tileValues } from '../../apps/gateway/src/layers/layers.repository.js';
 
 const { BARE_DATABASE_URL, BARE_LAYER_ID, BARE_MAX_FEATURES, BARE_PORT } = process.env;
-if (!BARE_DATABASE_URL || !BARE_LAYER_ID || !BARE_MAX_FEATURES || !BARE_PORT) throw new Error('BARE_DATABASE_URL, BARE_LAYER_ID, BARE_MAX_FEATURES and BARE_PORT are needed');
+if (!BARE_DATABASE_URL || !BARE_LAYER_ID || !BARE_MAX_FEATURES || !BARE_PORT)
+  throw new Error('BARE_DATABASE_URL, BARE_LAYER_ID, BARE_MAX_FEATURES and BARE_PORT are needed');
 
 const client = new pg.Client({ connectionString: BARE_DATABASE_URL });
 await client.connect();
-const repository = new LayersRepository({ query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as unknown[] } as unknown as DataSource);
+const repository = new LayersRepository({
+  query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as unknown[],
+} as unknown as DataSource);
 const layer = await repository.find(BARE_LAYER_ID);
 if (!layer) throw new Error(`no layer ${BARE_LAYER_ID}`);
 const capped = tileStatement(layer, Number(BARE_MAX_FEATURES));

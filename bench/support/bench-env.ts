@@ -107,11 +107,10 @@ export async function startBenchService(app: string, portVariable: string, env: 
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const outcome = await waitFor(
-    async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/health`)).ok && 'healthy'),
-    `${app} to become healthy`,
-    { timeoutMs: 30_000, intervalMs: 100 },
-  );
+  const outcome = await waitFor(async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/health`)).ok && 'healthy'), `${app} to become healthy`, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
   if (outcome === 'exited') throw new Error(`${app} exited with ${child.exitCode}`);
   return { url, process: child, stop: () => stopProcess(child) };
 }

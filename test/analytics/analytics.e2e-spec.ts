@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { GetMessage } from 'amqplib';
-import {
-  Broker,
-  HEADERS,
-  QUEUES,
-  deadLetterQueueOf,
-  eventsFromHdxSendAnalytics,
-  type AnalyticsEventV1,
-  type AnalyticsTrackV1,
-  type Envelope,
-} from '#shared';
+import { Broker, HEADERS, QUEUES, deadLetterQueueOf, eventsFromHdxSendAnalytics, type AnalyticsEventV1, type AnalyticsTrackV1, type Envelope } from '#shared';
 import { Ga4Server, localCertificate, MixpanelServer, waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, management, type TestContext } from '../harness/context.js';
 import { drainQueue, startTestBroker } from '../harness/broker.js';
@@ -161,7 +152,12 @@ describe('analytics-service delivers to Mixpanel and GA4 (real RabbitMQ, local H
         { timeoutMs: 30_000, intervalMs: 200 },
       );
       const envelopes = deadOnes.map((message) => JSON.parse(message.content.toString()) as Envelope<AnalyticsTrackV1>);
-      expect(envelopes.map((envelope) => envelope.payload.events.map((e) => e.insertId)).flat().sort()).toEqual([...refusedIds].sort());
+      expect(
+        envelopes
+          .map((envelope) => envelope.payload.events.map((e) => e.insertId))
+          .flat()
+          .sort(),
+      ).toEqual([...refusedIds].sort());
       for (const [index, message] of deadOnes.entries()) {
         expect(message.properties.headers).toMatchObject({
           [HEADERS.reason]: 'rejected',
@@ -198,7 +194,11 @@ describe('analytics-service delivers to Mixpanel and GA4 (real RabbitMQ, local H
     const hit = await waitFor(() => ga4.hits.find((h) => h.body.client_id === 'ga-client-1'), 'the GA4 hit');
     expect(hit.query).toEqual({ measurement_id: 'G-TEST', api_secret: 'ga-secret' });
     expect(hit.body.events).toEqual([
-      { name: 'resource_download', params: { event_category: 'resource', event_action: 'download', event_label: 'roads', cd1: 'ocha' }, timestamp_micros: events[1].time * 1_000 },
+      {
+        name: 'resource_download',
+        params: { event_category: 'resource', event_action: 'download', event_label: 'roads', cd1: 'ocha' },
+        timestamp_micros: events[1].time * 1_000,
+      },
     ]);
   });
 
@@ -224,7 +224,9 @@ describe('analytics-service delivers to Mixpanel and GA4 (real RabbitMQ, local H
     } finally {
       mixpanel.recover();
     }
-    await waitFor(() => new Set(receivedOf(events).map((r) => r.properties.$insert_id)).size === events.length, 'every event once Mixpanel is back', { timeoutMs: 60_000 });
+    await waitFor(() => new Set(receivedOf(events).map((r) => r.properties.$insert_id)).size === events.length, 'every event once Mixpanel is back', {
+      timeoutMs: 60_000,
+    });
     expect(receivedOf(events)).toHaveLength(events.length);
     expect(await deadLettersOf(events)).toHaveLength(0);
   });

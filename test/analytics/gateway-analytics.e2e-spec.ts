@@ -129,7 +129,11 @@ describe('gateway analytics endpoints (real gateway and analytics-service, Rabbi
     });
     const hit = await waitFor(() => ga4.hits.find((h) => h.body.client_id === cid), 'the GA4 hit');
     expect(hit.body.events).toEqual([
-      { name: 'resource_download', params: { event_category: 'resource', event_action: 'download', event_label: 'roads', cd1: 'ocha' }, timestamp_micros: expect.any(Number) },
+      {
+        name: 'resource_download',
+        params: { event_category: 'resource', event_action: 'download', event_label: 'roads', cd1: 'ocha' },
+        timestamp_micros: expect.any(Number),
+      },
     ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(recordsOf(marker)).toHaveLength(1);
@@ -149,7 +153,14 @@ describe('gateway analytics endpoints (real gateway and analytics-service, Rabbi
       expect(reply.body.message.join('\n')).toMatch(message);
     };
     await bad('/analytics/events', { distinctId: 'u', properties: {} }, /^event: event must be a string$/m);
-    await bad('/analytics/events', [{ event: 'e', distinctId: 'u', properties: {} }, { event: 'e', properties: {} }], /^\[1\]\.distinctId: distinctId must be a string$/m);
+    await bad(
+      '/analytics/events',
+      [
+        { event: 'e', distinctId: 'u', properties: {} },
+        { event: 'e', properties: {} },
+      ],
+      /^\[1\]\.distinctId: distinctId must be a string$/m,
+    );
     await bad('/analytics/events', { event: 'e', distinctId: 'u', properties: 'x' }, /properties must be an object/);
     await bad('/analytics/events', { event: 'e', distinctId: 'u', properties: {}, time: 'yesterday' }, /time must be an integer/);
     await bad('/analytics/events', { event: 'e', distinctId: 'u', properties: {}, destinations: ['amplitude'] }, /destinations must be one of/);

@@ -45,7 +45,7 @@ describe('database roles (least privilege)', () => {
     await expect(gateway.query('DROP TABLE layers.roads')).rejects.toThrow(/must be owner of table roads/);
   });
 
-  it('keeps geo-service and export-service out of the jobs tables and each other\'s schemas', async () => {
+  it("keeps geo-service and export-service out of the jobs tables and each other's schemas", async () => {
     const geo = await connect(context.databaseUrls.geo);
     await expect(geo.query('SELECT * FROM jobs.probe')).rejects.toThrow(/permission denied for schema jobs/);
     await expect(geo.query('CREATE TABLE packages.x (id int)')).rejects.toThrow(/permission denied for schema packages/);

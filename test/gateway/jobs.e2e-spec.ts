@@ -78,7 +78,11 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     await waitForJob(admin, blocker.id, 'succeeded');
     const after = await submit(admin, { service: 'export', sleepMs: 10 });
     await waitForJob(admin, after.id, 'succeeded'); // the queued job's command came and went before this one
-    const seen = (id: string) => events.envelopes<{ jobId: string }>().filter((event) => event.payload.jobId === id).map((event) => event.type);
+    const seen = (id: string) =>
+      events
+        .envelopes<{ jobId: string }>()
+        .filter((event) => event.payload.jobId === id)
+        .map((event) => event.type);
     expect(seen(queued.id)).toEqual(['job.cancelled']);
     expect(seen(running.id)).toEqual(['job.started', 'job.cancelled']);
     expect((await admin.get<Job>(`/jobs/${running.id}`)).body.state).toBe('cancelled');
@@ -118,7 +122,13 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
       [{ type: 'noop', input: { service: 'geo', sleepMs: -5 } }, /input\.sleepMs: sleepMs must not be less than 0/],
       [{ type: 'teleport', input: {} }, /type must be one of: noop, geo\.preview, analytics\.track/],
       [{ type: 'noop' }, /input: input must be an object/],
-      [[{ type: 'noop', input: { service: 'geo' } }, { type: 'noop', input: { service: 'geo', fail: 7 } }], /\[1\]\.input\.fail: fail must be a string/],
+      [
+        [
+          { type: 'noop', input: { service: 'geo' } },
+          { type: 'noop', input: { service: 'geo', fail: 7 } },
+        ],
+        /\[1\]\.input\.fail: fail must be a string/,
+      ],
       [{ type: 'noop', input: { service: 'geo' }, followups: { onSuccess: [{ type: 'webhook', url: 'not a url' }] } }, /followups\.onSuccess\.0\.url/],
     ];
     for (const [body, message] of cases) {

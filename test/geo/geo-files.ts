@@ -115,11 +115,7 @@ export function kml(points: PointRow[] = SAMPLE_POINTS, prolog = ''): string {
 }
 
 /** Writes vector layers with GDAL in any format it can write (GPKG, ESRI Shapefile, OpenFileGDB). */
-export function writeLayers(
-  driver: string,
-  path: string,
-  layers: { name: string; points: PointRow[]; srs?: boolean }[],
-): void {
+export function writeLayers(driver: string, path: string, layers: { name: string; points: PointRow[]; srs?: boolean }[]): void {
   mkdirSync(dirname(path), { recursive: true });
   const dataset = gdal.drivers.get(driver).create(path);
   for (const spec of layers) {

@@ -44,7 +44,11 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
     });
     expect(outcome.state).toBe('succeeded');
     const refusal = await waitFor(
-      () => geo.service.output().split('\n').find((line) => line.includes('"callback refused"')),
+      () =>
+        geo.service
+          .output()
+          .split('\n')
+          .find((line) => line.includes('"callback refused"')),
       'the refusal in the log',
       { timeoutMs: 5_000 },
     );
@@ -54,7 +58,11 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
   it('refuses loopback addresses not in GEOJOBS_ALLOWED_HOSTS', async () => {
     // 127.0.0.2 is loopback too, but only 127.0.0.1 is allow-listed
     const error = await geo.expectFailure(`http://127.0.0.2:${geo.files.port}/ok.geojson`, { resourceId: 'bad' });
-    expect(error).toEqual({ type: 'download', class: 'AddressRefusedError', message: expect.stringMatching(/127\.0\.0\.2.*private or loopback.*GEOJOBS_ALLOWED_HOSTS/) });
+    expect(error).toEqual({
+      type: 'download',
+      class: 'AddressRefusedError',
+      message: expect.stringMatching(/127\.0\.0\.2.*private or loopback.*GEOJOBS_ALLOWED_HOSTS/),
+    });
     expect(geo.files.requests.some((request) => request.path === '/ok.geojson')).toBe(false);
   });
 
@@ -76,7 +84,11 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
   it('refuses a file whose Content-Length is over the size cap, and one that sends more bytes than the cap', async () => {
     const big = Buffer.alloc(MAX_DOWNLOAD + 1, 32);
     geo.files.routes.set('/big.geojson', big);
-    expect(await fails('/big.geojson')).toEqual({ type: 'download', class: 'FileTooLargeError', message: `the file is ${MAX_DOWNLOAD + 1} bytes, over the limit of ${MAX_DOWNLOAD} bytes` });
+    expect(await fails('/big.geojson')).toEqual({
+      type: 'download',
+      class: 'FileTooLargeError',
+      message: `the file is ${MAX_DOWNLOAD + 1} bytes, over the limit of ${MAX_DOWNLOAD} bytes`,
+    });
     geo.files.routes.set('/chunked.geojson', (response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       for (let i = 0; i < 5; i++) response.write(Buffer.alloc(MAX_DOWNLOAD / 2, 32));
@@ -100,7 +112,11 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
   });
 
   it('fails a download that cannot connect, and an HTTP error status', async () => {
-    expect(await geo.expectFailure('http://127.0.0.1:1/x.geojson', { resourceId: 'bad' })).toMatchObject({ type: 'download', class: 'DownloadError', message: expect.stringContaining('ECONNREFUSED') });
+    expect(await geo.expectFailure('http://127.0.0.1:1/x.geojson', { resourceId: 'bad' })).toMatchObject({
+      type: 'download',
+      class: 'DownloadError',
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
     expect(await fails('/missing.geojson')).toEqual({ type: 'download', class: 'DownloadError', message: 'the server answered 404 Not Found' });
   });
 
@@ -109,16 +125,29 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
     ['with an absolute path', '/tmp/evil.geojson', undefined, /is an absolute path/],
     ['that is a symbolic link', 'link.geojson', 0o120777, /"link\.geojson" is a symbolic link/],
   ])('refuses a zip entry %s', async (_what, name, mode, message) => {
-    geo.files.routes.set('/hostile.zip', zip([{ name: 'ok.geojson', data: geojson() }, { name, data: mode ? '/etc/passwd' : geojson(), mode }]));
+    geo.files.routes.set(
+      '/hostile.zip',
+      zip([
+        { name: 'ok.geojson', data: geojson() },
+        { name, data: mode ? '/etc/passwd' : geojson(), mode },
+      ]),
+    );
     expect(await fails('/hostile.zip')).toEqual({ type: 'unpack', class: 'UnsafeArchiveEntryError', message: expect.stringMatching(message) });
   });
 
   it('refuses zip bombs, by expanded size and by ratio', async () => {
     const zeros = Buffer.alloc(25 * 1024 * 1024);
     geo.files.routes.set('/bomb-size.zip', zip([{ name: 'a.geojson', data: zeros, deflate: true }]));
-    expect(await fails('/bomb-size.zip')).toMatchObject({ type: 'unpack', class: 'ArchiveTooLargeError', message: expect.stringMatching(/expands to 26214400 bytes, over the limit/) });
+    expect(await fails('/bomb-size.zip')).toMatchObject({
+      type: 'unpack',
+      class: 'ArchiveTooLargeError',
+      message: expect.stringMatching(/expands to 26214400 bytes, over the limit/),
+    });
     geo.files.routes.set('/bomb-ratio.zip', zip([{ name: 'a.geojson', data: Buffer.alloc(5 * 1024 * 1024), deflate: true }]));
-    expect(await fails('/bomb-ratio.zip')).toMatchObject({ class: 'ArchiveTooLargeError', message: expect.stringMatching(/expands \d+ times its size, over the limit of 100/) });
+    expect(await fails('/bomb-ratio.zip')).toMatchObject({
+      class: 'ArchiveTooLargeError',
+      message: expect.stringMatching(/expands \d+ times its size, over the limit of 100/),
+    });
   });
 
   it('fails corrupt or truncated files clearly', async () => {
@@ -134,7 +163,11 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
 
   it('refuses a file that is not what its extension says', async () => {
     geo.files.routes.set('/page.geojson', '<!doctype html><html><body>Sign in</body></html>');
-    expect(await fails('/page.geojson')).toEqual({ type: 'format', class: 'FormatMismatchError', message: 'page.geojson is not a geojson file: its content looks like XML or HTML' });
+    expect(await fails('/page.geojson')).toEqual({
+      type: 'format',
+      class: 'FormatMismatchError',
+      message: 'page.geojson is not a geojson file: its content looks like XML or HTML',
+    });
     geo.files.routes.set('/notzip.zip', geojson());
     expect(await fails('/notzip.zip')).toMatchObject({ class: 'FormatMismatchError', message: expect.stringContaining('is not a zip archive') });
   });

@@ -109,11 +109,16 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     const shared = String(fanout.subtasks[0].input.url);
     expect(shared).toBe(`storage://geopreview/${fanout.jobId}/two.gpkg`);
     expect(await readFile(join(geo.storageDir, 'geopreview', fanout.jobId, 'two.gpkg'))).toEqual(await readFile(path));
-    expect(fanout.merge).toMatchObject({ type: 'geo.preview.merge', always: true, input: { resourceId: 'gpkg', layers: ['cities', 'origin'], sharedPrefix: `geopreview/${fanout.jobId}/` } });
+    expect(fanout.merge).toMatchObject({
+      type: 'geo.preview.merge',
+      always: true,
+      input: { resourceId: 'gpkg', layers: ['cities', 'origin'], sharedPrefix: `geopreview/${fanout.jobId}/` },
+    });
 
     // the subtasks and the merge, as the saga coordinator would send them
     const layers = [];
-    for (const subtask of fanout.subtasks) layers.push(await geo.runSuccess('geo.preview', { jobId: randomUUID(), ...(subtask.input as { datasetId: string; resourceId: string; url: string }) }));
+    for (const subtask of fanout.subtasks)
+      layers.push(await geo.runSuccess('geo.preview', { jobId: randomUUID(), ...(subtask.input as { datasetId: string; resourceId: string; url: string }) }));
     expect(layers.map((layer) => [layer.layerId, layer.featureCount, layer.sourceLayer])).toEqual([
       ['pre_gpkg__cities', 3, 'cities'],
       ['pre_gpkg__origin', 1, 'origin'],
@@ -143,7 +148,11 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
       url: 'http://example.org/upload.zip',
       layers: ['a', 'b'],
       sharedPrefix,
-      saga: { parentId: jobId, subtasks: 2, errors: [{ jobId: randomUUID(), type: 'import', class: 'LayerImportError', message: 'could not import layer "b"' }] },
+      saga: {
+        parentId: jobId,
+        subtasks: 2,
+        errors: [{ jobId: randomUUID(), type: 'import', class: 'LayerImportError', message: 'could not import layer "b"' }],
+      },
     });
     expect(outcome.state === 'failed' && outcome.error).toEqual({
       type: 'import',
@@ -169,7 +178,8 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     const fanout = await geo.expectFanout(geo.files.url('/nested.zip'), { resourceId: 'nested' });
     expect(fanout.subtasks.map((subtask) => subtask.input.layer)).toEqual(['top/a/cities.shp:cities', 'top/b/deeper/origin.shp:origin']);
     const layers = [];
-    for (const subtask of fanout.subtasks) layers.push(await geo.runSuccess('geo.preview', { jobId: randomUUID(), ...(subtask.input as { datasetId: string; resourceId: string; url: string }) }));
+    for (const subtask of fanout.subtasks)
+      layers.push(await geo.runSuccess('geo.preview', { jobId: randomUUID(), ...(subtask.input as { datasetId: string; resourceId: string; url: string }) }));
     expect(layers.map((layer) => [layer.sourceLayer, layer.featureCount])).toEqual([
       ['top/a/cities.shp:cities', 3],
       ['top/b/deeper/origin.shp:origin', 1],
@@ -177,7 +187,8 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
   });
 
   it('imports the same file for the same resource once: a second job finds the import cached, a changed file or a dropped table imports again', async () => {
-    const statusOf = (result: Record<string, any>) => Object.fromEntries((result.steps as { name: string; status: string }[]).map((step) => [step.name, step.status]));
+    const statusOf = (result: Record<string, any>) =>
+      Object.fromEntries((result.steps as { name: string; status: string }[]).map((step) => [step.name, step.status]));
     geo.files.routes.set('/cached.geojson', Buffer.from(geojson(SAMPLE_POINTS)));
     const first = await geo.expectSuccess(geo.files.url('/cached.geojson'), { resourceId: 'cached' });
     expect(statusOf(first)).toEqual({ download: 'done', unpack: 'not-applicable', open: 'done', share: 'not-applicable', import: 'done', describe: 'done' });
@@ -209,9 +220,15 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
     geo.files.routes.set('/big.geojson', await readFile(path));
     await rm(folder, { recursive: true, force: true });
     const jobId = randomUUID();
-    await geo.broker.publishCommand('geo.preview', { jobId, datasetId: 'dataset-1', resourceId: 'cancelled', url: geo.files.url('/big.geojson') }, { correlationId: jobId });
+    await geo.broker.publishCommand(
+      'geo.preview',
+      { jobId, datasetId: 'dataset-1', resourceId: 'cancelled', url: geo.files.url('/big.geojson') },
+      { correlationId: jobId },
+    );
     const ofJob = () => geo.events.envelopes<Record<string, any>>().filter((event) => event.payload.jobId === jobId);
-    await waitFor(() => ofJob().find((event) => event.type === 'job.progress' && String(event.payload.message).startsWith('import')), 'the import to start', { timeoutMs: 60_000 });
+    await waitFor(() => ofJob().find((event) => event.type === 'job.progress' && String(event.payload.message).startsWith('import')), 'the import to start', {
+      timeoutMs: 60_000,
+    });
     await sleep(300); // well into GDAL's load
     await geo.broker.publishEvent('job.cancelled', { jobId }, { correlationId: jobId });
 
@@ -228,7 +245,9 @@ describe('geopreview: every input format into PostGIS (real geo-service, RabbitM
 
   it('assumes EPSG:4326 for a shapefile without .prj, and drops features out of lon/lat range, counting them', async () => {
     const folder = await freshFolder(join(work, 'noprj'));
-    writeLayers('ESRI Shapefile', folder, [{ name: 'pts', srs: false, points: [...SAMPLE_POINTS, { lon: 500, lat: 10, name: 'bad' }, { lon: 10, lat: -95, name: 'bad2' }] }]);
+    writeLayers('ESRI Shapefile', folder, [
+      { name: 'pts', srs: false, points: [...SAMPLE_POINTS, { lon: 500, lat: 10, name: 'bad' }, { lon: 10, lat: -95, name: 'bad2' }] },
+    ]);
     geo.files.routes.set('/noprj.zip', zip(await zipFolder(folder)));
     const result = await geo.expectSuccess(geo.files.url('/noprj.zip'), { resourceId: 'noprj' });
     expect(result).toMatchObject({ featureCount: 3, droppedFeatures: 2, srid: 4326 });

@@ -59,14 +59,18 @@ export class GeopreviewHarness {
   }
 
   async preview(url: string, options: { resourceId?: string; format?: GeoFormat; layer?: string; timeoutMs?: number } = {}): Promise<Outcome> {
-    return this.run('geo.preview', {
-      jobId: randomUUID(),
-      datasetId: 'dataset-1',
-      resourceId: options.resourceId ?? randomUUID(),
-      url,
-      ...(options.format ? { format: options.format } : {}),
-      ...(options.layer ? { layer: options.layer } : {}),
-    }, options.timeoutMs);
+    return this.run(
+      'geo.preview',
+      {
+        jobId: randomUUID(),
+        datasetId: 'dataset-1',
+        resourceId: options.resourceId ?? randomUUID(),
+        url,
+        ...(options.format ? { format: options.format } : {}),
+        ...(options.layer ? { layer: options.layer } : {}),
+      },
+      options.timeoutMs,
+    );
   }
 
   /** Sends a command to geo-service as the gateway would, and waits until its job ends or fans out. */

@@ -30,7 +30,9 @@ describe('geo-service sweeps away what unfinished geopreviews left', () => {
   });
 
   const stagingTables = async () =>
-    (await admin.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers_staging' ORDER BY 1`)).rows.map((row) => row.tablename);
+    (await admin.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'layers_staging' ORDER BY 1`)).rows.map(
+      (row) => row.tablename,
+    );
 
   it('drops staging tables and removes shared uploads older than a day, at start', async () => {
     const stamp = (msAgo: number) => (Date.now() - msAgo).toString(36);

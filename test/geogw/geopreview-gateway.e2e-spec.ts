@@ -175,7 +175,13 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     // the same description from the gateway, read through its read-only role
     const described = await admin.get<Record<string, any>>(`/layers/${layerId}`);
     expect(described.status).toBe(200);
-    expect(described.body).toMatchObject({ layerId, bounding_box: shapeInfo.bounding_box, layer_fields: shapeInfo.layer_fields, srid: 4326, geometryColumn: 'wkb_geometry' });
+    expect(described.body).toMatchObject({
+      layerId,
+      bounding_box: shapeInfo.bounding_box,
+      layer_fields: shapeInfo.layer_fields,
+      srid: 4326,
+      geometryColumn: 'wkb_geometry',
+    });
     expect(described.body.featureCount).toBeGreaterThan(0);
     // the Web Mercator GiST index the tiles use was built at import time
     const indexes = await database.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'layers' AND tablename = $1`, [layerId]);
@@ -194,7 +200,7 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     expect(received.headers.authorization).toBe(CKAN_KEY);
   });
 
-  it('answers HDX\'s failure shape at once when the download URL is missing', async () => {
+  it("answers HDX's failure shape at once when the download URL is missing", async () => {
     const answer = await anonymous().get<Record<string, string>>(`/api/add-layer/dataset/d/resource/r?key=${portalKey}`);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
@@ -238,15 +244,22 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     // a bad body is a 400 naming the field
     expect((await admin.post('/geopreview', { datasetId: 'd1', resourceId: 'r', url: 'x', callbackUrl: 'ftp://nope' })).status).toBe(400);
     // storage is read by geojobs' own subtasks only: a caller cannot name another owner's file there
-    const fromStorage = await admin.post<{ message: string[] }>('/jobs', { type: 'geo.preview', input: { datasetId: 'd1', resourceId: 'r', url: 'storage://geopreview/x/y.zip' } });
+    const fromStorage = await admin.post<{ message: string[] }>('/jobs', {
+      type: 'geo.preview',
+      input: { datasetId: 'd1', resourceId: 'r', url: 'storage://geopreview/x/y.zip' },
+    });
     expect(fromStorage.status).toBe(400);
     expect(fromStorage.body.message).toEqual(['input.url: must be an http(s) URL']);
-    expect((await admin.post('/jobs', { type: 'geo.preview.layer', input: { datasetId: 'd1', resourceId: 'r', url: 'storage://a/b.zip', layer: 'x' } })).status).toBe(400);
+    expect(
+      (await admin.post('/jobs', { type: 'geo.preview.layer', input: { datasetId: 'd1', resourceId: 'r', url: 'storage://a/b.zip', layer: 'x' } })).status,
+    ).toBe(400);
   });
 
   it('serves a previewed layer as Mapbox Vector Tiles holding its features in that tile', async () => {
     const layerId = layerOf.get('test.shp.zip')!;
-    const [box] = (await database.query(`SELECT ST_X(c) AS lon, ST_Y(c) AS lat FROM (SELECT ST_Centroid(ST_Extent(wkb_geometry)) c FROM layers."${layerId}") t`)).rows;
+    const [box] = (
+      await database.query(`SELECT ST_X(c) AS lon, ST_Y(c) AS lat FROM (SELECT ST_Centroid(ST_Extent(wkb_geometry)) c FROM layers."${layerId}") t`)
+    ).rows;
     const { z, x, y } = tileOf(box.lon, box.lat, 5);
     const reply = await fetch(`${gateway.url}/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`);
     expect(reply.status).toBe(200);
@@ -275,7 +288,9 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
     expect(ids).toEqual(expect.arrayContaining(inside.rows.map((row) => row.ogc_fid)));
     const allowed = new Set(nearby.rows.map((row) => row.ogc_fid));
     expect(ids.filter((id) => !allowed.has(id))).toEqual([]);
-    const columns = (await database.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'layers' AND table_name = $1`, [layerId])).rows
+    const columns = (
+      await database.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'layers' AND table_name = $1`, [layerId])
+    ).rows
       .map((row) => row.column_name)
       .filter((name) => !['ogc_fid', 'wkb_geometry'].includes(name));
     const feature = layer.feature(0);
@@ -337,7 +352,11 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
         }
       }
       // what the route ahead does not answer with a tile, Express and the controller do, as they always have
-      for (const path of [`/layers/${layerId}/tiles/3/8/0.mvt`, `/layers/pre_nothing_here/tiles/0/0/0.mvt`, `/gis/services/postgis/${layerId}/the_geom/vector-tiles/0/0/0.pbf`]) {
+      for (const path of [
+        `/layers/${layerId}/tiles/3/8/0.mvt`,
+        `/layers/pre_nothing_here/tiles/0/0/0.mvt`,
+        `/gis/services/postgis/${layerId}/the_geom/vector-tiles/0/0/0.pbf`,
+      ]) {
         const handedOn = await get(path);
         const routed = await get(`${path}?via=express`);
         expect([400, 404]).toContain(handedOn.status);
@@ -362,7 +381,10 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
         Number(
           metrics
             .split('\n')
-            .find((line) => line.startsWith('geojobs_http_request_duration_seconds_count{') && line.includes(`route="${route}"`) && line.includes(`status="${status}"`))
+            .find(
+              (line) =>
+                line.startsWith('geojobs_http_request_duration_seconds_count{') && line.includes(`route="${route}"`) && line.includes(`status="${status}"`),
+            )
             ?.split(' ')
             .pop() ?? 0,
         );

@@ -165,7 +165,14 @@ export class S3TestServer {
 
   private answer(
     operation: RecordedS3Request['operation'],
-    { request, bucket, key, params, body, objects }: { request: IncomingMessage; bucket: string; key: string; params: URLSearchParams; body: Buffer; objects: Map<string, S3Object> },
+    {
+      request,
+      bucket,
+      key,
+      params,
+      body,
+      objects,
+    }: { request: IncomingMessage; bucket: string; key: string; params: URLSearchParams; body: Buffer; objects: Map<string, S3Object> },
   ): { status: number; headers?: Record<string, string>; body?: string | Buffer } {
     const contentType = request.headers['content-type'] ?? 'binary/octet-stream';
     switch (operation) {
@@ -175,7 +182,8 @@ export class S3TestServer {
         return this.list(bucket, objects, params);
       case 'DeleteObjects': {
         const keys = xmlValues(body.toString('utf8'), 'Key');
-        if (keys.length === 0 || keys.length > MAX_KEYS) throw new S3Error(400, 'MalformedXML', `DeleteObjects takes 1 to ${MAX_KEYS} keys, got ${keys.length}`);
+        if (keys.length === 0 || keys.length > MAX_KEYS)
+          throw new S3Error(400, 'MalformedXML', `DeleteObjects takes 1 to ${MAX_KEYS} keys, got ${keys.length}`);
         for (const each of keys) objects.delete(each);
         const quiet = /<Quiet>true<\/Quiet>/.test(body.toString('utf8'));
         const deleted = quiet ? '' : keys.map((each) => `<Deleted><Key>${escapeXml(each)}</Key></Deleted>`).join('');

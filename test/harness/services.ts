@@ -54,11 +54,7 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
 }
 
 /** Runs the built service as its own process, as production does, and waits until its /health says up. */
-export async function startService(
-  name: ServiceName,
-  context: TestContext,
-  extraEnv: Record<string, string> = {},
-): Promise<RunningService> {
+export async function startService(name: ServiceName, context: TestContext, extraEnv: Record<string, string> = {}): Promise<RunningService> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
     cwd: ROOT,

@@ -116,7 +116,7 @@ describe('pipeline step cache (real PostgreSQL)', () => {
     expect(calls).toHaveLength(4);
   });
 
-  it('keeps export-service\'s cache in its own schema, out of reach of the other services', async () => {
+  it("keeps export-service's cache in its own schema, out of reach of the other services", async () => {
     const exporter = await connect(context.databaseUrls.export);
     const runner = new PipelineRunner({ cache: new PostgresStepCache(exporter, 'packages') });
     const { pipeline, calls } = importPipeline({ download: 1, import: 1 });

@@ -39,7 +39,8 @@ describe('causation of the messages the gateway writes (real gateway, geo-servic
   const get = async (id: string) => (await admin.get<Job>(`/jobs/${id}`)).body;
   const commandOf = (jobId: string, type?: string) =>
     waitFor(() => commands.envelopes<Payload>().find((e) => e.payload.jobId === jobId && (!type || e.type === type)), `a ${type ?? 'command'} of ${jobId}`);
-  const eventOf = (jobId: string, type: string) => waitFor(() => events.envelopes<Payload>().find((e) => e.payload.jobId === jobId && e.type === type), `${type} of ${jobId}`);
+  const eventOf = (jobId: string, type: string) =>
+    waitFor(() => events.envelopes<Payload>().find((e) => e.payload.jobId === jobId && e.type === type), `${type} of ${jobId}`);
 
   it('a saga: subtasks from the request have no cause; the merge, the followup and the chained job each name the message before', async () => {
     const parent = await submitJob(admin, {

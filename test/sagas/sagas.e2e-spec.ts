@@ -85,7 +85,9 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(delivery.body).toMatchObject({ id: parent.id, state: 'succeeded', result: { children: { succeeded: 1_000 } } });
     expect(JSON.stringify(delivery.body)).not.toContain(SECRET); // the body shows the followups, secrets redacted
 
-    const tracked = commands.envelopes<{ jobId: string; events: { event: string; properties: Record<string, unknown> }[] }>().filter((e) => e.payload.jobId === parent.id);
+    const tracked = commands
+      .envelopes<{ jobId: string; events: { event: string; properties: Record<string, unknown> }[] }>()
+      .filter((e) => e.payload.jobId === parent.id);
     expect(tracked).toHaveLength(1);
     expect(tracked[0].payload.events[0]).toMatchObject({ event: 'saga done', properties: { batch: 7, jobId: parent.id, state: 'succeeded' } });
 
@@ -128,7 +130,9 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     const done = await waitForJob<SagaResult>(admin, parent.id, 'failed', { what: 'the saga to fail fast' });
     expect(done.error).toMatchObject({ class: 'SubtaskFailed', message: 'a subtask failed (fail-fast): subtask 1 failed' });
     // nothing stays out: every subtask settles, most by being cancelled
-    const settled = await waitForJob<SagaResult>(admin, parent.id, (job) => (job.children!.byState.queued ?? 0) + (job.children!.byState.running ?? 0) === 0, { what: 'every subtask to settle' });
+    const settled = await waitForJob<SagaResult>(admin, parent.id, (job) => (job.children!.byState.queued ?? 0) + (job.children!.byState.running ?? 0) === 0, {
+      what: 'every subtask to settle',
+    });
     expect(settled.children!.byState.failed).toBe(1);
     expect(settled.children!.byState.cancelled).toBeGreaterThan(500);
     expect(settled.state).toBe('failed');
@@ -164,7 +168,10 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect(tree.children.map((child) => child.children.length)).toEqual([4, 4, 4]);
     expect(tree.children.flatMap((child) => child.children).every((leaf) => leaf.state === 'succeeded')).toBe(true);
 
-    const long = await submit({ type: 'noop', input: { service: 'geo', children: 2, child: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } } });
+    const long = await submit({
+      type: 'noop',
+      input: { service: 'geo', children: 2, child: { service: 'geo', children: 2, child: { service: 'geo', sleepMs: 60_000 } } },
+    });
     await waitForJob<SagaResult>(admin, long.id, (job) => (job.children?.byState.running ?? 0) === 2, { what: 'the inner sagas to run' });
     expect((await admin.post<Job>(`/jobs/${long.id}/cancel`)).body.state).toBe('cancelled');
     const cancelledTree = (await admin.get<JobTreeNode>(`/jobs/${long.id}/tree`)).body;
@@ -246,7 +253,9 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
       input: { service: 'geo', children: 2 },
       followups: { onSuccess: [{ type: 'job', job: { type: 'noop', input: { service: 'export', sleepMs: 1 } } }, hook(path)] },
     });
-    await waitForJob<SagaResult>(admin, first.id, (job) => job.followupRuns?.length === 2 && job.followupRuns.every((run) => run.state === 'succeeded'), { what: 'both followups to succeed' });
+    await waitForJob<SagaResult>(admin, first.id, (job) => job.followupRuns?.length === 2 && job.followupRuns.every((run) => run.state === 'succeeded'), {
+      what: 'both followups to succeed',
+    });
     const runs = (await get(first.id)).followupRuns!;
     expect(runs[1]).toMatchObject({ type: 'webhook', state: 'succeeded', attempts: 3 });
     expect(webhooks.to(path)).toHaveLength(1);
@@ -263,10 +272,16 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
   });
 
   it('answers 400 for a saga of more than 10,000 subtasks in all', async () => {
-    const reply = await admin.post<{ message: string[] }>('/jobs', { type: 'noop', input: { service: 'geo', children: 200, child: { service: 'geo', children: 51 } } });
+    const reply = await admin.post<{ message: string[] }>('/jobs', {
+      type: 'noop',
+      input: { service: 'geo', children: 200, child: { service: 'geo', children: 51 } },
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.message.join()).toMatch(/more than 10000 subtasks/);
-    const bulk = await admin.post<{ message: string[] }>('/jobs', [6_000, 6_000].map((children) => ({ type: 'noop', input: { service: 'geo', children } })));
+    const bulk = await admin.post<{ message: string[] }>(
+      '/jobs',
+      [6_000, 6_000].map((children) => ({ type: 'noop', input: { service: 'geo', children } })),
+    );
     expect(bulk.status).toBe(400);
     expect(bulk.body.message.join()).toMatch(/^\[1\]\.input declares more than 10000 subtasks/);
   });
@@ -338,7 +353,14 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     try {
       await broker.publishEvent(
         'job.fanout',
-        { jobId: parent.id, subtasks: [{ type: 'noop', input: { service: 'geo' } }, { type: 'no.such.type', input: {} }, { type: 'noop', input: { service: 'nowhere' } }] },
+        {
+          jobId: parent.id,
+          subtasks: [
+            { type: 'noop', input: { service: 'geo' } },
+            { type: 'no.such.type', input: {} },
+            { type: 'noop', input: { service: 'nowhere' } },
+          ],
+        },
         { correlationId: parent.id },
       );
     } finally {

@@ -42,15 +42,18 @@ export class WebhookReceiver {
         }
         const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`);
         const given = Buffer.from(String(request.headers['x-geojobs-signature'] ?? ''));
-        setTimeout(() => {
-          receiver!.deliveries.push({
-            path,
-            headers: request.headers,
-            body: JSON.parse(raw.toString()) as Record<string, unknown>,
-            signed: given.length === expected.length && timingSafeEqual(given, expected),
-          });
-          response.writeHead(204).end();
-        }, receiver!.delays.get(path) ?? 0);
+        setTimeout(
+          () => {
+            receiver!.deliveries.push({
+              path,
+              headers: request.headers,
+              body: JSON.parse(raw.toString()) as Record<string, unknown>,
+              signed: given.length === expected.length && timingSafeEqual(given, expected),
+            });
+            response.writeHead(204).end();
+          },
+          receiver!.delays.get(path) ?? 0,
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

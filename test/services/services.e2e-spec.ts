@@ -33,9 +33,7 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
   const eventsOf = (jobId: string) => events.envelopes<{ jobId: string }>().filter((event) => event.payload.jobId === jobId);
 
   it('each service answers /health with its broker, database and storage up', async () => {
-    const services = await Promise.all(
-      (['gateway', 'geo-service', 'export-service', 'analytics-service'] as const).map((name) => start(name)),
-    );
+    const services = await Promise.all((['gateway', 'geo-service', 'export-service', 'analytics-service'] as const).map((name) => start(name)));
     for (const service of services) {
       const response = await fetch(`${service.url}/health`);
       const body = (await response.json()) as { status: string; info: Record<string, { status: string }> };
@@ -66,7 +64,10 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
     const jobId = randomUUID();
     await broker.publishCommand('analytics.noop', { jobId }, { correlationId: jobId });
     await waitFor(() => analytics.output().includes(`"correlationId":"${jobId}"`), 'a log line carrying the job id');
-    const line = analytics.output().split('\n').find((text) => text.includes(`"correlationId":"${jobId}"`))!;
+    const line = analytics
+      .output()
+      .split('\n')
+      .find((text) => text.includes(`"correlationId":"${jobId}"`))!;
     expect(JSON.parse(line)).toMatchObject({ service: 'analytics-service', correlationId: jobId, msg: 'message handled', type: 'analytics.noop' });
 
     const response = await fetch(`${analytics.url}/health`, { headers: { 'x-correlation-id': jobId } });
@@ -91,7 +92,9 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
 
     await start('geo-service');
     await waitFor(() => eventsOf(jobId).some((event) => event.type === 'job.succeeded'), 'the job to succeed on the second consumer');
-    const types = eventsOf(jobId).map((event) => event.type).filter((type) => type !== 'job.progress');
+    const types = eventsOf(jobId)
+      .map((event) => event.type)
+      .filter((type) => type !== 'job.progress');
     expect(types).toEqual(['job.started', 'job.started', 'job.succeeded']);
   });
 

@@ -36,7 +36,10 @@ export class AppModule implements NestModule {
         FilesModule,
         MetricsModule,
       ],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: DomainErrorFilter }],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
+      ],
       exports: [GATEWAY_CONFIG],
     };
   }

@@ -38,7 +38,13 @@ export async function localCertificate(): Promise<{ key: string; cert: string; c
     algorithm: 'sha256',
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   const certFile = join(tmpdir(), `geojobs-local-${process.pid}-${Date.now()}.pem`);
@@ -183,7 +189,13 @@ export class MixpanelServer extends RecordingServer {
     if (failed.length > 0) {
       response.statusCode = 400;
       return void response.end(
-        JSON.stringify({ code: 400, error: 'some data points in the request failed validation', status: 'Bad Request', num_records_imported: events.length - failed.length, failed_records: failed }),
+        JSON.stringify({
+          code: 400,
+          error: 'some data points in the request failed validation',
+          status: 'Bad Request',
+          num_records_imported: events.length - failed.length,
+          failed_records: failed,
+        }),
       );
     }
     if (endpoint === 'import') return void response.end(JSON.stringify({ code: 200, num_records_imported: events.length, status: 'OK' }));

@@ -50,7 +50,11 @@ describe('waitFor', () => {
 
   it('times out naming what it waited for, asked at the time', async () => {
     let seen = 0;
-    const waiting = waitFor(() => (seen++, false), () => `the count to reach 1,000 (it is ${seen})`, { timeoutMs: 50, intervalMs: 5 });
+    const waiting = waitFor(
+      () => (seen++, false),
+      () => `the count to reach 1,000 (it is ${seen})`,
+      { timeoutMs: 50, intervalMs: 5 },
+    );
     await expect(waiting).rejects.toThrow(/^timed out after 50 ms waiting for the count to reach 1,000 \(it is [1-9]\d*\)$/);
   });
 });

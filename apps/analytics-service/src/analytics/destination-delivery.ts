@@ -46,7 +46,11 @@ export class DestinationDelivery {
       maxSize: client.maxBatch,
       delayMs: options.flushDelayMs,
       keyOf: (routed) => routed.key,
-      send: (key, batch) => this.sendBatch(key, batch.map((routed) => routed.pending)),
+      send: (key, batch) =>
+        this.sendBatch(
+          key,
+          batch.map((routed) => routed.pending),
+        ),
     });
     metrics.watchQueued(client.name, () => this.batcher.pending);
   }
@@ -89,7 +93,10 @@ export class DestinationDelivery {
       }
       const delay = backoffDelay(attempt, this.options.backoff, outcome.retryAfterMs);
       this.metrics.retried(this.client.name, events.length);
-      this.logger.warn({ destination: this.client.name, events: events.length, attempt, delayMs: delay, reason: outcome.reason }, 'destination could not take a batch; retrying');
+      this.logger.warn(
+        { destination: this.client.name, events: events.length, attempt, delayMs: delay, reason: outcome.reason },
+        'destination could not take a batch; retrying',
+      );
       await sleep(delay, this.options.signal);
     }
   }

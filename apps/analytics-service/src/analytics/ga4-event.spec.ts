@@ -34,7 +34,11 @@ describe('toGa4Request', () => {
       client_id: 'client-1',
       user_id: 'u-9',
       events: [
-        { name: 'resource_download', params: { event_category: 'resource', org_name: 'ocha', value: 3, nested: '{"a":1}' }, timestamp_micros: (NOW - 1_000) * 1_000 },
+        {
+          name: 'resource_download',
+          params: { event_category: 'resource', org_name: 'ocha', value: 3, nested: '{"a":1}' },
+          timestamp_micros: (NOW - 1_000) * 1_000,
+        },
         { name: 'old', params: {} },
       ],
     });

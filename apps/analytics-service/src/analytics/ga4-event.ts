@@ -17,7 +17,10 @@ export interface Ga4Request {
 
 /** A GA4 name: letters, digits and underscores, starting with a letter, at most 40 characters. */
 export function ga4Name(name: string): string {
-  const cleaned = name.trim().replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  const cleaned = name
+    .trim()
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   const lettered = /^[A-Za-z]/.test(cleaned) ? cleaned : `e_${cleaned}`;
   return lettered.slice(0, GA4_LIMITS.nameLength);
 }

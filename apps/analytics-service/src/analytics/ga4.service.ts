@@ -36,7 +36,9 @@ export class Ga4Service implements DestinationClient {
   }
 
   async send(clientId: string, events: AnalyticsEventV1[]): Promise<SendOutcome> {
-    const answer = await this.http.post(this.url!.toString(), Buffer.from(JSON.stringify(toGa4Request(clientId, events))), { 'content-type': 'application/json' });
+    const answer = await this.http.post(this.url!.toString(), Buffer.from(JSON.stringify(toGa4Request(clientId, events))), {
+      'content-type': 'application/json',
+    });
     return ga4Outcome(answer, events.length);
   }
 }

@@ -9,7 +9,11 @@ describe('mixpanelOutcome', () => {
   });
 
   it('retries 429, 5xx and 408, honouring Retry-After', () => {
-    expect(mixpanelOutcome({ status: 429, body: 'slow down', retryAfter: '3' }, ids)).toEqual({ kind: 'retry', reason: 'HTTP 429 slow down', retryAfterMs: 3_000 });
+    expect(mixpanelOutcome({ status: 429, body: 'slow down', retryAfter: '3' }, ids)).toEqual({
+      kind: 'retry',
+      reason: 'HTTP 429 slow down',
+      retryAfterMs: 3_000,
+    });
     expect(mixpanelOutcome({ status: 503, body: '' }, ids)).toMatchObject({ kind: 'retry' });
     expect(mixpanelOutcome({ status: 408, body: '' }, ids)).toMatchObject({ kind: 'retry' });
   });

@@ -28,7 +28,7 @@ interface MixpanelAnswerBody {
 const parse = (body: string): MixpanelAnswerBody | undefined => {
   try {
     const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -35,17 +35,15 @@ export class AnalyticsIntakeService {
     }
     const now = Date.now();
     const destinations = this.config.analyticsDestinations;
-    const events = dtos.map(
-      (dto): AnalyticsEventV1 => ({
-        insertId: randomUUID(),
-        event: dto.event,
-        distinctId: dto.distinctId,
-        time: dto.time ?? now,
-        properties: dto.properties,
-        destinations: dto.destinations ?? destinations,
-        ...(dto.token ? { token: dto.token } : {}),
-      }),
-    );
+    const events = dtos.map((dto): AnalyticsEventV1 => ({
+      insertId: randomUUID(),
+      event: dto.event,
+      distinctId: dto.distinctId,
+      time: dto.time ?? now,
+      properties: dto.properties,
+      destinations: dto.destinations ?? destinations,
+      ...(dto.token ? { token: dto.token } : {}),
+    }));
     return { accepted: events.length, jobId: await this.queue(principal, events) };
   }
 

@@ -22,7 +22,6 @@ export interface IssuedToken {
 
 @Injectable()
 export class AuthService implements OnApplicationBootstrap {
-
   constructor(
     @Inject(CredentialsRepository) private readonly credentials: CredentialsRepository,
     @Inject(JwtService) private readonly jwt: JwtService,

@@ -31,22 +31,15 @@ export class CredentialsRepository {
   }
 
   async findApiKey(keyHash: string): Promise<{ owner: string; role: Role } | undefined> {
-    const rows: { owner: string; role: Role }[] = await this.db.query(
-      'SELECT owner, role FROM jobs.api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      [keyHash],
-    );
+    const rows: { owner: string; role: Role }[] = await this.db.query('SELECT owner, role FROM jobs.api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [
+      keyHash,
+    ]);
     return rows[0];
   }
 
   async createApiKey(name: string, keyHash: string, role: Role, owner: string): Promise<string> {
     const id = randomUUID();
-    await this.db.query('INSERT INTO jobs.api_keys (id, name, key_hash, role, owner) VALUES ($1, $2, $3, $4, $5)', [
-      id,
-      name,
-      keyHash,
-      role,
-      owner,
-    ]);
+    await this.db.query('INSERT INTO jobs.api_keys (id, name, key_hash, role, owner) VALUES ($1, $2, $3, $4, $5)', [id, name, keyHash, role, owner]);
     return id;
   }
 }

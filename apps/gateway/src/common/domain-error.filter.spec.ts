@@ -20,7 +20,11 @@ describe('domain errors at the HTTP edge', () => {
 
   it('answers not-found 404 and conflict 409 with the message', () => {
     expect(toHttp(new Missing('no job 42')).getResponse()).toEqual({ statusCode: 404, error: 'Not Found', message: 'no job 42' });
-    expect(toHttp(new Clash('job 42 has already succeeded')).getResponse()).toEqual({ statusCode: 409, error: 'Conflict', message: 'job 42 has already succeeded' });
+    expect(toHttp(new Clash('job 42 has already succeeded')).getResponse()).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'job 42 has already succeeded',
+    });
   });
 
   it('keeps the code and the message on the error itself, for code that catches it without HTTP', () => {

@@ -3,7 +3,12 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, Valida
 import { AllowListEntries, ANALYTICS_DESTINATIONS, ServiceConfig, type AnalyticsDestination } from '#shared';
 
 const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part.length > 0) : value;
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0)
+    : value;
 
 export class GatewayConfig extends ServiceConfig {
   @Type(() => Number)

@@ -45,11 +45,10 @@ export class FollowupsRepository {
       [key.jobId, key.outcome, key.index, type, CLAIM_SECONDS],
     );
     if (claimed.length > 0) return 'claimed';
-    const [row] = await this.db.query<{ state: FollowupAttempt['state'] }[]>('SELECT state FROM jobs.followup_runs WHERE job_id = $1 AND outcome = $2 AND action_index = $3', [
-      key.jobId,
-      key.outcome,
-      key.index,
-    ]);
+    const [row] = await this.db.query<{ state: FollowupAttempt['state'] }[]>(
+      'SELECT state FROM jobs.followup_runs WHERE job_id = $1 AND outcome = $2 AND action_index = $3',
+      [key.jobId, key.outcome, key.index],
+    );
     return row?.state === 'succeeded' ? 'done' : 'busy';
   }
 

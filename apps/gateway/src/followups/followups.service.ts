@@ -33,7 +33,6 @@ const stableUuid = (seed: string): string => {
  */
 @Injectable()
 export class FollowupsService {
-
   constructor(
     @Inject(JobsRepository) private readonly jobs: JobsRepository,
     @Inject(JobsService) private readonly jobsService: JobsService,

@@ -43,7 +43,13 @@ export class HdxController {
   ): Promise<HdxLayerAnswer> {
     const url = query.resource_download_url;
     if (!url || !/^https?:\/\/\S+$/i.test(url)) {
-      return { state: 'failure', message: 'Url missing or has a problem', layer_id: NONE, error_type: 'transformation-init-problem', error_class: 'MissingUrlException' };
+      return {
+        state: 'failure',
+        message: 'Url missing or has a problem',
+        layer_id: NONE,
+        error_type: 'transformation-init-problem',
+        error_class: 'MissingUrlException',
+      };
     }
     const { job } = await this.geopreview.submit(principal, { datasetId, resourceId, url, notify: { ckan: true } });
     return {
@@ -63,7 +69,14 @@ export class HdxController {
     const { done, job } = await this.layers.delete(principal, { resourceId });
     if (!done) return { state: 'processing', message: 'The layer is being deleted', layer_id: NONE, error_type: NONE, error_class: NONE, job_id: job.id };
     if (job.state !== 'succeeded') {
-      return { state: 'failure', message: job.error?.message ?? job.state, layer_id: NONE, error_type: job.error?.type ?? NONE, error_class: job.error?.class ?? NONE, job_id: job.id };
+      return {
+        state: 'failure',
+        message: job.error?.message ?? job.state,
+        layer_id: NONE,
+        error_type: job.error?.type ?? NONE,
+        error_class: job.error?.class ?? NONE,
+        job_id: job.id,
+      };
     }
     const deleted = (job.result?.deleted as string[] | undefined) ?? [];
     return {

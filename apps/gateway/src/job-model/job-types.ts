@@ -3,7 +3,17 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { validated } from '../common/request-validation.js';
 import { UnknownJobTypeError } from './job.errors.js';
-import { AnalyticsTrackV1, GeoLayerDeleteV1, GeoPreviewMergeV1, GeoPreviewV1, MAX_FANOUT_SUBTASKS, NoopCommandV1, SERVICES, type Commands, type ServiceName } from '#shared';
+import {
+  AnalyticsTrackV1,
+  GeoLayerDeleteV1,
+  GeoPreviewMergeV1,
+  GeoPreviewV1,
+  MAX_FANOUT_SUBTASKS,
+  NoopCommandV1,
+  SERVICES,
+  type Commands,
+  type ServiceName,
+} from '#shared';
 
 /** Subtasks one saga may have, at all its levels together. */
 export const MAX_SUBTASKS = MAX_FANOUT_SUBTASKS;
@@ -98,7 +108,10 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
     subtasks: ({ service, children = 0, failChildren = 0, child }) =>
       Array.from({ length: children }, (_, index) => ({
         type: 'noop',
-        input: { ...(child ? (JSON.parse(JSON.stringify(child)) as Record<string, unknown>) : { service }), ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) },
+        input: {
+          ...(child ? (JSON.parse(JSON.stringify(child)) as Record<string, unknown>) : { service }),
+          ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}),
+        },
       })),
     merge: ({ merge }) => (merge ? { type: 'noop', input: JSON.parse(JSON.stringify(merge)) as Record<string, unknown> } : null),
   }),

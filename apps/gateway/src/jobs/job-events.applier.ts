@@ -55,16 +55,15 @@ export class JobEventsApplier {
     if (batch.length === 0) return;
     const events = batch.map((item) => item.event);
     // two batches settling subtasks of the same sagas may deadlock; PostgreSQL aborts one, which runs again
-    transactionRetryingDeadlocks(this.db, (manager) => this.write(manager, events))
-      .then(
-        (finished) => {
-          for (const item of batch) item.done();
-          if (finished > 0) this.relay.kick();
-        },
-        (error: Error) => {
-          for (const item of batch) item.failed(error);
-        },
-      );
+    transactionRetryingDeadlocks(this.db, (manager) => this.write(manager, events)).then(
+      (finished) => {
+        for (const item of batch) item.done();
+        if (finished > 0) this.relay.kick();
+      },
+      (error: Error) => {
+        for (const item of batch) item.failed(error);
+      },
+    );
   }
 
   /** Returns how many jobs reached a final state (their followups went to the outbox). */
@@ -137,7 +136,10 @@ export class JobEventsApplier {
       // a job leaves queued/running once: counted for its saga, and its followups written, exactly once — all caused
       // by the event that settled it
       const causes = new Map(finals.map((final) => [final.id, final.event]));
-      await this.sagas.settled(manager, rows.map((row) => ({ ...row, causationId: causes.get(row.id) ?? null })));
+      await this.sagas.settled(
+        manager,
+        rows.map((row) => ({ ...row, causationId: causes.get(row.id) ?? null })),
+      );
     }
     await this.outbox.notifyJobChanges(manager, [...changed]);
     return finished;

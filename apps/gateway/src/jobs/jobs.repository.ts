@@ -85,9 +85,7 @@ export class JobsRepository {
   }
 
   async countByTypeAndState(): Promise<{ type: string; state: JobState; count: number }[]> {
-    const rows: { type: string; state: JobState; count: string }[] = await this.db.query(
-      'SELECT type, state, count(*) FROM jobs.jobs GROUP BY type, state',
-    );
+    const rows: { type: string; state: JobState; count: string }[] = await this.db.query('SELECT type, state, count(*) FROM jobs.jobs GROUP BY type, state');
     return rows.map((row) => ({ ...row, count: Number(row.count) }));
   }
 }

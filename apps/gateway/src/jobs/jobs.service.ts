@@ -3,7 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { assertStorageKey, commandEnvelope, fingerprint, storageKeyOf } from '#shared';
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { validated } from '../common/request-validation.js';
-import { JobAlreadyFinishedError, JobBatchSizeError, JobNotFoundError, ResultFileNotFoundError, SubmissionContendedError, UnknownJobTypeError } from '../job-model/job.errors.js';
+import {
+  JobAlreadyFinishedError,
+  JobBatchSizeError,
+  JobNotFoundError,
+  ResultFileNotFoundError,
+  SubmissionContendedError,
+  UnknownJobTypeError,
+} from '../job-model/job.errors.js';
 import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, MAX_SUBTASKS, typedInput } from '../job-model/job-types.js';
 import { toView, type CkanJobData, type JobRow, type JobView, type NewJob } from '../job-model/job.model.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
@@ -45,7 +52,11 @@ export class JobsService {
       if (body.length === 0 || body.length > MAX_BULK_JOBS) {
         throw new JobBatchSizeError([`an array of jobs holds 1 to ${MAX_BULK_JOBS} jobs, not ${body.length}`]);
       }
-      return this.submit(principal, body.map((item, index) => publicJob(validated(CreateJobDto, item, `[${index}]`), `[${index}].`)), '[%d].');
+      return this.submit(
+        principal,
+        body.map((item, index) => publicJob(validated(CreateJobDto, item, `[${index}]`), `[${index}].`)),
+        '[%d].',
+      );
     }
     return this.submit(principal, [publicJob(validated(CreateJobDto, body, ''), '')], '');
   }
@@ -56,7 +67,13 @@ export class JobsService {
    * envelope's causationId is null): its HTTP request id is the caller's `x-correlation-id`, which the caller may
    * choose and repeat, so it names no one message — the job id, the messages' correlation id, ties them to it.
    */
-  async submit(principal: Principal, requests: CreateJobDto[], pathFormat: string, ckan: CkanJobData | null = null, causationId: string | null = null): Promise<Submitted[]> {
+  async submit(
+    principal: Principal,
+    requests: CreateJobDto[],
+    pathFormat: string,
+    ckan: CkanJobData | null = null,
+    causationId: string | null = null,
+  ): Promise<Submitted[]> {
     const budget = { left: MAX_SUBTASKS }; // subtasks of the whole request, however many jobs it holds
     const newJobs = requests.map((request, index) => ({
       ...this.prepare(principal, request, { budget, path: pathFormat.replace('%d', String(index)), maxSubtasks: MAX_SUBTASKS, causationId }),

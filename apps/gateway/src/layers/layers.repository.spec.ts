@@ -29,7 +29,7 @@ describe('tileStatement', () => {
 });
 
 describe('TileStatements', () => {
-  it('builds a layer\'s statement once per limit', () => {
+  it("builds a layer's statement once per limit", () => {
     const statements = new TileStatements();
     const table = layer(['name']);
     expect(statements.of(table, 20_000)).toBe(statements.of(table, 20_000));

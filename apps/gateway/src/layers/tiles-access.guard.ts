@@ -22,7 +22,10 @@ export class TilesAccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     const key = typeof request.query.key === 'string' ? request.query.key : undefined;
     const principal = await this.auth.authenticate(request.headers.authorization, key);
-    if (!principal) throw new UnauthorizedException('tiles need a credential here (GEOJOBS_PUBLIC_TILES=false): Authorization: TmpToken <token>, Bearer <token> or ApiKey <key>');
+    if (!principal)
+      throw new UnauthorizedException(
+        'tiles need a credential here (GEOJOBS_PUBLIC_TILES=false): Authorization: TmpToken <token>, Bearer <token> or ApiKey <key>',
+      );
     assertWithinScope(principal, request.method, request.path);
     return true;
   }

@@ -42,7 +42,11 @@ describe('TilesRoute', () => {
   const route = new TilesRoute(tiles(), config());
 
   it('claims GETs of the plain spellings of both tile paths, while tiles are public', () => {
-    for (const url of [`/layers/${LAYER}/tiles/0/0/0.mvt`, `/layers/${LAYER}/tiles/14/8190/5447.mvt`, `/gis/services/postgis/${LAYER}/wkb_geometry/vector-tiles/3/1/2.pbf`]) {
+    for (const url of [
+      `/layers/${LAYER}/tiles/0/0/0.mvt`,
+      `/layers/${LAYER}/tiles/14/8190/5447.mvt`,
+      `/gis/services/postgis/${LAYER}/wkb_geometry/vector-tiles/3/1/2.pbf`,
+    ]) {
       expect(route.claims(request(url))).toBe(true);
     }
     expect(new TilesRoute(tiles(), config('true')).claims(request(`/layers/${LAYER}/tiles/0/0/0.mvt`))).toBe(true);
@@ -89,7 +93,12 @@ describe('TilesRoute', () => {
   });
 
   it('hands on, having written nothing, what it does not answer with a tile: a bad address, an unknown layer or column, a failure', async () => {
-    for (const url of [`/layers/${LAYER}/tiles/3/8/0.mvt`, `/layers/${LAYER}/tiles/25/0/0.mvt`, `/layers/pre_other/tiles/0/0/0.mvt`, `/gis/services/postgis/${LAYER}/the_geom/vector-tiles/0/0/0.pbf`]) {
+    for (const url of [
+      `/layers/${LAYER}/tiles/3/8/0.mvt`,
+      `/layers/${LAYER}/tiles/25/0/0.mvt`,
+      `/layers/pre_other/tiles/0/0/0.mvt`,
+      `/gis/services/postgis/${LAYER}/the_geom/vector-tiles/0/0/0.pbf`,
+    ]) {
       expect(await handle(route, url)).toEqual({ handedOn: true });
     }
     expect(await handle(new TilesRoute(tiles(new Error('connection terminated')), config()), `/layers/${LAYER}/tiles/0/0/0.mvt`)).toEqual({ handedOn: true });
@@ -99,7 +108,13 @@ describe('TilesRoute', () => {
     const failure = new Error('canceling statement due to statement timeout');
     const service = tiles(failure);
     let cuts = 0;
-    const failing = new TilesRoute({ etag: (...args: Parameters<TilesService['etag']>) => service.etag(...args), tile: (...args: Parameters<TilesService['tile']>) => (cuts++, service.tile(...args)) } as TilesService, config());
+    const failing = new TilesRoute(
+      {
+        etag: (...args: Parameters<TilesService['etag']>) => service.etag(...args),
+        tile: (...args: Parameters<TilesService['tile']>) => (cuts++, service.tile(...args)),
+      } as TilesService,
+      config(),
+    );
     const handedOn = request(`/layers/${LAYER}/tiles/0/0/0.mvt`);
     await new Promise<void>((resolve) => failing.handle(handedOn, {} as ServerResponse, resolve));
     await expect(failing.answer(handedOn, LAYER, undefined, { z: 0, x: 0, y: 0 })).rejects.toBe(failure);

@@ -91,7 +91,11 @@ export class TilesRoute implements AheadRoute {
       if (matches(ifNoneMatch, etag)) return { status: 304, headers: { ...this.headers, etag } };
     }
     const tile = await this.tiles.tile(layerId, at.z, at.x, at.y, geometryColumn);
-    return { status: 200, headers: { ...this.headers, etag: tile.etag, 'content-type': MVT_CONTENT_TYPE, 'content-length': tile.body.length }, body: tile.body };
+    return {
+      status: 200,
+      headers: { ...this.headers, etag: tile.etag, 'content-type': MVT_CONTENT_TYPE, 'content-length': tile.body.length },
+      body: tile.body,
+    };
   }
 
   claims(request: IncomingMessage): boolean {

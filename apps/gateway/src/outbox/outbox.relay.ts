@@ -58,13 +58,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         publishFailures.inc();
         this.logger.warn({ err: error }, 'outbox relay failed; retrying');
       }
-      if (sent < BATCH && !this.kicked) await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, IDLE_POLL_MS);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      if (sent < BATCH && !this.kicked)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_POLL_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
     }
   }
 

@@ -86,7 +86,12 @@ describe('nextStep', () => {
 describe('the outcome of a saga the coordinator merges', () => {
   it('all-settled, every subtask succeeded: succeeded, with the counts', () => {
     const outcome = concludedOutcome(saga({ settled: 3 }), [], null);
-    expect(outcome).toEqual({ id: 'parent', state: 'succeeded', result: { children: { total: 3, succeeded: 3, failed: 0, cancelled: 0 }, errors: [] }, error: null });
+    expect(outcome).toEqual({
+      id: 'parent',
+      state: 'succeeded',
+      result: { children: { total: 3, succeeded: 3, failed: 0, cancelled: 0 }, errors: [] },
+      error: null,
+    });
   });
 
   it('all-settled with failures: failed once all settled, every error listed', () => {
@@ -98,7 +103,9 @@ describe('the outcome of a saga the coordinator merges', () => {
   });
 
   it('names failed and cancelled subtasks both', () => {
-    expect(concludedOutcome(saga({ settled: 3, failed: 1, cancelled: 1 }), [failure('a', 'x')], null).error?.message).toBe('1 failed, 1 cancelled of 3 subtasks');
+    expect(concludedOutcome(saga({ settled: 3, failed: 1, cancelled: 1 }), [failure('a', 'x')], null).error?.message).toBe(
+      '1 failed, 1 cancelled of 3 subtasks',
+    );
   });
 
   it('fail-fast: failed with the first failure, the subtasks still out counted as cancelled', () => {
@@ -189,7 +196,9 @@ describe('followupsOf', () => {
   });
 
   it('fires onFailure for a failed job', () => {
-    expect(followupsOf({ id: 'j', state: 'failed', followups }, false)).toEqual([{ key: 'followup.run', payload: { jobId: 'j', outcome: 'failed', index: 0 } }]);
+    expect(followupsOf({ id: 'j', state: 'failed', followups }, false)).toEqual([
+      { key: 'followup.run', payload: { jobId: 'j', outcome: 'failed', index: 0 } },
+    ]);
   });
 
   it('fires no action for a cancelled job, but the CKAN callback whatever the outcome', () => {

@@ -100,7 +100,11 @@ export function cutShortError(reason: CutReason, saga: Pick<SagaCount, 'total' |
  * The outcome of a saga the coordinator merges itself: every subtask settled (`cut` null), or the saga was cut
  * short. Its result lists how the subtasks ended and every error; it succeeds only if every subtask did.
  */
-export function concludedOutcome(saga: Pick<SagaCount, 'job_id' | 'total' | 'settled' | 'failed' | 'cancelled' | 'deadline_at'>, failures: readonly SubtaskFailure[], cut: 'fail-fast' | 'deadline' | null): SagaOutcome {
+export function concludedOutcome(
+  saga: Pick<SagaCount, 'job_id' | 'total' | 'settled' | 'failed' | 'cancelled' | 'deadline_at'>,
+  failures: readonly SubtaskFailure[],
+  cut: 'fail-fast' | 'deadline' | null,
+): SagaOutcome {
   const children = childrenOutcome(saga, failures.length);
   const error = cut ? cutShortError(cut, saga, failures) : subtasksFailed(children);
   return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result: { children, errors: [...failures] }, error };
@@ -116,7 +120,11 @@ export function mergedOutcome(
   const mergeError: JobError | null =
     merge.state === 'succeeded'
       ? null
-      : { type: 'saga', class: 'MergeFailed', message: `the merge step ${merge.state === 'cancelled' ? 'was cancelled' : `failed: ${merge.error?.message ?? 'unknown error'}`}` };
+      : {
+          type: 'saga',
+          class: 'MergeFailed',
+          message: `the merge step ${merge.state === 'cancelled' ? 'was cancelled' : `failed: ${merge.error?.message ?? 'unknown error'}`}`,
+        };
   const error = mergeError ?? subtasksFailed(children);
   return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result: { children, errors: [...failures], merge: merge.result ?? merge.error }, error };
 }

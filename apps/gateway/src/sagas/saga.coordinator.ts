@@ -85,7 +85,14 @@ export class SagaCoordinator {
    */
   async fanOut(manager: EntityManager, fanouts: Envelope<JobFanoutV1>[]): Promise<string[]> {
     if (fanouts.length === 0) return [];
-    const parents = new Map((await this.sagas.fanoutParents(manager, fanouts.map((fanout) => fanout.payload.jobId))).map((row) => [row.id, row]));
+    const parents = new Map(
+      (
+        await this.sagas.fanoutParents(
+          manager,
+          fanouts.map((fanout) => fanout.payload.jobId),
+        )
+      ).map((row) => [row.id, row]),
+    );
     const sagaParents: SagaParent[] = [];
     const invalid: SagaOutcome[] = [];
     const causes = new Map<string, string>();
@@ -96,7 +103,10 @@ export class SagaCoordinator {
       try {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
         const merge = fanout.merge && { ...declared(fanout.merge, 'merge.'), ...(fanout.merge.always ? { always: true } : {}) };
-        const job = { id: parent.id, saga: { policy: fanout.policy ?? 'all-settled', ...(fanout.deadlineSeconds ? { deadlineSeconds: fanout.deadlineSeconds } : {}) } };
+        const job = {
+          id: parent.id,
+          saga: { policy: fanout.policy ?? 'all-settled', ...(fanout.deadlineSeconds ? { deadlineSeconds: fanout.deadlineSeconds } : {}) },
+        };
         const origin = { budget: { left: MAX_SUBTASKS }, path: 'fanout.', maxSubtasks: MAX_SUBTASKS, causationId };
         sagaParents.push({ ...job, subtasks: subtaskJobs(parent.owner, job, subtasks, origin), merge });
       } catch (error) {
@@ -108,7 +118,10 @@ export class SagaCoordinator {
     }
     await this.openSagas(manager, sagaParents);
     const failed = await this.sagas.finish(manager, invalid);
-    await this.settled(manager, settledBy(failed, (job) => causes.get(job.id) ?? null));
+    await this.settled(
+      manager,
+      settledBy(failed, (job) => causes.get(job.id) ?? null),
+    );
     return [...sagaParents.map((job) => job.id), ...failed.map((job) => job.id)];
   }
 
@@ -120,7 +133,10 @@ export class SagaCoordinator {
     const subtasks = jobs.filter((job) => job.parent_id);
     if (subtasks.length === 0) return;
     const causes = new Map(subtasks.map((job) => [job.id, job.causationId]));
-    const merges = await this.sagas.settledMerges(manager, subtasks.map((job) => job.id));
+    const merges = await this.sagas.settledMerges(
+      manager,
+      subtasks.map((job) => job.id),
+    );
     const tallies = tallySettlements(subtasks, new Set(merges.map((merge) => merge.saga.merge_job_id!)));
     // a saga moved by several subtasks of one batch: the last one's message is the cause of what follows
     const parentCauses = new Map(subtasks.map((job) => [job.parent_id!, job.causationId]));
@@ -137,7 +153,12 @@ export class SagaCoordinator {
 
   /** Fails sagas past their deadline (the sweeper's transaction holds their rows); a timer, not a message, caused it. */
   async expire(manager: EntityManager, overdue: SagaCount[]): Promise<void> {
-    await this.conclude(manager, [], overdue.map((saga) => ({ ...saga, causationId: null })), 'deadline');
+    await this.conclude(
+      manager,
+      [],
+      overdue.map((saga) => ({ ...saga, causationId: null })),
+      'deadline',
+    );
   }
 
   /** Jobs a caller cancelled (with everything below them): their sagas close, they count for their parents, and a merge that runs `always` starts. */
@@ -151,7 +172,12 @@ export class SagaCoordinator {
   }
 
   /** Cancels the trees of these jobs, writing `job.cancelled` for each job cancelled. */
-  private async cancelTrees(manager: EntityManager, rootIds: string[], scope: { roots: boolean; skipLocked: boolean }, causationId: string | null): Promise<Settlement[]> {
+  private async cancelTrees(
+    manager: EntityManager,
+    rootIds: string[],
+    scope: { roots: boolean; skipLocked: boolean },
+    causationId: string | null,
+  ): Promise<Settlement[]> {
     const cancelled = await this.sagas.cancelTree(manager, rootIds, scope);
     await this.outbox.enqueue(
       manager,
@@ -162,7 +188,10 @@ export class SagaCoordinator {
 
   private async insertTree(manager: EntityManager, jobs: NewJob[]): Promise<Set<string>> {
     const inserted = new Set((await this.sagas.insertJobs(jobs, manager)).map((row) => row.id));
-    await this.openSagas(manager, jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0));
+    await this.openSagas(
+      manager,
+      jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0),
+    );
     return inserted;
   }
 
@@ -200,7 +229,10 @@ export class SagaCoordinator {
       return subtaskJobs(saga.parent_owner, parent, [{ type: saga.merge!.type, input }], origin)[0];
     });
     await this.insertTree(manager, mergeJobs);
-    await this.sagas.merging(manager, sagas.map((saga, index) => ({ parentId: saga.job_id, mergeJobId: mergeJobs[index].id })));
+    await this.sagas.merging(
+      manager,
+      sagas.map((saga, index) => ({ parentId: saga.job_id, mergeJobId: mergeJobs[index].id })),
+    );
   }
 
   /** The errors of the failed subtasks of those sagas that had failed or cancelled ones (one query for them all). */
@@ -213,10 +245,16 @@ export class SagaCoordinator {
   /** Merge jobs settled: their parents end as they did. */
   private async concludeMerged(manager: EntityManager, merges: SettledMerge[], causeOf: (merge: SettledMerge) => string | null): Promise<void> {
     if (merges.length === 0) return;
-    const failures = await this.failuresOf(manager, merges.map(({ saga }) => saga));
+    const failures = await this.failuresOf(
+      manager,
+      merges.map(({ saga }) => saga),
+    );
     const outcomes = merges.map((merge) => mergedOutcome(merge.saga, merge, failures.get(merge.saga.job_id) ?? []));
     const causes = new Map(merges.map((merge) => [merge.saga.job_id, causeOf(merge)]));
-    await this.settled(manager, settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null));
+    await this.settled(
+      manager,
+      settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null),
+    );
   }
 
   /**
@@ -228,7 +266,10 @@ export class SagaCoordinator {
     if (complete.length === 0 && cuts.length === 0) return;
     const cutIds = new Set(cuts.map((saga) => saga.job_id));
     const all = [...complete, ...cuts];
-    const errors = await this.sagas.childErrors(manager, all.map((saga) => saga.job_id));
+    const errors = await this.sagas.childErrors(
+      manager,
+      all.map((saga) => saga.job_id),
+    );
     const outcomes = all.map((saga) => {
       const failures = (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }));
       return concludedOutcome(saga, failures, cutIds.has(saga.job_id) ? reason : null);
@@ -249,7 +290,10 @@ export class SagaCoordinator {
 
   /** Writes what the settled jobs set off (followupsOf) to the outbox, caused by what settled them. */
   private async followUp(manager: EntityManager, jobs: Settlement[]): Promise<void> {
-    const ckan = await this.sagas.ckanJobs(manager, jobs.map((job) => job.id));
+    const ckan = await this.sagas.ckanJobs(
+      manager,
+      jobs.map((job) => job.id),
+    );
     await this.outbox.enqueue(
       manager,
       jobs.flatMap((job) =>

@@ -206,7 +206,11 @@ export class SagasRepository {
        UPDATE jobs.jobs j SET state = 'running', started_at = coalesce(j.started_at, now()), progress_current = 0,
          progress_total = incoming.total, progress_message = 'waiting for ' || incoming.total || ' subtasks', updated_at = now()
        FROM incoming WHERE j.id = incoming.job_id AND j.state IN ('queued', 'running')`,
-      [JSON.stringify(sagas.map((saga) => ({ job_id: saga.jobId, policy: saga.policy, total: saga.total, deadline_seconds: saga.deadlineSeconds, merge: saga.merge })))],
+      [
+        JSON.stringify(
+          sagas.map((saga) => ({ job_id: saga.jobId, policy: saga.policy, total: saga.total, deadline_seconds: saga.deadlineSeconds, merge: saga.merge })),
+        ),
+      ],
     );
   }
 
@@ -231,7 +235,10 @@ export class SagasRepository {
        SELECT counted.*, j.state AS parent_state, j.owner AS parent_owner FROM counted JOIN jobs.jobs j ON j.id = counted.job_id`,
       [JSON.stringify(perParent.map((entry) => ({ parent_id: entry.parentId, settled: entry.settled, failed: entry.failed, cancelled: entry.cancelled })))],
     );
-    await this.outbox.notifyJobChanges(manager, rows.filter((row) => row.parent_state === 'running').map((row) => row.job_id));
+    await this.outbox.notifyJobChanges(
+      manager,
+      rows.filter((row) => row.parent_state === 'running').map((row) => row.job_id),
+    );
     return rows.map(numeric);
   }
 
@@ -257,7 +264,10 @@ export class SagasRepository {
        UPDATE jobs.jobs j SET progress_message = 'merging', updated_at = now() FROM started WHERE j.id = started.job_id`,
       [JSON.stringify(merges.map((merge) => ({ parent_id: merge.parentId, merge_job_id: merge.mergeJobId })))],
     );
-    await this.outbox.notifyJobChanges(manager, merges.map((merge) => merge.parentId));
+    await this.outbox.notifyJobChanges(
+      manager,
+      merges.map((merge) => merge.parentId),
+    );
   }
 
   /** Of these jobs, the sagas (locked) whose merge runs `always` and has not started. */
@@ -324,7 +334,10 @@ export class SagasRepository {
        SELECT * FROM cancelled`,
       [rootIds, scope.roots ? 0 : 1],
     );
-    await this.outbox.notifyJobChanges(manager, rows.map((row) => row.id));
+    await this.outbox.notifyJobChanges(
+      manager,
+      rows.map((row) => row.id),
+    );
     return rows;
   }
 
@@ -344,7 +357,10 @@ export class SagasRepository {
        SELECT * FROM finished`,
       [JSON.stringify(outcomes)],
     );
-    await this.outbox.notifyJobChanges(manager, rows.map((row) => row.id));
+    await this.outbox.notifyJobChanges(
+      manager,
+      rows.map((row) => row.id),
+    );
     return rows;
   }
 

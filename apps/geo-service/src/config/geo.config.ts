@@ -3,7 +3,12 @@ import { IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-
 import { AllowListEntries, ServiceConfig } from '#shared';
 
 const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part.length > 0) : value;
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0)
+    : value;
 
 export class GeoConfig extends ServiceConfig {
   @Type(() => Number)

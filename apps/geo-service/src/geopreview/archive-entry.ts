@@ -33,10 +33,7 @@ export interface ArchiveLimits {
 }
 
 /** The zip-bomb checks on what the archive declares; the bytes actually written are checked again while extracting. */
-export function checkArchiveSize(
-  declared: { entries: number; unpackedBytes: number; archiveBytes: number },
-  limits: ArchiveLimits,
-): string | null {
+export function checkArchiveSize(declared: { entries: number; unpackedBytes: number; archiveBytes: number }, limits: ArchiveLimits): string | null {
   if (declared.entries > limits.maxEntries) return `the archive holds ${declared.entries} entries, over the limit of ${limits.maxEntries}`;
   if (declared.unpackedBytes > limits.maxUnpackedBytes) {
     return `the archive expands to ${declared.unpackedBytes} bytes, over the limit of ${limits.maxUnpackedBytes}`;

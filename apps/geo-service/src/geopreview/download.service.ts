@@ -36,7 +36,10 @@ const MAX_REDIRECTS = 5;
 /** A file name that cannot leave the folder or surprise a shell: letters, digits, `._-`. */
 export function safeFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(-120);
+  const cleaned = base
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '')
+    .slice(-120);
   return cleaned.length > 0 ? cleaned : 'download';
 }
 

@@ -14,7 +14,15 @@ export interface ImportAttempt {
 /** Prefix of the `application_name` of GDAL's connections, so an import's backend can be found (and stopped). */
 export const IMPORT_APPLICATION_NAME = 'geojobs-import';
 
-const SINGLE_TYPES = new Set([gdal.wkbPoint, gdal.wkbLineString, gdal.wkbPolygon, gdal.wkbPoint25D, gdal.wkbLineString25D, gdal.wkbPolygon25D, gdal.wkbUnknown]);
+const SINGLE_TYPES = new Set([
+  gdal.wkbPoint,
+  gdal.wkbLineString,
+  gdal.wkbPolygon,
+  gdal.wkbPoint25D,
+  gdal.wkbLineString25D,
+  gdal.wkbPolygon25D,
+  gdal.wkbUnknown,
+]);
 
 /** Whether promoting to multi-geometries can help a layer of this geometry type (mixed single and multi features). */
 export const canPromoteToMulti = (geometryType: number): boolean => SINGLE_TYPES.has(geometryType);
@@ -73,13 +81,20 @@ export class GdalTranslationService {
       try {
         signal?.throwIfAborted();
         const args = [
-          '-nln', staging,
-          '-lco', `SCHEMA=${STAGING_SCHEMA}`,
-          '-lco', `GEOMETRY_NAME=${GEOMETRY_COLUMN}`,
-          '-lco', `FID=${FID_COLUMN}`,
-          '-lco', 'SPATIAL_INDEX=NONE',
-          '-lco', 'PRECISION=NO',
-          '-gt', '65536',
+          '-nln',
+          staging,
+          '-lco',
+          `SCHEMA=${STAGING_SCHEMA}`,
+          '-lco',
+          `GEOMETRY_NAME=${GEOMETRY_COLUMN}`,
+          '-lco',
+          `FID=${FID_COLUMN}`,
+          '-lco',
+          'SPATIAL_INDEX=NONE',
+          '-lco',
+          'PRECISION=NO',
+          '-gt',
+          '65536',
           ...reprojection,
           ...(attempt.promoteToMulti ? ['-nlt', 'PROMOTE_TO_MULTI'] : []),
           source.layer.name,

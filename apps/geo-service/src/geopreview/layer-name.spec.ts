@@ -26,7 +26,7 @@ describe('layer table names', () => {
   });
 
   it('builds a quoted libpq connection string from a URL', () => {
-    expect(pgConnectionString("postgres://geo:p%27w%5Cd@127.0.0.1:5433/db", { schemas: 'layers' })).toBe(
+    expect(pgConnectionString('postgres://geo:p%27w%5Cd@127.0.0.1:5433/db', { schemas: 'layers' })).toBe(
       "host='127.0.0.1' port='5433' dbname='db' user='geo' password='p\\'w\\\\d' schemas='layers'",
     );
   });

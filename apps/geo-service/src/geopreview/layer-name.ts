@@ -20,7 +20,10 @@ const sanitise = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]
 export function layerTableName(resourceId: string, layerKey?: string): string {
   const full = TABLE_PREFIX + sanitise(resourceId) + (layerKey === undefined ? '' : `__${sanitise(layerKey)}`);
   if (full.length <= MAX_TABLE_NAME) return full;
-  const hash = createHash('sha256').update(`${resourceId}\0${layerKey ?? ''}`).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(`${resourceId}\0${layerKey ?? ''}`)
+    .digest('hex')
+    .slice(0, 12);
   return `${full.slice(0, MAX_TABLE_NAME - hash.length - 1)}_${hash}`;
 }
 

@@ -54,7 +54,11 @@ export class LayerPreviewModule {
             new NotifyService(
               config,
               policy,
-              { attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS, timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS, retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS },
+              {
+                attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS,
+                timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS,
+                retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS,
+              },
               geopreviewLogger.child({ component: 'notify' }),
             ),
           inject: [GEO_CONFIG, HostPolicy],

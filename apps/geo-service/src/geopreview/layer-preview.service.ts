@@ -90,7 +90,15 @@ export class LayerPreviewService {
           })),
           merge: {
             type: 'geo.preview.merge',
-            input: { datasetId: input.datasetId, resourceId: input.resourceId, url: input.url, format: input.format, notify, layers: open.layers.map((layer) => layer.key), sharedPrefix: share.sharedPrefix },
+            input: {
+              datasetId: input.datasetId,
+              resourceId: input.resourceId,
+              url: input.url,
+              format: input.format,
+              notify,
+              layers: open.layers.map((layer) => layer.key),
+              sharedPrefix: share.sharedPrefix,
+            },
             always: true,
           },
           deadlineSeconds: FANOUT_DEADLINE_SECONDS,
@@ -124,11 +132,18 @@ export class LayerPreviewService {
     const errors = saga.errors ?? [];
     if (errors.length > 0) {
       const messages = [...new Set(errors.map((error) => error.message))].join('; ');
-      outcome = { error: { type: errors[0].type, class: errors[0].class, message: `the upload's ${saga.subtasks} layers could not all be previewed: ${messages}` } };
+      outcome = {
+        error: { type: errors[0].type, class: errors[0].class, message: `the upload's ${saga.subtasks} layers could not all be previewed: ${messages}` },
+      };
     } else {
       try {
         const described = await Promise.all(layers.map((key) => this.descriptions.describe(layerTableName(target.resourceId, key))));
-        const imported = described.map((description, index) => ({ ...description, resourceId: target.resourceId, datasetId: target.datasetId, sourceLayer: layers[index] }));
+        const imported = described.map((description, index) => ({
+          ...description,
+          resourceId: target.resourceId,
+          datasetId: target.datasetId,
+          sourceLayer: layers[index],
+        }));
         outcome = { result: { layerId: imported[0].layerId, layers: imported } };
       } catch (error) {
         outcome = { error: toJobError(error) };

@@ -11,7 +11,7 @@ describe('the CKAN callback of a geopreview', () => {
     featureCount: 3,
   };
 
-  it('is the body HDX\'s job processor posted, byte for byte, on success', () => {
+  it("is the body HDX's job processor posted, byte for byte, on success", () => {
     expect(ckanCallbackBody({ resourceId: 'abc-1' }, { result: layer })).toBe(
       '{"id": "abc-1", "shape_info": "{\\"state\\": \\"success\\", \\"message\\": \\"Import successful\\", \\"layer_id\\": \\"pre_abc_1\\", ' +
         '\\"error_type\\": \\"None\\", \\"error_class\\": \\"None\\", \\"bounding_box\\": \\"BOX(2.5 49.5,6.1 51.4)\\", ' +

@@ -20,13 +20,26 @@ const FORMATS: Record<string, { sniffed: Sniffed[]; drivers: string[] }> = {
 };
 
 const BY_EXTENSION: Record<string, string> = {
-  '.geojson': 'geojson', '.json': 'geojson', '.kml': 'kml', '.kmz': 'zip', '.zip': 'zip', '.shp': 'shp',
-  '.gpkg': 'geopackage', '.gdb': 'filegdb', '.csv': 'csv',
+  '.geojson': 'geojson',
+  '.json': 'geojson',
+  '.kml': 'kml',
+  '.kmz': 'zip',
+  '.zip': 'zip',
+  '.shp': 'shp',
+  '.gpkg': 'geopackage',
+  '.gdb': 'filegdb',
+  '.csv': 'csv',
 };
 
 /** The command's declared format, as the kind of file to expect first (archives are unpacked before opening). */
 const BY_DECLARED: Record<GeoFormat, string> = {
-  geojson: 'geojson', kml: 'kml', kmz: 'zip', shapefile: 'zip', geopackage: 'geopackage', filegdb: 'zip', csv: 'csv',
+  geojson: 'geojson',
+  kml: 'kml',
+  kmz: 'zip',
+  shapefile: 'zip',
+  geopackage: 'geopackage',
+  filegdb: 'zip',
+  csv: 'csv',
 };
 
 export async function sniff(path: string): Promise<{ kind: Sniffed; head: string }> {
@@ -38,7 +51,8 @@ export async function sniff(path: string): Promise<{ kind: Sniffed; head: string
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const bytes = buffer.subarray(0, bytesRead);
     const head = bytes.toString('utf8');
-    if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) || bytes.subarray(0, 4).equals(Buffer.from('PK\x05\x06', 'latin1'))) return { kind: 'zip', head };
+    if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) || bytes.subarray(0, 4).equals(Buffer.from('PK\x05\x06', 'latin1')))
+      return { kind: 'zip', head };
     if (bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0') return { kind: 'sqlite', head };
     if (bytesRead >= 100 && bytes.readUInt32BE(0) === 9994) return { kind: 'shp', head };
     const text = head.replace(/^\uFEFF/, '').trimStart();
@@ -63,11 +77,14 @@ export async function checkKind(path: string, declared?: GeoFormat): Promise<{ k
   const { kind: actual, head } = await sniff(path);
   if (expected === null) {
     const guessed = Object.entries(FORMATS).find(([, format]) => format.sniffed.includes(actual) && actual !== 'text')?.[0];
-    if (!guessed) throw new UnsupportedFormatError(`${basename(path)} is not a supported GIS file (GeoJSON, KML, KMZ, zipped Shapefile, GeoPackage, zipped FileGDB, CSV)`);
+    if (!guessed)
+      throw new UnsupportedFormatError(`${basename(path)} is not a supported GIS file (GeoJSON, KML, KMZ, zipped Shapefile, GeoPackage, zipped FileGDB, CSV)`);
     return { kind: guessed, head };
   }
   if (!FORMATS[expected].sniffed.includes(actual)) {
-    throw new FormatMismatchError(`${basename(path)} is not a ${expected === 'zip' ? 'zip archive' : expected} file: its content looks like ${describeSniffed(actual)}`);
+    throw new FormatMismatchError(
+      `${basename(path)} is not a ${expected === 'zip' ? 'zip archive' : expected} file: its content looks like ${describeSniffed(actual)}`,
+    );
   }
   if (expected === 'kml' && /<!ENTITY|<!DOCTYPE[^>]*\b(SYSTEM|PUBLIC)\b/i.test(head)) {
     throw new XmlEntityError(`${basename(path)} declares XML entities, which are refused (they can read local files or reach the network)`);
@@ -76,7 +93,16 @@ export async function checkKind(path: string, declared?: GeoFormat): Promise<{ k
 }
 
 const describeSniffed = (kind: Sniffed): string =>
-  ({ zip: 'a zip archive', sqlite: 'an SQLite database', json: 'JSON', xml: 'XML or HTML', shp: 'a shapefile', text: 'plain text', binary: 'binary data', directory: 'a folder' })[kind];
+  ({
+    zip: 'a zip archive',
+    sqlite: 'an SQLite database',
+    json: 'JSON',
+    xml: 'XML or HTML',
+    shp: 'a shapefile',
+    text: 'plain text',
+    binary: 'binary data',
+    directory: 'a folder',
+  })[kind];
 
 /** One layer of a source: one unit of work of a geopreview (a subtask, once sagas fan layers out). */
 export interface SourceLayer {

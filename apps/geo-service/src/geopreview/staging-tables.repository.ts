@@ -154,10 +154,9 @@ export class StagingTablesRepository {
     // the table's indexes and its FID sequence move with it
     await runner.query(`ALTER TABLE ${stagingRef} SET SCHEMA ${LAYERS_SCHEMA}`);
     await runner.query(`ALTER TABLE ${LAYERS_SCHEMA}.${quoteIdent(staging)} RENAME TO ${quoteIdent(table)}`);
-    const indexes = (await runner.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [
-      LAYERS_SCHEMA,
-      table,
-    ])) as { indexname: string }[];
+    const indexes = (await runner.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [LAYERS_SCHEMA, table])) as {
+      indexname: string;
+    }[];
     for (const { indexname } of indexes.filter(({ indexname }) => indexname.startsWith(staging))) {
       await runner.query(`ALTER INDEX ${LAYERS_SCHEMA}.${quoteIdent(indexname)} RENAME TO ${quoteIdent(table + indexname.slice(staging.length))}`);
     }
@@ -166,9 +165,7 @@ export class StagingTablesRepository {
       `${staging}%`,
     ])) as { sequencename: string }[];
     for (const { sequencename } of sequences) {
-      await runner.query(
-        `ALTER SEQUENCE ${LAYERS_SCHEMA}.${quoteIdent(sequencename)} RENAME TO ${quoteIdent(table + sequencename.slice(staging.length))}`,
-      );
+      await runner.query(`ALTER SEQUENCE ${LAYERS_SCHEMA}.${quoteIdent(sequencename)} RENAME TO ${quoteIdent(table + sequencename.slice(staging.length))}`);
     }
     // the last moment a cancel can still leave the old layer in place
     signal?.throwIfAborted();

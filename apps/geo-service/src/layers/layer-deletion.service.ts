@@ -44,9 +44,11 @@ export class LayerDeletionService {
   }
 
   private async existing(names: string[]): Promise<string[]> {
-    const rows = await this.database.query<{
-      tablename: string;
-    }[]>(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2)`, [LAYERS_SCHEMA, names]);
+    const rows = await this.database.query<
+      {
+        tablename: string;
+      }[]
+    >(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2)`, [LAYERS_SCHEMA, names]);
     return rows.map((row) => row.tablename);
   }
 

@@ -16,7 +16,19 @@ const download = {
   mixpanel_tracking_id: 'user-42',
   mixpanel_meta: { 'resource name': 'roads.geojson', 'org name': 'ocha', 'server side': true },
   send_ga: true,
-  ga_meta: { v: '1', t: 'event', tid: 'UA-1', cid: 'ga-client-7', uip: '10.0.0.1', ec: 'resource', ea: 'download', el: 'roads (Roads)', ev: '3', dl: 'https://data.example.org/dataset/roads', cd1: 'ocha' },
+  ga_meta: {
+    v: '1',
+    t: 'event',
+    tid: 'UA-1',
+    cid: 'ga-client-7',
+    uip: '10.0.0.1',
+    ec: 'resource',
+    ea: 'download',
+    el: 'roads (Roads)',
+    ev: '3',
+    dl: 'https://data.example.org/dataset/roads',
+    cd1: 'ocha',
+  },
 };
 
 describe('eventsFromHdxSendAnalytics', () => {

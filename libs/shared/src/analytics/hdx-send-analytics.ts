@@ -77,11 +77,7 @@ export function ga4ParamsFromUa(gaMeta: Record<string, unknown>): Record<string,
  * Universal Analytics fields under the UA client id (`cid`). Defaults are HDX's own: Mixpanel on, GA off,
  * `anonymous` ids. An empty array when neither destination is asked for.
  */
-export function eventsFromHdxSendAnalytics(
-  body: HdxSendAnalyticsBody,
-  now: number = Date.now(),
-  newId: () => string = randomUUID,
-): AnalyticsEventV1[] {
+export function eventsFromHdxSendAnalytics(body: HdxSendAnalyticsBody, now: number = Date.now(), newId: () => string = randomUUID): AnalyticsEventV1[] {
   const event = text(body.event_name);
   if (!event) throw new HdxSendAnalyticsError('event_name is required');
   const events: AnalyticsEventV1[] = [];

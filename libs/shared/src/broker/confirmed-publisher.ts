@@ -91,12 +91,8 @@ export class ConfirmedPublisher {
       const message = this.waiting[this.waitingHead++];
       this.unconfirmed.add(message);
       try {
-        this.writable = channel.publish(
-          message.exchange,
-          message.routingKey,
-          message.content,
-          message.options,
-          (error: Error | null) => this.settle(message, error),
+        this.writable = channel.publish(message.exchange, message.routingKey, message.content, message.options, (error: Error | null) =>
+          this.settle(message, error),
         );
       } catch (error) {
         this.unconfirmed.delete(message);

@@ -45,8 +45,7 @@ export interface ConsumerSpec<M> {
 }
 
 /** A retried message comes back through the default exchange, under its queue's name: keep the first key. */
-const originalRoutingKey = (message: ConsumeMessage): string =>
-  String(message.properties.headers?.[HEADERS.originalRoutingKey] ?? message.fields.routingKey);
+const originalRoutingKey = (message: ConsumeMessage): string => String(message.properties.headers?.[HEADERS.originalRoutingKey] ?? message.fields.routingKey);
 
 export type DeadLetterReason = 'malformed' | 'rejected' | 'failed';
 

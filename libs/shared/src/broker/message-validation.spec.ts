@@ -33,9 +33,7 @@ describe('message validation', () => {
 
   it('names each bad payload field', async () => {
     const parsed = parseEnvelope(bytes(envelope({ payload: { jobId: 'nope', sleepMs: -1 } })));
-    expect(() => validatePayload(COMMAND_CONTRACTS['geo.noop'], parsed)).toThrow(
-      /jobId: jobId must be a UUID; sleepMs: sleepMs must not be less than 0/,
-    );
+    expect(() => validatePayload(COMMAND_CONTRACTS['geo.noop'], parsed)).toThrow(/jobId: jobId must be a UUID; sleepMs: sleepMs must not be less than 0/);
   });
 
   it('refuses a payload version newer than the contract', async () => {

@@ -1,12 +1,5 @@
 import type { Channel } from 'amqplib';
-import {
-  EXCHANGES,
-  HEADERS,
-  QUEUE_BINDINGS,
-  deadLetterQueueOf,
-  retryQueueOf,
-  type QueueName,
-} from '../contracts/routing.js';
+import { EXCHANGES, HEADERS, QUEUE_BINDINGS, deadLetterQueueOf, retryQueueOf, type QueueName } from '../contracts/routing.js';
 
 export interface TopologyOptions {
   /** Deliveries of one message (crashes and requeues included) before the queue dead-letters it. */

@@ -6,8 +6,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.split(',').map((part) => Number(part.trim())) : value;
+const toList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',').map((part) => Number(part.trim())) : value);
 
 /** Settings every service shares: the broker, logging, the HTTP listener. */
 export class ServiceConfig {

@@ -5,7 +5,14 @@ import { MalformedMessageError, validatePayload } from '../broker/message-valida
 import type { Envelope } from './envelope.js';
 import { ANALYTICS_COMMAND_CONTRACTS, AnalyticsEventV1, isAnalyticsEvent } from './analytics.commands.js';
 
-const valid = { insertId: randomUUID(), event: 'dataset view', distinctId: 'user-1', time: 1_700_000_000_000, properties: { a: 1 }, destinations: ['mixpanel'] };
+const valid = {
+  insertId: randomUUID(),
+  event: 'dataset view',
+  distinctId: 'user-1',
+  time: 1_700_000_000_000,
+  properties: { a: 1 },
+  destinations: ['mixpanel'],
+};
 
 const samples: unknown[] = [
   valid,
@@ -32,7 +39,8 @@ const samples: unknown[] = [
 
 describe('isAnalyticsEvent', () => {
   it.each(samples.map((sample) => [JSON.stringify(sample), sample]))('answers as the decorators do: %s', (_name, sample) => {
-    const decorators = isObjectSample(sample) && validateSync(plainToInstance(AnalyticsEventV1, sample), { whitelist: true, forbidUnknownValues: true }).length === 0;
+    const decorators =
+      isObjectSample(sample) && validateSync(plainToInstance(AnalyticsEventV1, sample), { whitelist: true, forbidUnknownValues: true }).length === 0;
     expect(isAnalyticsEvent(sample)).toBe(decorators);
   });
 

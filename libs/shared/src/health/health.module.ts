@@ -1,11 +1,5 @@
 import { Controller, Get, Inject, Module, Optional, type DynamicModule } from '@nestjs/common';
-import {
-  HealthCheck,
-  HealthCheckService,
-  TerminusModule,
-  TypeOrmHealthIndicator,
-  type HealthIndicatorFunction,
-} from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, TerminusModule, TypeOrmHealthIndicator, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '../broker/broker.module.js';
 import { Public } from '../http/public.decorator.js';
 import { StorageHealthIndicator } from './storage.health.js';

@@ -20,11 +20,7 @@ export class StorageHealthIndicator {
       await Promise.race([this.storage.check({ signal }), timedOut]);
       return session.up({ backend: this.storage.kind });
     } catch (error) {
-      const message = signal.aborted
-        ? `no answer within ${timeoutMs} ms`
-        : error instanceof Error
-          ? `${error.name}: ${error.message}`
-          : String(error);
+      const message = signal.aborted ? `no answer within ${timeoutMs} ms` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       return session.down({ backend: this.storage.kind, message });
     }
   }

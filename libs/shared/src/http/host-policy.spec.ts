@@ -70,7 +70,10 @@ describe('host policy', () => {
     const answering =
       (addresses: string[]): Resolver =>
       (_hostname, _options, callback) =>
-        callback(null, addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })));
+        callback(
+          null,
+          addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })),
+        );
     const lookup = (policy: HostPolicy, hostname: string, all: boolean) =>
       new Promise<{ error: Error | null; result: unknown }>((resolve) =>
         policy.lookup(hostname, { all }, (error: Error | null, address: unknown, family?: number) =>
@@ -91,7 +94,10 @@ describe('host policy', () => {
 
     it('refuses a name with any address the policy does not allow', async () => {
       const { error } = await lookup(new HostPolicy([], answering(['93.184.216.34', '10.0.0.7'])), 'mixed.example', true);
-      expect(error).toMatchObject({ name: 'AddressNotAllowedError', message: 'mixed.example (10.0.0.7) is a private address: not a public address and not in GEOJOBS_ALLOWED_HOSTS' });
+      expect(error).toMatchObject({
+        name: 'AddressNotAllowedError',
+        message: 'mixed.example (10.0.0.7) is a private address: not a public address and not in GEOJOBS_ALLOWED_HOSTS',
+      });
       expect((await lookup(new HostPolicy(['mixed.example'], answering(['10.0.0.7'])), 'mixed.example', false)).error).toBeNull();
     });
   });

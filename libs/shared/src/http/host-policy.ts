@@ -5,7 +5,7 @@ import { ValidatorConstraint, type ValidatorConstraintInterface } from 'class-va
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 type Family = 'ipv4' | 'ipv6';
-const familyOf = (address: string): Family | null => ({ 4: 'ipv4', 6: 'ipv6' } as const)[isIP(address) as 4 | 6] ?? null;
+const familyOf = (address: string): Family | null => (({ 4: 'ipv4', 6: 'ipv6' }) as const)[isIP(address) as 4 | 6] ?? null;
 
 /** `10.0.0.0/8`, `::1/128`, or a bare address (a range of one). */
 function parseRange(entry: string): { address: string; prefix: number; family: Family } | null {
@@ -43,8 +43,19 @@ const NOT_PUBLIC: Readonly<Record<AddressKind, readonly string[]>> = {
   private: ['10.0.0.0/8', '100.64.0.0/10', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
   'link-local': ['169.254.0.0/16', 'fe80::/10'],
   reserved: [
-    '0.0.0.0/8', '192.0.0.0/24', '192.0.2.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
-    '::/128', '64:ff9b::/96', '100::/64', '2001:db8::/32', 'ff00::/8',
+    '0.0.0.0/8',
+    '192.0.0.0/24',
+    '192.0.2.0/24',
+    '198.18.0.0/15',
+    '198.51.100.0/24',
+    '203.0.113.0/24',
+    '224.0.0.0/4',
+    '240.0.0.0/4',
+    '::/128',
+    '64:ff9b::/96',
+    '100::/64',
+    '2001:db8::/32',
+    'ff00::/8',
   ],
 };
 
@@ -83,9 +94,7 @@ export class AddressNotAllowedError extends Error {
     readonly address: string,
     readonly kind: AddressKind | 'invalid',
   ) {
-    super(
-      `${hostname === address ? address : `${hostname} (${address})`} is a ${kind} address: not a public address and not in GEOJOBS_ALLOWED_HOSTS`,
-    );
+    super(`${hostname === address ? address : `${hostname} (${address})`} is a ${kind} address: not a public address and not in GEOJOBS_ALLOWED_HOSTS`);
   }
 }
 

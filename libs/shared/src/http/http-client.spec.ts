@@ -48,7 +48,10 @@ const answering =
   (addresses: string[], calls: string[] = []): Resolver =>
   (hostname, _options, callback) => {
     calls.push(hostname);
-    callback(null, addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })));
+    callback(
+      null,
+      addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })),
+    );
   };
 
 const fast = { attempts: 3, backoff: { baseMs: 10, maxMs: 2_000 } };
@@ -149,7 +152,8 @@ describe('HttpClient', () => {
   describe('retries', () => {
     const failingFirst = (count: number, status: number, headers: Record<string, string> = {}) => {
       let seen = 0;
-      return (_request: IncomingMessage, response: ServerResponse) => (++seen <= count ? response.writeHead(status, headers).end('busy') : response.end('done'));
+      return (_request: IncomingMessage, response: ServerResponse) =>
+        ++seen <= count ? response.writeHead(status, headers).end('busy') : response.end('done');
     };
 
     it.each([500, 502, 503, 408, 429])('retries a %i with backoff, telling the caller about each failed try', async (status) => {
@@ -228,7 +232,11 @@ describe('HttpClient', () => {
     it('stops waiting when the caller gives up', async () => {
       allowed.handle = failingFirst(10, 503, { 'retry-after': '60' });
       const controller = new AbortController();
-      const sent = client(null).post(allowed.url('/'), 'x', { timeoutMs: 1_000, retry: { attempts: 5, backoff: { baseMs: 10, maxMs: 120_000 } }, signal: controller.signal });
+      const sent = client(null).post(allowed.url('/'), 'x', {
+        timeoutMs: 1_000,
+        retry: { attempts: 5, backoff: { baseMs: 10, maxMs: 120_000 } },
+        signal: controller.signal,
+      });
       await new Promise((resolve) => setTimeout(resolve, 200));
       controller.abort(new Error('cancelled'));
       await expect(sent).rejects.toThrow('cancelled');

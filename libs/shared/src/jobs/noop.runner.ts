@@ -23,7 +23,10 @@ export async function runNoop(command: NoopCommandV1, job: JobContext): Promise<
     const { service } = job;
     const child = { service, ...(childSleepMs ? { sleepMs: childSleepMs } : {}) };
     return fanOut({
-      subtasks: Array.from({ length: children }, (_, index) => ({ type: 'noop', input: { ...child, ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) } })),
+      subtasks: Array.from({ length: children }, (_, index) => ({
+        type: 'noop',
+        input: { ...child, ...(index < failChildren ? { fail: `subtask ${index + 1} failed` } : {}) },
+      })),
       ...(merge || mergeAlways ? { merge: { type: 'noop', input: { service }, ...(mergeAlways ? { always: true } : {}) } } : {}),
       ...(deadlineSeconds ? { deadlineSeconds } : {}),
     });

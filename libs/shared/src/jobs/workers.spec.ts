@@ -67,7 +67,9 @@ describe('worker declarations', () => {
     it('refuses a key bound to the queue with no handler, naming it and the binding, and consumes nothing', async () => {
       const { 'geo.layer.delete': _left, ...handlers } = geoWorker({ job: async () => ({}) }).handlers;
       const incomplete = { queue: 'geo_q', prefetch: 1, handlers } as unknown as WorkerDeclaration<'geo_q'>;
-      await expect(workers.start(incomplete)).rejects.toThrow('the worker of geo_q does not match the topology: no handler for geo.layer.delete, bound to geo_q by geo.#');
+      await expect(workers.start(incomplete)).rejects.toThrow(
+        'the worker of geo_q does not match the topology: no handler for geo.layer.delete, bound to geo_q by geo.#',
+      );
       expect(broker.handlers).toBeUndefined();
     });
 
@@ -193,7 +195,10 @@ describe('worker declarations', () => {
 
       thrown = new PermanentError('the source is gone for good');
       await expect(broker.deliver(noop(), { attempt: 1 })).rejects.toBeInstanceOf(PermanentError);
-      expect(broker.events.at(-1)).toMatchObject({ type: 'job.failed', payload: { error: { class: 'PermanentError', message: 'the source is gone for good' } } });
+      expect(broker.events.at(-1)).toMatchObject({
+        type: 'job.failed',
+        payload: { error: { class: 'PermanentError', message: 'the source is gone for good' } },
+      });
     });
   });
 
@@ -246,7 +251,9 @@ describe('worker declarations', () => {
           },
         },
       });
-      const events = [{ insertId: randomUUID(), event: 'download', distinctId: 'someone', time: Date.now(), properties: {}, destinations: ['mixpanel' as const] }];
+      const events = [
+        { insertId: randomUUID(), event: 'download', distinctId: 'someone', time: Date.now(), properties: {}, destinations: ['mixpanel' as const] },
+      ];
       await expect(broker.deliver(commandEnvelope('analytics.track', { events }, { correlationId: 'portal' }))).resolves.toBeUndefined();
 
       expect(seen).toEqual(['download']);

@@ -36,7 +36,8 @@ export class Workers {
   async start<Q extends CommandQueue>(declaration: WorkerDeclaration<Q>): Promise<void> {
     const handlers = declaration.handlers as Record<string, { job: RunJob } | { message: RunPlain }>;
     checkWorker({ queue: declaration.queue, handlers });
-    if (this.declared.has(declaration.queue)) throw new WorkerDeclarationError(`${declaration.queue} has a worker in this process already: declare each queue's handlers once`);
+    if (this.declared.has(declaration.queue))
+      throw new WorkerDeclarationError(`${declaration.queue} has a worker in this process already: declare each queue's handlers once`);
     this.declared.add(declaration.queue);
     const service = serviceOfQueue(declaration.queue);
     const consumed: Record<string, RunPlain> = {};

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * JSON with object keys sorted at every level, so that two inputs equal as data (whatever order their keys
@@ -9,7 +8,13 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  */
 export function canonicalJson(value: unknown): string {
   const json = JSON.stringify(value, (_key, item: unknown) =>
-    isPlainObject(item) ? Object.fromEntries(Object.keys(item).sort().map((key) => [key, item[key]])) : item,
+    isPlainObject(item)
+      ? Object.fromEntries(
+          Object.keys(item)
+            .sort()
+            .map((key) => [key, item[key]]),
+        )
+      : item,
   );
   // JSON.stringify gives undefined for undefined, functions and symbols: they all stand for "nothing".
   return json ?? 'null';

@@ -39,9 +39,7 @@ export class Pipeline<Input, Outputs extends StepOutputs> {
    * Appends a step. Its `needs` must be produced by the steps before it, with compatible types; the compiler
    * rejects it otherwise, and the run-time check below covers callers that bypass the types.
    */
-  step<S extends ErasedStep<Input>>(
-    step: S & NeedsMet<S, Outputs>,
-  ): Pipeline<Input, Outputs & { [K in S['name']]: OutputSeenLater<S> }> {
+  step<S extends ErasedStep<Input>>(step: S & NeedsMet<S, Outputs>): Pipeline<Input, Outputs & { [K in S['name']]: OutputSeenLater<S> }> {
     const earlier = new Set(this.steps.map((s) => s.name));
     if (earlier.has(step.name)) throw new Error(`pipeline ${this.name}: two steps are named "${step.name}"`);
     const unmet = step.needs.filter((need) => !earlier.has(need));

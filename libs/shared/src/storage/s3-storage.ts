@@ -39,8 +39,7 @@ const MAX_KEYS = 1_000;
 const MiB = 1024 * 1024;
 
 /** A missing object: GetObject says NoSuchKey; HEAD requests carry no body, so only their 404 says NotFound. */
-const isNotFound = (error: unknown): boolean =>
-  error instanceof S3ServiceException && (error.name === 'NoSuchKey' || error.name === 'NotFound');
+const isNotFound = (error: unknown): boolean => error instanceof S3ServiceException && (error.name === 'NoSuchKey' || error.name === 'NotFound');
 
 /**
  * Storage in an S3-compatible bucket, for services spread over several machines. Writes are streamed as
@@ -62,10 +61,7 @@ export class S3Storage implements Storage {
       region: options.region,
       endpoint: options.endpoint,
       forcePathStyle: options.forcePathStyle,
-      credentials:
-        options.accessKeyId && options.secretAccessKey
-          ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
-          : undefined,
+      credentials: options.accessKeyId && options.secretAccessKey ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } : undefined,
       // Checksums only where S3 demands them (DeleteObjects): by default the SDK sends streamed bodies as
       // aws-chunked with trailing checksums, which many S3-compatible servers refuse.
       requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -31,7 +31,9 @@ const samples: unknown[] = [
 describe('checkedEvent', () => {
   it.each(samples.map((sample) => [JSON.stringify(sample), sample]))('never accepts what the DTO refuses: %s', (_name, sample) => {
     const dtoAccepts =
-      typeof sample === 'object' && sample !== null && !Array.isArray(sample) &&
+      typeof sample === 'object' &&
+      sample !== null &&
+      !Array.isArray(sample) &&
       validateSync(plainToInstance(AnalyticsEventDto, sample), { whitelist: true, forbidUnknownValues: true }).length === 0;
     const checked = checkedEvent(sample);
     if (!dtoAccepts) expect(checked).toBeUndefined();

@@ -16,7 +16,7 @@ export class CreateGeopreviewDto {
   @MaxLength(200)
   resourceId!: string;
 
-  @ApiProperty({ description: 'http(s) URL of the file (storage:// URIs are for geojobs\' own subtasks)' })
+  @ApiProperty({ description: "http(s) URL of the file (storage:// URIs are for geojobs' own subtasks)" })
   @IsString()
   @MaxLength(4_000)
   url!: string;

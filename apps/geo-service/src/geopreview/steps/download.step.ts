@@ -28,9 +28,7 @@ export const downloadStep = (deps: GeopreviewDependencies) =>
       } catch (error) {
         throw new DownloadError((error as Error).message);
       }
-      const downloaded = key
-        ? await deps.downloads.fromStorage(key, folder, ctx.signal)
-        : await deps.downloads.download(ctx.input.url, folder, ctx.signal);
+      const downloaded = key ? await deps.downloads.fromStorage(key, folder, ctx.signal) : await deps.downloads.download(ctx.input.url, folder, ctx.signal);
       return { file: relative(ctx.workDir, downloaded.path), bytes: downloaded.bytes, sha256: downloaded.sha256 };
     },
     describe: (_ctx, output) => `${output.bytes.toLocaleString('en')} bytes, sha256 ${output.sha256.slice(0, 12)}…`,
