@@ -1,14 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, Validate } from 'class-validator';
-import { AllowListEntries, ANALYTICS_DESTINATIONS, ServiceConfig, type AnalyticsDestination } from '#shared';
-
-const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part.length > 0)
-    : value;
+import { AllowListEntries, commaSeparated, ANALYTICS_DESTINATIONS, ServiceConfig, type AnalyticsDestination } from '#shared';
 
 export class GatewayConfig extends ServiceConfig {
   @Type(() => Number)
@@ -100,7 +92,7 @@ export class GatewayConfig extends ServiceConfig {
   @Max(60_000)
   GEOJOBS_LAYER_DELETE_WAIT_MS = 10_000;
   /** Hosts or CIDR ranges that followup webhooks and CKAN result_url callbacks may reach although private, loopback or link-local. */
-  @Transform(toList)
+  @Transform(commaSeparated)
   @Validate(AllowListEntries)
   GEOJOBS_ALLOWED_HOSTS: string[] = [];
 }

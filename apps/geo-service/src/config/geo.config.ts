@@ -1,14 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
-import { AllowListEntries, ServiceConfig } from '#shared';
-
-const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part.length > 0)
-    : value;
+import { AllowListEntries, commaSeparated, ServiceConfig } from '#shared';
 
 export class GeoConfig extends ServiceConfig {
   @Type(() => Number)
@@ -21,7 +13,7 @@ export class GeoConfig extends ServiceConfig {
   GEOJOBS_GEO_DATABASE_URL!: string;
 
   /** Hosts or CIDR ranges that downloads and callbackUrl callbacks may reach although private, loopback or link-local. */
-  @Transform(toList)
+  @Transform(commaSeparated)
   @Validate(AllowListEntries)
   GEOJOBS_ALLOWED_HOSTS: string[] = [];
 

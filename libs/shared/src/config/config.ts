@@ -6,7 +6,16 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const toList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',').map((part) => Number(part.trim())) : value);
+/** For `@Transform`: a comma-separated variable as the list of its trimmed, non-empty parts. */
+export const commaSeparated = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0)
+    : value;
+
+const toNumbers = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',').map((part) => Number(part.trim())) : value);
 
 /** Settings every service shares: the broker, logging, the HTTP listener. */
 export class ServiceConfig {
@@ -31,7 +40,7 @@ export class ServiceConfig {
   @Max(100)
   GEOJOBS_MAX_ATTEMPTS = 5;
 
-  @Transform(toList)
+  @Transform(toNumbers)
   @IsInt({ each: true })
   @Min(1, { each: true })
   GEOJOBS_RETRY_DELAYS_MS: number[] = [1_000, 5_000, 30_000];
