@@ -8,7 +8,9 @@ export class JobsSchema1764201600000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('CREATE SCHEMA jobs');
     await queryRunner.query(`GRANT USAGE ON SCHEMA jobs TO ${DB_ROLES.gateway}`);
-    await queryRunner.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA jobs GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${DB_ROLES.gateway}`);
+    await queryRunner.query(
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA jobs GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${DB_ROLES.gateway}`,
+    );
     await queryRunner.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA jobs GRANT USAGE, SELECT ON SEQUENCES TO ${DB_ROLES.gateway}`);
   }
 

@@ -33,7 +33,9 @@ export class Jobs1764201700000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         expires_at timestamptz
       )`);
-    await queryRunner.query('CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs.jobs (owner, idempotency_key) WHERE idempotency_key IS NOT NULL');
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs.jobs (owner, idempotency_key) WHERE idempotency_key IS NOT NULL',
+    );
     await queryRunner.query(`
       CREATE UNIQUE INDEX jobs_active_fingerprint ON jobs.jobs (owner, type, input_fingerprint)
       WHERE state IN ('queued', 'running') AND parent_id IS NULL AND idempotency_key IS NULL`);

@@ -11,7 +11,9 @@ export class LayersSchema1764201600001 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE SCHEMA layers AUTHORIZATION ${DB_ROLES.geo}`);
     await queryRunner.query(`GRANT USAGE ON SCHEMA layers TO ${DB_ROLES.layersReader}`);
-    await queryRunner.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${DB_ROLES.geo} IN SCHEMA layers GRANT SELECT ON TABLES TO ${DB_ROLES.layersReader}`);
+    await queryRunner.query(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${DB_ROLES.geo} IN SCHEMA layers GRANT SELECT ON TABLES TO ${DB_ROLES.layersReader}`,
+    );
     await queryRunner.query(`GRANT ${DB_ROLES.layersReader} TO ${DB_ROLES.gateway}`);
   }
 

@@ -11,7 +11,9 @@ export class LayersStaging1764500000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE SCHEMA layers_staging AUTHORIZATION ${DB_ROLES.geo}`);
-    await queryRunner.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${DB_ROLES.geo} IN SCHEMA layers_staging GRANT SELECT ON TABLES TO ${DB_ROLES.layersReader}`);
+    await queryRunner.query(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${DB_ROLES.geo} IN SCHEMA layers_staging GRANT SELECT ON TABLES TO ${DB_ROLES.layersReader}`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
