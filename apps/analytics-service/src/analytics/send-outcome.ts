@@ -34,6 +34,13 @@ const parse = (body: string): MixpanelAnswerBody | undefined => {
   }
 };
 
+/** An answer the destination may take later (408, 429, 5xx): tried again after the backoff, or its Retry-After. */
+const retryLater = (answer: DestinationAnswer): SendOutcome => ({
+  kind: 'retry',
+  reason: `HTTP ${answer.status} ${answer.body.slice(0, 200)}`.trim(),
+  retryAfterMs: retryAfterMs(answer.retryAfter),
+});
+
 const every = (count: number, reason: string): RejectedRecord[] => Array.from({ length: count }, (_, index) => ({ index, reason }));
 
 /**
@@ -44,9 +51,7 @@ const every = (count: number, reason: string): RejectedRecord[] => Array.from({ 
  */
 export function mixpanelOutcome(answer: DestinationAnswer, insertIds: readonly string[]): SendOutcome {
   const count = insertIds.length;
-  if (isRetryableStatus(answer.status)) {
-    return { kind: 'retry', reason: `HTTP ${answer.status} ${answer.body.slice(0, 200)}`.trim(), retryAfterMs: retryAfterMs(answer.retryAfter) };
-  }
+  if (isRetryableStatus(answer.status)) return retryLater(answer);
   const body = parse(answer.body);
   if (answer.status >= 200 && answer.status < 300) {
     if (body?.status === 0) return { kind: 'accepted', rejected: every(count, `Mixpanel: ${body.error ?? 'status 0'}`) };
@@ -71,9 +76,7 @@ export function mixpanelOutcome(answer: DestinationAnswer, insertIds: readonly s
 
 /** Reads a GA4 Measurement Protocol answer: 2xx taken; retryable codes retried; another 4xx refuses the batch. */
 export function ga4Outcome(answer: DestinationAnswer, count: number): SendOutcome {
-  if (isRetryableStatus(answer.status)) {
-    return { kind: 'retry', reason: `HTTP ${answer.status} ${answer.body.slice(0, 200)}`.trim(), retryAfterMs: retryAfterMs(answer.retryAfter) };
-  }
+  if (isRetryableStatus(answer.status)) return retryLater(answer);
   if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted', rejected: [] };
   return { kind: 'accepted', rejected: every(count, `GA4 ${answer.status}: ${answer.body.slice(0, 500)}`.trim()) };
 }

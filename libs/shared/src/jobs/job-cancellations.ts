@@ -23,7 +23,7 @@ export class JobCancellations implements OnModuleInit {
     });
   }
 
-  isCancelled(jobId: string): boolean {
+  private isCancelled(jobId: string): boolean {
     return this.cancelled.has(jobId);
   }
 

@@ -47,7 +47,7 @@ export interface PipelineRunnerOptions {
 export interface PipelineRunOptions {
   /** Cancels the run: between steps, and during a step (which should pass it on to its own work). */
   signal?: AbortSignal;
-  /** Called, and awaited, at the start and end of every step; wire it to `JobReporter.progress`. */
+  /** Called, and awaited, at the start and end of every step; wire it to the job's `JobContext.progress`. */
   onProgress?: (progress: PipelineProgress) => void | Promise<void>;
   /** Sample mode: steps work on the first N records (`ctx.sample`) and the result says `sampled: N`. */
   sample?: number;
