@@ -238,8 +238,8 @@ export class SagaCoordinator {
   /** The errors of the failed subtasks of those sagas that had failed or cancelled ones (one query for them all). */
   private async failuresOf(manager: EntityManager, sagas: SagaCount[]): Promise<Map<string, SubtaskFailure[]>> {
     const failing = sagas.filter((saga) => saga.failed > 0 || saga.cancelled > 0).map((saga) => saga.job_id);
-    const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, { jobId: string; error: JobError }[]>();
-    return new Map(failing.map((id) => [id, (errors.get(id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }))]));
+    const failures = failing.length > 0 ? await this.sagas.childFailures(manager, failing) : new Map<string, SubtaskFailure[]>();
+    return new Map(failing.map((id) => [id, failures.get(id) ?? []]));
   }
 
   /** Merge jobs settled: their parents end as they did. */
@@ -266,14 +266,11 @@ export class SagaCoordinator {
     if (complete.length === 0 && cuts.length === 0) return;
     const cutIds = new Set(cuts.map((saga) => saga.job_id));
     const all = [...complete, ...cuts];
-    const errors = await this.sagas.childErrors(
+    const failures = await this.sagas.childFailures(
       manager,
       all.map((saga) => saga.job_id),
     );
-    const outcomes = all.map((saga) => {
-      const failures = (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }));
-      return concludedOutcome(saga, failures, cutIds.has(saga.job_id) ? reason : null);
-    });
+    const outcomes = all.map((saga) => concludedOutcome(saga, failures.get(saga.job_id) ?? [], cutIds.has(saga.job_id) ? reason : null));
     const causes = new Map(all.map((saga) => [saga.job_id, saga.causationId]));
     const finished = settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null);
     const finishedIds = new Set(finished.map((job) => job.id));

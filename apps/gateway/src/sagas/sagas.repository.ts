@@ -5,6 +5,7 @@ import type { SagaPolicyName } from '#shared';
 import { transactionRetryingDeadlocks } from '../database/transaction.js';
 import type { JobError, JobRow, JobState, NewJob, SagaMerge } from '../job-model/job.model.js';
 import { enqueueFrom, exchangeOf, OutboxRepository } from '../outbox/outbox.repository.js';
+import type { SubtaskFailure } from './saga-decisions.js';
 
 /** How a saga ends when a subtask fails: the shared contract's policies. */
 export type SagaPolicy = SagaPolicyName;
@@ -297,19 +298,19 @@ export class SagasRepository {
     return rows.map(numeric);
   }
 
-  /** The errors of the failed children of these parents, for the merge. */
-  async childErrors(manager: EntityManager, parentIds: string[]): Promise<Map<string, { jobId: string; error: JobError }[]>> {
+  /** The failed children of these parents, each with its error, per parent (oldest first): for the saga's outcome and its merge. */
+  async childFailures(manager: EntityManager, parentIds: string[]): Promise<Map<string, SubtaskFailure[]>> {
     const rows: { id: string; parent_id: string; error: JobError }[] = await manager.query(
       `SELECT id, parent_id, error FROM jobs.jobs WHERE parent_id = ANY($1::uuid[]) AND state = 'failed' ORDER BY created_at, id`,
       [parentIds],
     );
-    const errors = new Map<string, { jobId: string; error: JobError }[]>();
+    const failures = new Map<string, SubtaskFailure[]>();
     for (const row of rows) {
-      const list = errors.get(row.parent_id) ?? [];
-      list.push({ jobId: row.id, error: row.error });
-      errors.set(row.parent_id, list);
+      const list = failures.get(row.parent_id) ?? [];
+      list.push({ jobId: row.id, ...row.error });
+      failures.set(row.parent_id, list);
     }
-    return errors;
+    return failures;
   }
 
   /**
