@@ -18,7 +18,7 @@ import {
   type SubtaskFailure,
 } from './saga-decisions.js';
 import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type Settlement, type SettledJob, type SettledMerge } from './sagas.repository.js';
-import { subtaskJobs } from './subtask-jobs.js';
+import { sagaOptions, subtaskJobs } from './subtask-jobs.js';
 
 /** What opening a saga takes of its parent. */
 type SagaParent = Pick<NewJob, 'id' | 'saga' | 'subtasks' | 'merge'>;
@@ -103,10 +103,7 @@ export class SagaCoordinator {
       try {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
         const merge = fanout.merge && { ...declared(fanout.merge, 'merge.'), ...(fanout.merge.always ? { always: true } : {}) };
-        const job = {
-          id: parent.id,
-          saga: { policy: fanout.policy ?? 'all-settled', ...(fanout.deadlineSeconds ? { deadlineSeconds: fanout.deadlineSeconds } : {}) },
-        };
+        const job = { id: parent.id, saga: sagaOptions(fanout) };
         const origin = { budget: { left: MAX_SUBTASKS }, path: 'fanout.', maxSubtasks: MAX_SUBTASKS, causationId };
         sagaParents.push({ ...job, subtasks: subtaskJobs(parent.owner, job, subtasks, origin), merge });
       } catch (error) {
