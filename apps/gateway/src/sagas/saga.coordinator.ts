@@ -284,14 +284,10 @@ export class SagaCoordinator {
 
   /** Writes what the settled jobs set off (followupsOf) to the outbox, caused by what settled them. */
   private async followUp(manager: EntityManager, jobs: Settlement[]): Promise<void> {
-    const ckan = await this.sagas.ckanJobs(
-      manager,
-      jobs.map((job) => job.id),
-    );
     await this.outbox.enqueue(
       manager,
       jobs.flatMap((job) =>
-        followupsOf(job, ckan.has(job.id)).map((command) =>
+        followupsOf(job, job.owes_ckan_callback).map((command) =>
           commandEnvelope(command.key, command.payload, { correlationId: job.id, causationId: job.causationId }),
         ),
       ),
