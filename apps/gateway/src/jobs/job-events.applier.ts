@@ -6,7 +6,7 @@ import { transactionRetryingDeadlocks } from '../database/transaction.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { SagaCoordinator } from '../sagas/saga.coordinator.js';
-import type { SettledJob } from '../sagas/sagas.repository.js';
+import { SETTLED_JOB_COLUMNS, type SettledJob } from '../sagas/sagas.repository.js';
 
 type AppliedKey = 'job.started' | 'job.progress' | 'job.fanout' | 'job.succeeded' | 'job.failed';
 type LifecycleEvent = { [K in AppliedKey]: Envelope<Events[K], K> }[AppliedKey];
@@ -127,7 +127,7 @@ export class JobEventsApplier {
            UPDATE jobs.jobs j SET state = e.state, result = e.result, error = e.error, finished_at = e.at,
              started_at = coalesce(j.started_at, e.at), progress_current = greatest(j.progress_current, j.progress_total), updated_at = now()
            FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, state text, result jsonb, error jsonb, at timestamptz)
-           WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id, j.parent_id, j.state, j.followups
+           WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING ${SETTLED_JOB_COLUMNS}
          ) SELECT * FROM updated`,
         [JSON.stringify(finals)],
       );

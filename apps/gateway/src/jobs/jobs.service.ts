@@ -17,7 +17,7 @@ import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { toTree, type JobTreeNode } from '../sagas/job-tree.js';
 import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import { SagasRepository } from '../sagas/sagas.repository.js';
-import { subtaskJobs, type SubtaskOrigin } from '../sagas/subtask-jobs.js';
+import { sagaOptions, subtaskJobs, type SubtaskOrigin } from '../sagas/subtask-jobs.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
 import { JobsRepository } from './jobs.repository.js';
 
@@ -184,7 +184,7 @@ export class JobsService {
     const subtasks = type.subtasks?.(input) ?? [];
     if (subtasks.length > 0) {
       job.command = null; // a saga parent's work is its subtasks, then the merge
-      job.saga = { policy: request.saga?.policy ?? 'all-settled', ...(request.saga?.deadlineSeconds ? { deadlineSeconds: request.saga.deadlineSeconds } : {}) };
+      job.saga = sagaOptions(request.saga);
       job.subtasks = subtaskJobs(principal.name, job, subtasks, origin);
       job.merge = type.merge?.(input) ?? undefined;
     }

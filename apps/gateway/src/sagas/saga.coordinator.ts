@@ -18,7 +18,7 @@ import {
   type SubtaskFailure,
 } from './saga-decisions.js';
 import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type Settlement, type SettledJob, type SettledMerge } from './sagas.repository.js';
-import { subtaskJobs } from './subtask-jobs.js';
+import { sagaOptions, subtaskJobs } from './subtask-jobs.js';
 
 /** What opening a saga takes of its parent. */
 type SagaParent = Pick<NewJob, 'id' | 'saga' | 'subtasks' | 'merge'>;
@@ -103,10 +103,7 @@ export class SagaCoordinator {
       try {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
         const merge = fanout.merge && { ...declared(fanout.merge, 'merge.'), ...(fanout.merge.always ? { always: true } : {}) };
-        const job = {
-          id: parent.id,
-          saga: { policy: fanout.policy ?? 'all-settled', ...(fanout.deadlineSeconds ? { deadlineSeconds: fanout.deadlineSeconds } : {}) },
-        };
+        const job = { id: parent.id, saga: sagaOptions(fanout) };
         const origin = { budget: { left: MAX_SUBTASKS }, path: 'fanout.', maxSubtasks: MAX_SUBTASKS, causationId };
         sagaParents.push({ ...job, subtasks: subtaskJobs(parent.owner, job, subtasks, origin), merge });
       } catch (error) {
@@ -238,8 +235,8 @@ export class SagaCoordinator {
   /** The errors of the failed subtasks of those sagas that had failed or cancelled ones (one query for them all). */
   private async failuresOf(manager: EntityManager, sagas: SagaCount[]): Promise<Map<string, SubtaskFailure[]>> {
     const failing = sagas.filter((saga) => saga.failed > 0 || saga.cancelled > 0).map((saga) => saga.job_id);
-    const errors = failing.length > 0 ? await this.sagas.childErrors(manager, failing) : new Map<string, { jobId: string; error: JobError }[]>();
-    return new Map(failing.map((id) => [id, (errors.get(id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }))]));
+    const failures = failing.length > 0 ? await this.sagas.childFailures(manager, failing) : new Map<string, SubtaskFailure[]>();
+    return new Map(failing.map((id) => [id, failures.get(id) ?? []]));
   }
 
   /** Merge jobs settled: their parents end as they did. */
@@ -266,14 +263,11 @@ export class SagaCoordinator {
     if (complete.length === 0 && cuts.length === 0) return;
     const cutIds = new Set(cuts.map((saga) => saga.job_id));
     const all = [...complete, ...cuts];
-    const errors = await this.sagas.childErrors(
+    const failures = await this.sagas.childFailures(
       manager,
       all.map((saga) => saga.job_id),
     );
-    const outcomes = all.map((saga) => {
-      const failures = (errors.get(saga.job_id) ?? []).map(({ jobId, error }) => ({ jobId, ...error }));
-      return concludedOutcome(saga, failures, cutIds.has(saga.job_id) ? reason : null);
-    });
+    const outcomes = all.map((saga) => concludedOutcome(saga, failures.get(saga.job_id) ?? [], cutIds.has(saga.job_id) ? reason : null));
     const causes = new Map(all.map((saga) => [saga.job_id, saga.causationId]));
     const finished = settledBy(await this.sagas.finish(manager, outcomes), (job) => causes.get(job.id) ?? null);
     const finishedIds = new Set(finished.map((job) => job.id));
@@ -290,14 +284,10 @@ export class SagaCoordinator {
 
   /** Writes what the settled jobs set off (followupsOf) to the outbox, caused by what settled them. */
   private async followUp(manager: EntityManager, jobs: Settlement[]): Promise<void> {
-    const ckan = await this.sagas.ckanJobs(
-      manager,
-      jobs.map((job) => job.id),
-    );
     await this.outbox.enqueue(
       manager,
       jobs.flatMap((job) =>
-        followupsOf(job, ckan.has(job.id)).map((command) =>
+        followupsOf(job, job.owes_ckan_callback).map((command) =>
           commandEnvelope(command.key, command.payload, { correlationId: job.id, causationId: job.causationId }),
         ),
       ),

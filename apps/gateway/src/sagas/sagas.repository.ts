@@ -5,6 +5,7 @@ import type { SagaPolicyName } from '#shared';
 import { transactionRetryingDeadlocks } from '../database/transaction.js';
 import type { JobError, JobRow, JobState, NewJob, SagaMerge } from '../job-model/job.model.js';
 import { enqueueFrom, exchangeOf, OutboxRepository } from '../outbox/outbox.repository.js';
+import type { SubtaskFailure } from './saga-decisions.js';
 
 /** How a saga ends when a subtask fails: the shared contract's policies. */
 export type SagaPolicy = SagaPolicyName;
@@ -15,7 +16,15 @@ export interface SettledJob {
   parent_id: string | null;
   state: JobState;
   followups: Record<string, unknown> | null;
+  /** Submitted through CKAN's service-provider protocol: it owes its client a callback. */
+  owes_ckan_callback: boolean;
 }
+
+/**
+ * The RETURNING list of a statement that moves jobs (aliased `j`) to a final state: a SettledJob per row, so the
+ * coordinator needs no second look at them.
+ */
+export const SETTLED_JOB_COLUMNS = 'j.id, j.parent_id, j.state, j.followups, j.ckan IS NOT NULL AS owes_ckan_callback';
 
 /**
  * A settled job with the id of the message that settled it: the event a service sent, the fan-out that could not
@@ -174,12 +183,6 @@ export class SagasRepository {
     return manager.query('SELECT * FROM jobs.jobs WHERE id = ANY($1::uuid[])', [ids]);
   }
 
-  /** Of these jobs, those submitted through CKAN's service-provider protocol (they owe their client a callback). */
-  async ckanJobs(manager: EntityManager, ids: string[]): Promise<Set<string>> {
-    const rows: { id: string }[] = await manager.query('SELECT id FROM jobs.jobs WHERE id = ANY($1::uuid[]) AND ckan IS NOT NULL', [ids]);
-    return new Set(rows.map((row) => row.id));
-  }
-
   /** These jobs (locked), for a fan-out: whether they still run and are not sagas yet. */
   async fanoutParents(manager: EntityManager, jobIds: string[]): Promise<FanoutParent[]> {
     return manager.query(
@@ -297,19 +300,19 @@ export class SagasRepository {
     return rows.map(numeric);
   }
 
-  /** The errors of the failed children of these parents, for the merge. */
-  async childErrors(manager: EntityManager, parentIds: string[]): Promise<Map<string, { jobId: string; error: JobError }[]>> {
+  /** The failed children of these parents, each with its error, per parent (oldest first): for the saga's outcome and its merge. */
+  async childFailures(manager: EntityManager, parentIds: string[]): Promise<Map<string, SubtaskFailure[]>> {
     const rows: { id: string; parent_id: string; error: JobError }[] = await manager.query(
       `SELECT id, parent_id, error FROM jobs.jobs WHERE parent_id = ANY($1::uuid[]) AND state = 'failed' ORDER BY created_at, id`,
       [parentIds],
     );
-    const errors = new Map<string, { jobId: string; error: JobError }[]>();
+    const failures = new Map<string, SubtaskFailure[]>();
     for (const row of rows) {
-      const list = errors.get(row.parent_id) ?? [];
-      list.push({ jobId: row.id, error: row.error });
-      errors.set(row.parent_id, list);
+      const list = failures.get(row.parent_id) ?? [];
+      list.push({ jobId: row.id, ...row.error });
+      failures.set(row.parent_id, list);
     }
-    return errors;
+    return failures;
   }
 
   /**
@@ -324,12 +327,12 @@ export class SagasRepository {
          UNION ALL SELECT child.id, tree.depth + 1 FROM jobs.jobs child JOIN tree ON child.parent_id = tree.id
        ),
        cancelled AS (
-         UPDATE jobs.jobs SET state = 'cancelled', finished_at = now(), updated_at = now()
-         WHERE id IN (
+         UPDATE jobs.jobs j SET state = 'cancelled', finished_at = now(), updated_at = now()
+         WHERE j.id IN (
            SELECT id FROM jobs.jobs WHERE id IN (SELECT id FROM tree WHERE depth >= $2) AND state IN ('queued', 'running')
            FOR UPDATE${scope.skipLocked ? ' SKIP LOCKED' : ''}
          )
-         RETURNING id, parent_id, state, followups
+         RETURNING ${SETTLED_JOB_COLUMNS}
        )
        SELECT * FROM cancelled`,
       [rootIds, scope.roots ? 0 : 1],
@@ -349,7 +352,7 @@ export class SagasRepository {
            progress_message = CASE WHEN o.state = 'succeeded' THEN 'all subtasks succeeded' ELSE (o.error->>'message') END
          FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, state text, result jsonb, error jsonb)
          WHERE j.id = o.id AND j.state IN ('queued', 'running')
-         RETURNING j.id, j.parent_id, j.state, j.followups
+         RETURNING ${SETTLED_JOB_COLUMNS}
        ),
        closed AS (
          UPDATE jobs.sagas s SET deadline_at = NULL FROM finished WHERE s.job_id = finished.id AND s.deadline_at IS NOT NULL

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { commandEnvelope, fingerprint } from '#shared';
+import { commandEnvelope, fingerprint, type SagaPolicyName } from '#shared';
 import { TooManySubtasksError, UnknownJobTypeError } from '../job-model/job.errors.js';
 import { JOB_TYPE_NAMES, JOB_TYPES, type Subtask } from '../job-model/job-types.js';
 import type { NewJob } from '../job-model/job.model.js';
@@ -14,6 +14,15 @@ export interface SubtaskOrigin {
   /** The message that caused the declaration (a fan-out, the event that settled a saga); null for a request from outside. */
   causationId: string | null;
 }
+
+/**
+ * The `saga` a parent stores, from what a request or a fan-out declared: the policy (all-settled unless named) and
+ * the deadline, when one was given.
+ */
+export const sagaOptions = (declared: { policy?: SagaPolicyName; deadlineSeconds?: number } | undefined): Record<string, unknown> => ({
+  policy: declared?.policy ?? 'all-settled',
+  ...(declared?.deadlineSeconds ? { deadlineSeconds: declared.deadlineSeconds } : {}),
+});
 
 /**
  * The jobs of a saga parent's subtasks (or of its merge step), and of theirs in turn: a subtask may fan out
