@@ -1,13 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { HostPolicy, PipelineRunner, PostgresStepCache, STORAGE, type Storage } from '#shared';
+import { HostPolicy, LOGGER, PipelineRunner, PostgresStepCache, STORAGE, type Storage } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
 import { LayerDeletionService } from '../layers/layer-deletion.service.js';
 import { DescribeService } from './describe.service.js';
 import { DownloadService } from './download.service.js';
 import { GdalTranslationService } from './gdal-translation.service.js';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import { ImportService } from './import.service.js';
 import { LayerPreviewService } from './layer-preview.service.js';
 import { LeftoversSweeper } from './leftovers.sweeper.js';
@@ -28,7 +27,8 @@ export class LayerPreviewModule {
     return {
       module: LayerPreviewModule,
       providers: [
-        { provide: GEOPREVIEW_LOGGER, useValue: geopreviewLogger },
+        // the shared LOGGER token, as the gateway's classes inject it; here it is geopreview's child logger
+        { provide: LOGGER, useValue: geopreviewLogger },
         {
           provide: HostPolicy,
           useFactory: (config: GeoConfig) => new HostPolicy(config.GEOJOBS_ALLOWED_HOSTS),

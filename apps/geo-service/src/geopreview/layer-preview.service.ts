@@ -6,6 +6,7 @@ import {
   causedBy,
   fanOut,
   JobFailure,
+  LOGGER,
   PipelineRunner,
   PipelineStepError,
   STORAGE,
@@ -23,7 +24,6 @@ import {
 import { DescribeService, type LayerDescription } from './describe.service.js';
 import { DownloadService } from './download.service.js';
 import { GeopreviewError } from './geopreview.errors.js';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import { ImportService } from './import.service.js';
 import { layerTableName } from './layer-name.js';
 import { NotifyService, type PreviewOutcome } from './notify.service.js';
@@ -63,7 +63,7 @@ export class LayerPreviewService {
     @Inject(NotifyService) private readonly notifier: NotifyService,
     @Inject(DescribeService) private readonly descriptions: DescribeService,
     @Inject(STORAGE) private readonly storage: Storage,
-    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DownloadService) downloads: DownloadService,
     @Inject(UnpackService) unpack: UnpackService,
     @Inject(SourceService) sources: SourceService,

@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { STORAGE, type Storage } from '#shared';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
+import { LOGGER, STORAGE, type Storage } from '#shared';
 import { StagingTablesRepository } from './staging-tables.repository.js';
 import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
 
@@ -24,7 +23,7 @@ export class LeftoversSweeper implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(StagingTablesRepository) private readonly staging: StagingTablesRepository,
     @Inject(STORAGE) private readonly storage: Storage,
-    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** The first sweep is waited for: geo-service takes commands, and says it is up, once it has swept. */

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate } from '#shared';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
+import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, LOGGER, WEB_MERCATOR, webMercatorPredicate } from '#shared';
 import { quoteIdent, STAGING_SCHEMA } from './layer-name.js';
 import { stopOnAbort } from './stop-on-abort.js';
 
@@ -23,7 +22,7 @@ const stagingTableMadeAt = (name: string): number | undefined => {
 export class StagingTablesRepository {
   constructor(
     @Inject(DataSource) private readonly database: DataSource,
-    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async drop(staging: string): Promise<void> {
