@@ -47,7 +47,8 @@ export class LeftoversSweeper implements OnModuleInit, OnApplicationShutdown {
   /** Never rejects: a sweep that fails is logged, and the next one tries again. */
   private async sweep(): Promise<void> {
     try {
-      await this.staging.sweep(LEFTOVER_AGE_MS);
+      const tables = await this.staging.sweep(LEFTOVER_AGE_MS);
+      if (tables.length > 0) this.logger.warn({ tables }, 'dropped staging tables of imports that never finished');
       // a job's shared folder goes whole (as its merge removes it), once the newest file in it is that old
       const newest = new Map<string, number>();
       for await (const object of this.storage.list(SHARED_PREFIX_ROOT)) {
