@@ -17,8 +17,8 @@ import { UnpackService } from './unpack.service.js';
 
 /**
  * Geopreview (`geo.preview`, `geo.preview.merge`) and layer deletion (`geo.layer.delete`), for geo-service's consumer.
- * The classes configured with plain values (limits, URLs) are built here from GeoConfig, so they stay constructible
- * as they are in tests.
+ * The classes configured with plain values (limits, URLs) or a logger of their own are built here from GeoConfig;
+ * the others are injected as they are.
  */
 @Module({})
 export class LayerPreviewModule {
@@ -50,17 +50,7 @@ export class LayerPreviewModule {
         },
         {
           provide: NotifyService,
-          useFactory: (config: GeoConfig, policy: HostPolicy) =>
-            new NotifyService(
-              config,
-              policy,
-              {
-                attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS,
-                timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS,
-                retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS,
-              },
-              geopreviewLogger.child({ component: 'notify' }),
-            ),
+          useFactory: (config: GeoConfig, policy: HostPolicy) => new NotifyService(config, policy, geopreviewLogger.child({ component: 'notify' })),
           inject: [GEO_CONFIG, HostPolicy],
         },
         {
