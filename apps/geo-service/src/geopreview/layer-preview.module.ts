@@ -13,6 +13,7 @@ import { LeftoversSweeper } from './leftovers.sweeper.js';
 import { NotifyService } from './notify.service.js';
 import { SourceService } from './source.service.js';
 import { StagingTablesRepository } from './staging-tables.repository.js';
+import { GeopreviewDependencies } from './steps/geopreview.steps.js';
 import { UnpackService } from './unpack.service.js';
 
 /**
@@ -80,6 +81,7 @@ export class LayerPreviewModule {
         StagingTablesRepository,
         ImportService,
         LeftoversSweeper,
+        GeopreviewDependencies,
         LayerPreviewService,
         {
           provide: LayerDeletionService,
