@@ -71,7 +71,7 @@ describe('a cancelled import stops at once and leaves the layer as it was', () =
     await database.initialize();
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString()), done()) });
     const logger = pino({ level: 'info' }, sink);
-    imports = new ImportService(new GdalTranslationService(context.databaseUrls.geo, database), new StagingTablesRepository(database, logger), logger);
+    imports = new ImportService(new GdalTranslationService(context.databaseUrls.geo, database), new StagingTablesRepository(database), logger);
 
     folder = await mkdtemp(join(tmpdir(), 'geojobs-import-abort-'));
     const { path } = await pointsFile(folder, BIG_FEATURES);

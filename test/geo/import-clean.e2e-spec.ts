@@ -46,7 +46,7 @@ describe('import: out-of-range features dropped, both spatial indexes built', ()
     database = new DataSource({ type: 'postgres', url: context.databaseUrls.geo, synchronize: false });
     await database.initialize();
     const logger = pino({ level: 'silent' });
-    imports = new ImportService(new GdalTranslationService(context.databaseUrls.geo, database), new StagingTablesRepository(database, logger), logger);
+    imports = new ImportService(new GdalTranslationService(context.databaseUrls.geo, database), new StagingTablesRepository(database), logger);
     folder = await mkdtemp(join(tmpdir(), 'geojobs-import-clean-'));
   });
 

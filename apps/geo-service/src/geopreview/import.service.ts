@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { LOGGER } from '#shared';
 import { canPromoteToMulti, GdalTranslationService, reprojectionTo4326, type ImportAttempt } from './gdal-translation.service.js';
 import { LayerImportError } from './geopreview.errors.js';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import type { OpenedSource } from './source.service.js';
 import { stagingTableName, StagingTablesRepository } from './staging-tables.repository.js';
 
@@ -23,7 +23,7 @@ export class ImportService {
   constructor(
     @Inject(GdalTranslationService) private readonly translation: GdalTranslationService,
     @Inject(StagingTablesRepository) private readonly staging: StagingTablesRepository,
-    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /**

@@ -1,25 +1,25 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { HostPolicy, PipelineRunner, PostgresStepCache, STORAGE, type Storage } from '#shared';
+import { HostPolicy, LOGGER, PipelineRunner, PostgresStepCache, STORAGE, type Storage } from '#shared';
 import { GEO_CONFIG, type GeoConfig } from '../config/geo.config.js';
 import { LayerDeletionService } from '../layers/layer-deletion.service.js';
 import { DescribeService } from './describe.service.js';
 import { DownloadService } from './download.service.js';
 import { GdalTranslationService } from './gdal-translation.service.js';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import { ImportService } from './import.service.js';
 import { LayerPreviewService } from './layer-preview.service.js';
 import { LeftoversSweeper } from './leftovers.sweeper.js';
 import { NotifyService } from './notify.service.js';
 import { SourceService } from './source.service.js';
 import { StagingTablesRepository } from './staging-tables.repository.js';
+import { GeopreviewDependencies } from './steps/geopreview.steps.js';
 import { UnpackService } from './unpack.service.js';
 
 /**
  * Geopreview (`geo.preview`, `geo.preview.merge`) and layer deletion (`geo.layer.delete`), for geo-service's consumer.
- * The classes configured with plain values (limits, URLs) are built here from GeoConfig, so they stay constructible
- * as they are in tests.
+ * The classes configured with plain values (limits, URLs) or a logger of their own are built here from GeoConfig;
+ * the others are injected as they are.
  */
 @Module({})
 export class LayerPreviewModule {
@@ -28,7 +28,8 @@ export class LayerPreviewModule {
     return {
       module: LayerPreviewModule,
       providers: [
-        { provide: GEOPREVIEW_LOGGER, useValue: geopreviewLogger },
+        // the shared LOGGER token, as the gateway's classes inject it; here it is geopreview's child logger
+        { provide: LOGGER, useValue: geopreviewLogger },
         {
           provide: HostPolicy,
           useFactory: (config: GeoConfig) => new HostPolicy(config.GEOJOBS_ALLOWED_HOSTS),
@@ -50,17 +51,7 @@ export class LayerPreviewModule {
         },
         {
           provide: NotifyService,
-          useFactory: (config: GeoConfig, policy: HostPolicy) =>
-            new NotifyService(
-              config,
-              policy,
-              {
-                attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS,
-                timeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS,
-                retryBaseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS,
-              },
-              geopreviewLogger.child({ component: 'notify' }),
-            ),
+          useFactory: (config: GeoConfig, policy: HostPolicy) => new NotifyService(config, policy, geopreviewLogger.child({ component: 'notify' })),
           inject: [GEO_CONFIG, HostPolicy],
         },
         {
@@ -90,6 +81,7 @@ export class LayerPreviewModule {
         StagingTablesRepository,
         ImportService,
         LeftoversSweeper,
+        GeopreviewDependencies,
         LayerPreviewService,
         {
           provide: LayerDeletionService,

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import {
   Broker,
   causedBy,
   fanOut,
   JobFailure,
+  LOGGER,
   PipelineRunner,
   PipelineStepError,
-  STORAGE,
   type Envelope,
   type GeoPreviewMergeV1,
   type GeoPreviewSubjectV1,
@@ -18,19 +17,13 @@ import {
   type JobOutcome,
   type JobResult,
   type PipelineResult,
-  type Storage,
 } from '#shared';
-import { DescribeService, type LayerDescription } from './describe.service.js';
-import { DownloadService } from './download.service.js';
+import type { LayerDescription } from './describe.service.js';
 import { GeopreviewError } from './geopreview.errors.js';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
-import { ImportService } from './import.service.js';
 import { layerTableName } from './layer-name.js';
 import { NotifyService, type PreviewOutcome } from './notify.service.js';
-import { SourceService } from './source.service.js';
 import { geopreviewPipeline } from './steps/geopreview.pipeline.js';
-import { OpenedLayers, type GeopreviewDependencies, type GeopreviewInput } from './steps/geopreview.steps.js';
-import { UnpackService } from './unpack.service.js';
+import { GeopreviewDependencies, OpenedLayers, type GeopreviewInput } from './steps/geopreview.steps.js';
 
 export interface ImportedLayer extends LayerDescription {
   resourceId: string;
@@ -55,23 +48,13 @@ const FANOUT_DEADLINE_SECONDS = 6 * 3_600;
  */
 @Injectable()
 export class LayerPreviewService {
-  private readonly dependencies: GeopreviewDependencies;
-
   constructor(
     @Inject(Broker) private readonly broker: Broker,
     @Inject(PipelineRunner) private readonly runner: PipelineRunner,
     @Inject(NotifyService) private readonly notifier: NotifyService,
-    @Inject(DescribeService) private readonly descriptions: DescribeService,
-    @Inject(STORAGE) private readonly storage: Storage,
-    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
-    @Inject(DownloadService) downloads: DownloadService,
-    @Inject(UnpackService) unpack: UnpackService,
-    @Inject(SourceService) sources: SourceService,
-    @Inject(ImportService) imports: ImportService,
-    @Inject(DataSource) database: DataSource,
-  ) {
-    this.dependencies = { downloads, storage, unpack, sources, imports, descriptions, database };
-  }
+    @Inject(GeopreviewDependencies) private readonly dependencies: GeopreviewDependencies,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   /** `geo.preview`: a whole upload, or one layer of it (a subtask of a fan-out). */
   async run(command: Envelope<GeoPreviewV1>, job: JobContext): Promise<JobOutcome> {
@@ -137,7 +120,7 @@ export class LayerPreviewService {
       };
     } else {
       try {
-        const described = await Promise.all(layers.map((key) => this.descriptions.describe(layerTableName(target.resourceId, key))));
+        const described = await Promise.all(layers.map((key) => this.dependencies.descriptions.describe(layerTableName(target.resourceId, key))));
         const imported = described.map((description, index) => ({
           ...description,
           resourceId: target.resourceId,
@@ -149,7 +132,7 @@ export class LayerPreviewService {
         outcome = { error: toJobError(error) };
       }
     }
-    await this.storage.deletePrefix(sharedPrefix);
+    await this.dependencies.storage.deletePrefix(sharedPrefix);
     // the portal knows the job the parent is: its callbacks name the parent
     return this.finish({ ...target, jobId: saga.parentId }, outcome);
   }

@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { STORAGE, type Storage } from '#shared';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
+import { LOGGER, STORAGE, type Storage } from '#shared';
 import { StagingTablesRepository } from './staging-tables.repository.js';
 import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
 
@@ -24,7 +23,7 @@ export class LeftoversSweeper implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(StagingTablesRepository) private readonly staging: StagingTablesRepository,
     @Inject(STORAGE) private readonly storage: Storage,
-    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** The first sweep is waited for: geo-service takes commands, and says it is up, once it has swept. */
@@ -48,7 +47,8 @@ export class LeftoversSweeper implements OnModuleInit, OnApplicationShutdown {
   /** Never rejects: a sweep that fails is logged, and the next one tries again. */
   private async sweep(): Promise<void> {
     try {
-      await this.staging.sweep(LEFTOVER_AGE_MS);
+      const tables = await this.staging.sweep(LEFTOVER_AGE_MS);
+      if (tables.length > 0) this.logger.warn({ tables }, 'dropped staging tables of imports that never finished');
       // a job's shared folder goes whole (as its merge removes it), once the newest file in it is that old
       const newest = new Map<string, number>();
       for await (const object of this.storage.list(SHARED_PREFIX_ROOT)) {

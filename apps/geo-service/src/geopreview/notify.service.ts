@@ -7,12 +7,6 @@ import { pythonJsonDumps } from './python-json.js';
 
 export type PreviewOutcome = { result: Record<string, unknown> } | { error: JobErrorV1 };
 
-export interface CallbackPolicy {
-  attempts: number;
-  timeoutMs: number;
-  retryBaseMs: number;
-}
-
 /** HDX's placeholder for a value it does not have (`str(None)` in its job processor). */
 const NONE = 'None';
 
@@ -64,15 +58,18 @@ export class NotifyService implements OnApplicationShutdown {
   private readonly callbacks: HttpClient;
   private readonly retryOptions: RetryOptions;
 
+  /** The portal's URL and key, and the callbacks' tries, timeout and backoff, are read from `config`. */
   constructor(
     private readonly config: GeoConfig,
     policy: HostPolicy,
-    private readonly retry: CallbackPolicy,
     private readonly logger: Logger,
   ) {
-    this.portal = new HttpClient({ policy: null, connectTimeoutMs: retry.timeoutMs });
-    this.callbacks = new HttpClient({ policy, connectTimeoutMs: retry.timeoutMs });
-    this.retryOptions = { attempts: retry.attempts, backoff: { baseMs: retry.retryBaseMs, maxMs: MAX_BACKOFF_MS } };
+    this.portal = new HttpClient({ policy: null, connectTimeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS });
+    this.callbacks = new HttpClient({ policy, connectTimeoutMs: config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS });
+    this.retryOptions = {
+      attempts: config.GEOJOBS_GEO_CALLBACK_ATTEMPTS,
+      backoff: { baseMs: config.GEOJOBS_GEO_CALLBACK_RETRY_BASE_MS, maxMs: MAX_BACKOFF_MS },
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -115,7 +112,7 @@ export class NotifyService implements OnApplicationShutdown {
     try {
       const response = await http.post(url, body, {
         headers: { 'content-type': 'application/json', ...headers },
-        timeoutMs: this.retry.timeoutMs,
+        timeoutMs: this.config.GEOJOBS_GEO_CALLBACK_TIMEOUT_MS,
         retry: this.retryOptions,
         onRetry: ({ attempt, status, error, delayMs }) =>
           this.logger.warn({ ...context, attempt, status, err: error?.message, retryInMs: delayMs }, 'callback failed; retrying'),

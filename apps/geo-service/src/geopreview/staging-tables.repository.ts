@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Logger } from 'pino';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate } from '#shared';
-import { GEOPREVIEW_LOGGER } from './geopreview.logger.js';
 import { quoteIdent, STAGING_SCHEMA } from './layer-name.js';
 import { stopOnAbort } from './stop-on-abort.js';
 
@@ -21,10 +19,7 @@ const stagingTableMadeAt = (name: string): number | undefined => {
  */
 @Injectable()
 export class StagingTablesRepository {
-  constructor(
-    @Inject(DataSource) private readonly database: DataSource,
-    @Inject(GEOPREVIEW_LOGGER) private readonly logger: Logger,
-  ) {}
+  constructor(@Inject(DataSource) private readonly database: DataSource) {}
 
   async drop(staging: string): Promise<void> {
     await this.database.query(`DROP TABLE IF EXISTS ${STAGING_SCHEMA}.${quoteIdent(staging)}`);
@@ -32,13 +27,13 @@ export class StagingTablesRepository {
 
   /**
    * Drops the staging tables older than `maxAgeMs`: those of imports that never finished (their geo-service was
-   * killed). A staging table's name says when it was made.
+   * killed). A staging table's name says when it was made. Returns the names of the tables dropped.
    */
-  async sweep(maxAgeMs: number): Promise<void> {
+  async sweep(maxAgeMs: number): Promise<string[]> {
     const tables = await this.database.query<{ tablename: string }[]>('SELECT tablename FROM pg_tables WHERE schemaname = $1', [STAGING_SCHEMA]);
     const stale = tables.map(({ tablename }) => tablename).filter((name) => Date.now() - (stagingTableMadeAt(name) ?? Date.now()) > maxAgeMs);
     for (const name of stale) await this.drop(name);
-    if (stale.length > 0) this.logger.warn({ tables: stale }, 'dropped staging tables of imports that never finished');
+    return stale;
   }
 
   /**

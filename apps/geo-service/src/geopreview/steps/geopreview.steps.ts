@@ -1,23 +1,27 @@
-import type { DataSource } from 'typeorm';
-import type { GeoPreviewV1, Storage } from '#shared';
-import type { DescribeService } from '../describe.service.js';
-import type { DownloadService } from '../download.service.js';
-import type { ImportService } from '../import.service.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { STORAGE, type GeoPreviewV1, type Storage } from '#shared';
+import { DescribeService } from '../describe.service.js';
+import { DownloadService } from '../download.service.js';
+import { ImportService } from '../import.service.js';
 import { SourceService, type SourceLayer } from '../source.service.js';
-import type { UnpackService } from '../unpack.service.js';
+import { UnpackService } from '../unpack.service.js';
 
 /** A geopreview pipeline's input: the command, less who to tell (notifying is the service's, whatever the outcome). */
 export type GeopreviewInput = Omit<GeoPreviewV1, 'notify'>;
 
-/** What the steps work with. */
-export interface GeopreviewDependencies {
-  downloads: DownloadService;
-  storage: Storage;
-  unpack: UnpackService;
-  sources: SourceService;
-  imports: ImportService;
-  descriptions: DescribeService;
-  database: DataSource;
+/** What the steps work with: one provider, so the service that runs the pipeline injects it whole. */
+@Injectable()
+export class GeopreviewDependencies {
+  constructor(
+    @Inject(DownloadService) readonly downloads: DownloadService,
+    @Inject(STORAGE) readonly storage: Storage,
+    @Inject(UnpackService) readonly unpack: UnpackService,
+    @Inject(SourceService) readonly sources: SourceService,
+    @Inject(ImportService) readonly imports: ImportService,
+    @Inject(DescribeService) readonly descriptions: DescribeService,
+    @Inject(DataSource) readonly database: DataSource,
+  ) {}
 }
 
 /**
