@@ -8,6 +8,7 @@ import { CkanModule } from './ckan/ckan.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { GeopreviewModule } from './geopreview/geopreview.module.js';
+import { ExportsModule } from './exports/exports.module.js';
 import { FilesModule } from './files/files.module.js';
 import { FollowupsModule } from './followups/followups.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -32,6 +33,7 @@ export class AppModule implements NestModule {
         AnalyticsIntakeModule,
         LayersModule,
         GeopreviewModule,
+        ExportsModule,
         FollowupsModule,
         FilesModule,
         MetricsModule,

@@ -5,6 +5,11 @@ import { validated } from '../common/request-validation.js';
 import { UnknownJobTypeError } from './job.errors.js';
 import {
   AnalyticsTrackV1,
+  ExportConvertV1,
+  ExportDatasetMergeV1,
+  ExportDatasetV1,
+  ExportLayersV1,
+  ExportResourceV1,
   GeoLayerDeleteV1,
   GeoPreviewMergeV1,
   GeoPreviewV1,
@@ -68,6 +73,11 @@ export class GeoPreviewLayerJobInput extends OmitType(GeoPreviewV1, ['jobId', 'n
 export class GeoPreviewMergeJobInput extends OmitType(GeoPreviewMergeV1, ['jobId'] as const) {}
 export class GeoLayerDeleteJobInput extends OmitType(GeoLayerDeleteV1, ['jobId'] as const) {}
 export class AnalyticsTrackJobInput extends OmitType(AnalyticsTrackV1, ['jobId'] as const) {}
+export class ExportLayersJobInput extends OmitType(ExportLayersV1, ['jobId'] as const) {}
+export class ExportDatasetJobInput extends OmitType(ExportDatasetV1, ['jobId'] as const) {}
+export class ExportResourceJobInput extends OmitType(ExportResourceV1, ['jobId'] as const) {}
+export class ExportDatasetMergeJobInput extends OmitType(ExportDatasetMergeV1, ['jobId'] as const) {}
+export class ExportConvertJobInput extends OmitType(ExportConvertV1, ['jobId'] as const) {}
 
 type CommandOf = { [K in keyof Commands]: { key: K; payload: Commands[K] } }[keyof Commands];
 
@@ -120,13 +130,24 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
   'geo.preview.merge': relayed('geo.preview.merge', GeoPreviewMergeJobInput),
   'geo.layer.delete': relayed('geo.layer.delete', GeoLayerDeleteJobInput),
   'analytics.track': relayed('analytics.track', AnalyticsTrackJobInput),
+  'export.layers': relayed('export.layers', ExportLayersJobInput),
+  'export.dataset': relayed('export.dataset', ExportDatasetJobInput),
+  'export.resource': relayed('export.resource', ExportResourceJobInput),
+  'export.dataset.merge': relayed('export.dataset.merge', ExportDatasetMergeJobInput),
+  'export.convert': relayed('export.convert', ExportConvertJobInput),
 };
 
 /**
  * Types the gateway creates itself (DELETE /layers/:id, HDX's delete-one-layer) or that services declare when they
- * fan out (a geopreview's layers and merge), not taken by POST /jobs.
+ * fan out (a geopreview's layers and merge, a dataset export's resources and merge), not taken by POST /jobs.
  */
-export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set(['geo.layer.delete', 'geo.preview.layer', 'geo.preview.merge']);
+export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set([
+  'geo.layer.delete',
+  'geo.preview.layer',
+  'geo.preview.merge',
+  'export.resource',
+  'export.dataset.merge',
+]);
 
 /** The types POST /jobs takes. */
 export const JOB_TYPE_NAMES = Object.keys(JOB_TYPES).filter((name) => !INTERNAL_JOB_TYPES.has(name));

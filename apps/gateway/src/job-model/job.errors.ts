@@ -49,3 +49,8 @@ export class SubmissionContendedError extends ConflictError {
     super('the job kept colliding with jobs finishing at the same moment; try again');
   }
 }
+
+/** A job names layers that are not (or no longer) previewed. */
+export class UnknownLayersError extends InvalidRequestError {
+  readonly code = 'JOB.UNKNOWN_LAYERS';
+}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { FollowupOutcome } from '#shared';
+import { LAYERS_SCHEMA, type FollowupOutcome } from '#shared';
 import type { ChildrenSummary, FollowupRunView, JobRow, JobState, NewJob } from '../job-model/job.model.js';
 
 interface FollowupRunRow {
@@ -20,6 +20,19 @@ interface FollowupRunRow {
 @Injectable()
 export class JobsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Of these layer ids, the ones that are tables of the layers schema now (read through the layers reader role the
+   * gateway holds): what an export may name.
+   */
+  async existingLayers(layerIds: string[]): Promise<Set<string>> {
+    const rows = await this.db.query<{ name: string }[]>(
+      `SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname = ANY($2::text[])`,
+      [LAYERS_SCHEMA, layerIds],
+    );
+    return new Set(rows.map((row) => row.name));
+  }
 
   /** The job a duplicate submission collided with: same owner and key, or the same active type and input. */
   async findDuplicate(job: NewJob): Promise<JobRow | undefined> {

@@ -10,6 +10,7 @@ import {
   ResultFileNotFoundError,
   SubmissionContendedError,
   UnknownJobTypeError,
+  UnknownLayersError,
 } from '../job-model/job.errors.js';
 import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, MAX_SUBTASKS, typedInput } from '../job-model/job-types.js';
 import { toView, type CkanJobData, type JobRow, type JobView, type NewJob } from '../job-model/job.model.js';
@@ -79,6 +80,7 @@ export class JobsService {
       ...this.prepare(principal, request, { budget, path: pathFormat.replace('%d', String(index)), maxSubtasks: MAX_SUBTASKS, causationId }),
       ckan,
     }));
+    await this.checkLayers(newJobs, pathFormat);
     const results = new Map<string, Submitted>();
     let pending = newJobs;
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -95,6 +97,18 @@ export class JobsService {
       pending = unresolved;
     }
     return newJobs.map((job) => results.get(job.id)!);
+  }
+
+  /** Refuses exports of layers that do not exist, naming each with its place: a job that could only fail. */
+  private async checkLayers(jobs: NewJob[], pathFormat: string): Promise<void> {
+    const named = jobs.map((job) => (job.type === 'export.layers' ? (job.input.layers as string[]) : []));
+    const all = [...new Set(named.flat())];
+    if (all.length === 0) return;
+    const existing = await this.jobs.existingLayers(all);
+    const problems = named.flatMap((layers, index) =>
+      layers.filter((layer) => !existing.has(layer)).map((layer) => `${pathFormat.replace('%d', String(index))}input.layers: no layer ${layer}`),
+    );
+    if (problems.length > 0) throw new UnknownLayersError(problems);
   }
 
   /** The job with its children (states, overall percent; the first 1,000 listed) and its followups' outcomes. */
