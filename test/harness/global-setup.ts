@@ -75,6 +75,15 @@ export function separateRabbitNode(name: string, portOffset: number): Record<str
   };
 }
 
+/** The environment of a PostgreSQL of a test file's own (its folder and port), for tests that stop or restart it. */
+export function separatePostgres(name: string, portOffset: number): Record<string, string> {
+  return {
+    ...TEST_INFRA_ENV,
+    GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-${name}`,
+    GEOJOBS_PG_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_PG_PORT) + portOffset),
+  };
+}
+
 /** Parses the `export NAME=value` lines of `infra.sh env`. */
 export function infraEnv(env: Record<string, string> = TEST_INFRA_ENV): Record<string, string> {
   const values: Record<string, string> = {};
