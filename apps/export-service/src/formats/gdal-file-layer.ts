@@ -108,9 +108,9 @@ export class GdalFileLayer implements VectorLayer {
         hasZ: known.hasZ || hasZ,
       };
       for (const field of strings) {
-        const value = feature.fields.get(field.name) as unknown;
+        const value = feature.fields.get(field.name) as string | null | undefined;
         if (value === null || value === undefined) continue;
-        const bytes = Buffer.byteLength(String(value));
+        const bytes = Buffer.byteLength(value);
         const known = stats.strings[field.name];
         known.maxBytes = Math.max(known.maxBytes, bytes);
         if (bytes > 254) known.over++;
