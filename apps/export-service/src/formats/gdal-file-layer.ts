@@ -108,9 +108,10 @@ export class GdalFileLayer implements VectorLayer {
         hasZ: known.hasZ || hasZ,
       };
       for (const field of strings) {
-        const value = feature.fields.get(field.name) as string | null | undefined;
+        const value = feature.fields.get(field.name) as unknown;
         if (value === null || value === undefined) continue;
-        const bytes = Buffer.byteLength(value);
+        // lists and binaries are written as text too
+        const bytes = Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value));
         const known = stats.strings[field.name];
         known.maxBytes = Math.max(known.maxBytes, bytes);
         if (bytes > 254) known.over++;
