@@ -195,9 +195,12 @@ export class PostgisLayer implements VectorLayer {
     const source = await gdal.openAsync(`PG:${connection} tables=${LAYERS_SCHEMA}.${this.table}`, 'r', ['PostgreSQL']);
     try {
       const what = selection ? ['-sql', this.selectionSql(selection)] : [`${LAYERS_SCHEMA}.${this.table}`];
-      const work = gdal.vectorTranslateAsync(destination, source, [...args, ...what], {
-        progress_cb: onFraction ? (fraction: number) => onFraction(fraction) : undefined,
-      });
+      const work = gdal.vectorTranslateAsync(
+        destination,
+        source,
+        [...args, ...what],
+        onFraction ? { progress_cb: (fraction: number) => onFraction(fraction) } : {},
+      );
       const translated = await stopOnAbort(work, signal, () =>
         this.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]),
       );
@@ -235,27 +238,26 @@ export class PostgisLayer implements VectorLayer {
   }
 }
 
-/** A CSV stream's rows, counted as they pass (for progress): newlines outside quotes. */
+/**
+ * A CSV stream's rows, counted as they pass, for progress only: newlines, found natively (a newline inside a quoted
+ * value counts too; the exact count is COPY's own, at the end).
+ */
 export function countingRows(onRows: (rows: number) => void, everyMs = 500): Transform {
-  let rows = -1; // the header
-  let quoted = false;
+  let lines = 0;
   let last = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      for (let index = 0; index < chunk.length; index++) {
-        const byte = chunk[index];
-        if (byte === 0x22) quoted = !quoted;
-        else if (byte === 0x0a && !quoted) rows++;
-      }
+      for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines++;
       const now = Date.now();
       if (now - last >= everyMs) {
         last = now;
-        onRows(Math.max(rows, 0));
+        // the header is not a row
+        onRows(Math.max(lines - 1, 0));
       }
       callback(null, chunk);
     },
     flush(callback) {
-      onRows(Math.max(rows, 0));
+      onRows(Math.max(lines - 1, 0));
       callback();
     },
   });
