@@ -33,6 +33,9 @@ describe('export.layers: a layer over the shapefile limit is split into parts, e
       'pre_many',
       'id integer, name varchar',
       `INSERT INTO $table (wkb_geometry, id, name) SELECT ST_SetSRID(ST_MakePoint(i * 0.01, i * 0.02), 4326), i, 'point ' || i FROM generate_series(1, 500) i`,
+      'first',
+      // a column of points: the shapefile writer's fast path
+      'Point',
     );
     exporter = await startService('export-service', context, { GEOJOBS_SHAPEFILE_MAX_BYTES: String(LIMIT) });
     gateway = await startService('gateway', context);
