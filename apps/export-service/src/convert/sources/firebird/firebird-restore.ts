@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { ConvertInputError } from '../../table-source.js';
 import type { FirebirdServer } from './firebird.source.js';
 
@@ -41,6 +43,7 @@ export async function restoreBackup(server: FirebirdServer, backup: string, targ
     signal.throwIfAborted();
     if (code !== 0) throw restoreError(output, backup, target);
   } catch (error) {
+    await rm(target, { force: true }); // what a failed restore wrote
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('gbak is not installed (scripts/install.sh installs firebird3.0-utils)');
     throw error;
   } finally {
@@ -48,22 +51,24 @@ export async function restoreBackup(server: FirebirdServer, backup: string, targ
   }
 }
 
-/** gbak's error lines, without its prefix and without the scratch paths. */
+/** gbak's error lines ("gbak: ERROR:…", "ERROR: …"), without the prefix and without the scratch paths. */
 export function gbakErrors(output: string, paths: string[] = []): string {
   const lines = output
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => /^gbak:\s*ERROR:/i.test(line))
-    .map((line) => line.replace(/^gbak:\s*ERROR:\s*/i, ''))
+    .split(/\r?\n/)
+    .map((line) => /ERROR:\s*(.*)$/i.exec(line)?.[1]?.trim() ?? '')
     .filter((line) => line && !/^exiting before completion/i.test(line));
   let text = [...new Set(lines)].join('; ') || output.trim().split('\n').slice(-3).join('; ');
-  for (const path of paths) text = text.replaceAll(path, path.split('/').pop() ?? path);
+  for (const path of paths) text = text.replaceAll(path, basename(path));
   return text;
 }
 
-/** A failed restore: the backup's fault (truncated, damaged, not a backup) as a ConvertInputError, else the server's. */
+/** A failed restore: the backup's fault (cut short, damaged, not a backup) as a ConvertInputError, else the server's. */
 export function restoreError(output: string, backup: string, target: string): Error {
   const errors = gbakErrors(output, [backup, target]);
   if (SERVER_FAILURES.some((pattern) => pattern.test(output))) return new Error(`gbak could not reach the Firebird server: ${errors}`);
-  return new ConvertInputError(`this gbak backup could not be restored (it is truncated or damaged): ${errors}`);
+  // At the end of a cut file gbak asks for the next volume of a multi-volume backup, then gives up.
+  if (/backup incomplete|done with volume|unexpected end of file/i.test(output)) {
+    return new ConvertInputError(`this gbak backup is incomplete: the file ends before the backup does (a cut download or copy?); gbak said: ${errors}`);
+  }
+  return new ConvertInputError(`this gbak backup could not be restored (it is damaged): ${errors}`);
 }

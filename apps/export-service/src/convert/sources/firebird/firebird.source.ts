@@ -29,8 +29,6 @@ const INPUT_ERRORS = new Set<number>([GDSCode.BAD_DB_FORMAT, GDSCode.WRONG_ODS, 
 
 /** Rows node-firebird buffers ahead of the consumer; it fetches 200 per round trip. */
 const ROWS_AHEAD = 400;
-/** BLOB bytes per round trip (the protocol's most). */
-const BLOB_CHUNK = 65_535;
 
 /**
  * SQL text as the connection sends it. The connection's character set is NONE, so node-firebird writes each character
@@ -62,7 +60,8 @@ export class FirebirdTableSource implements TableSource {
       password: server.password,
       encoding: 'NONE',
       numericMode: 'string',
-      blobReadChunkSize: BLOB_CHUNK,
+      // blobReadChunkSize stays at its default (1 KB a round trip): node-firebird 2.17 misreads a BLOB segment reply
+      // longer than one 8 KB socket read (RangeError in XdrReader), so larger segments break on BLOBs over 8 KB.
     };
     let database: Database;
     try {
