@@ -64,9 +64,17 @@ export class FirebirdTableSource implements TableSource {
       // longer than one 8 KB socket read (RangeError in XdrReader), so larger segments break on BLOBs over 8 KB.
     };
     let database: Database;
+    const attaching = Firebird.attachAsync(options);
+    // The connection attachAsync has just made (set synchronously). When the attach fails node-firebird keeps its
+    // socket, and once that closes it reconnects and attaches again every second: marked detached, it lets go.
+    const connection = Firebird.connection;
     try {
-      database = await Firebird.attachAsync(options);
+      database = await attaching;
     } catch (error) {
+      if (connection) {
+        connection._isDetach = true;
+        connection.disconnect();
+      }
       throw attachError(error, path);
     }
     try {
