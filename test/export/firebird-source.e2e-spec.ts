@@ -7,7 +7,7 @@ import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirebirdOpener } from '../../apps/export-service/src/convert/sources/firebird/firebird.opener.js';
-import { ConvertInputError, type SourceValue, type TableSource } from '../../apps/export-service/src/convert/table-source.js';
+import { ConvertInputError, type SourceValue, type TableSource, type TableSourceOpener } from '../../apps/export-service/src/convert/table-source.js';
 import {
   backupFirebirdDatabase,
   craftEncryptedHeader,
@@ -22,7 +22,7 @@ import {
 import { readHarness } from '../harness/global-setup.js';
 
 const server = firebirdFixtureServer(readHarness().env);
-const opener = new FirebirdOpener(server);
+const opener: TableSourceOpener = new FirebirdOpener(server);
 const never = new AbortController().signal;
 
 let dir: string;
@@ -110,9 +110,21 @@ it('restores a backup into the scratch folder it is given', async () => {
 
 describe('refuses, with what to do instead,', () => {
   it.each([
-    [11, 2, 'this is a Firebird database of on-disk structure ODS 11.2 (Firebird 2.5); Firebird 3 reads ODS 12 only: make a backup with gbak -b (any Firebird version can) and convert the .fbk'],
-    [11, 1, 'this is a Firebird database of on-disk structure ODS 11.1 (Firebird 2.1); Firebird 3 reads ODS 12 only: make a backup with gbak -b (any Firebird version can) and convert the .fbk'],
-    [10, 1, 'this is a Firebird database of on-disk structure ODS 10.1 (Firebird 1.5); Firebird 3 reads ODS 12 only: make a backup with gbak -b (any Firebird version can) and convert the .fbk'],
+    [
+      11,
+      2,
+      'this is a Firebird database of on-disk structure ODS 11.2 (Firebird 2.5); Firebird 3 reads ODS 12 only: make a backup with gbak -b (any Firebird version can) and convert the .fbk',
+    ],
+    [
+      11,
+      1,
+      'this is a Firebird database of on-disk structure ODS 11.1 (Firebird 2.1); Firebird 3 reads ODS 12 only: make a backup with gbak -b (any Firebird version can) and convert the .fbk',
+    ],
+    [
+      10,
+      1,
+      'this is a Firebird database of on-disk structure ODS 10.1 (Firebird 1.5); Firebird 3 reads ODS 12 only: make a backup with gbak -b (any Firebird version can) and convert the .fbk',
+    ],
   ])('a database of ODS %i.%i', async (major, minor, message) => {
     const old = join(dir, `ods${major}${minor}.gdb`);
     await craftOdsHeader(sample.fdb, old, major, minor, major >= 11);

@@ -53,7 +53,8 @@ const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const text = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
 const day = (date: Date): string => `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
-const clock = (date: Date): string => `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}.${pad(date.getUTCMilliseconds(), 3)}`;
+const clock = (date: Date): string =>
+  `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}.${pad(date.getUTCMilliseconds(), 3)}`;
 
 /** A value as an SQL literal of its column's kind. */
 export function fixtureLiteral(kind: FixtureKind, value: FixtureValue): string {
@@ -107,7 +108,15 @@ export const SAMPLE_TABLES: FixtureTable[] = [
       { name: 'OBSERVACOES', sql: 'BLOB SUB_TYPE TEXT', type: 'BLOB SUB_TYPE TEXT CHARACTER SET WIN1252', kind: 'text' },
     ],
     rows: [
-      [1, 'João da Conceição', utc('1980-02-29T00:00:00'), '72.50', true, utc('2024-01-15T08:30:00.125'), 'Hipertensão; retorno em 30 dias.\nAlergia: penicilina.'],
+      [
+        1,
+        'João da Conceição',
+        utc('1980-02-29T00:00:00'),
+        '72.50',
+        true,
+        utc('2024-01-15T08:30:00.125'),
+        'Hipertensão; retorno em 30 dias.\nAlergia: penicilina.',
+      ],
       [2, 'Márcia Ñúñez "Tiça"', utc('1955-12-31T00:00:00'), '0.99', false, utc('1999-12-31T23:59:59.999'), 'àáâãäå çèéêë ìíîï ðñòóôõö ùúûü ýÿ €'],
       [3, "O'Brien, Zoë", null, null, null, null, null],
       [4, '', utc('2000-01-01T00:00:00'), '-12.30', true, utc('1969-07-20T20:17:40'), ''],
@@ -128,7 +137,18 @@ export const SAMPLE_TABLES: FixtureTable[] = [
       { name: 'QTD', sql: 'SMALLINT', type: 'SMALLINT', kind: 'integer' },
     ],
     rows: [
-      [9007199254740993n, 'Glicemia: 99 mg/dL', Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x0a, 0x0d]), '07:45:30.1234', 3.141592653589793, 0.1, '12345678901234.5678', 'ABC', 'São Paulo ☃ 東京', -32768],
+      [
+        9007199254740993n,
+        'Glicemia: 99 mg/dL',
+        Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x0a, 0x0d]),
+        '07:45:30.1234',
+        3.141592653589793,
+        0.1,
+        '12345678901234.5678',
+        'ABC',
+        'São Paulo ☃ 東京',
+        -32768,
+      ],
       [42, 'Colesterol "alto"', Buffer.alloc(25_000, 0xab), '23:59:59', -0.5, 1.5, '-0.0001', 'É  ', 'ñ', 32767],
       [-7, null, null, null, null, null, null, null, null, null],
     ],

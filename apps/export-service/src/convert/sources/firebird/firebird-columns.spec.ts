@@ -141,8 +141,11 @@ describe('timeOfDay and float32', () => {
 describe('selectRows', () => {
   it('selects the planned expressions from the quoted table, without paging', () => {
     const columns = [planColumn(field({ name: 'código', fieldType: 8 }), 'NONE'), planColumn(field({ name: 'quando', fieldType: 35 }), 'NONE')];
-    expect(selectRows('Exames "2024"', columns.filter((column) => column !== null))).toBe(
-      `SELECT "código", DATEDIFF(MILLISECOND FROM TIMESTAMP '1970-01-01 00:00:00' TO "quando") FROM "Exames ""2024"""`,
-    );
+    expect(
+      selectRows(
+        'Exames "2024"',
+        columns.filter((column) => column !== null),
+      ),
+    ).toBe(`SELECT "código", DATEDIFF(MILLISECOND FROM TIMESTAMP '1970-01-01 00:00:00' TO "quando") FROM "Exames ""2024"""`);
   });
 });

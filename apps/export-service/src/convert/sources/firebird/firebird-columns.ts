@@ -105,7 +105,8 @@ export function iconvEncoding(charset: string | null, databaseCharset: string): 
   return iconv.encodingExists(candidate) ? candidate : undefined;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** A byte above 0x7f: text without one is ASCII, the same in every character set here. */
+const HIGH_BYTE = /[\x80-\xff]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -113,7 +114,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * UTF-8, else Windows-1252 (what Windows clients of old Firebird servers wrote).
  */
 export function decodeText(latin1: string, encoding: string): string {
-  if (encoding === 'iso-8859-1' || ASCII.test(latin1)) return latin1;
+  if (encoding === 'iso-8859-1' || !HIGH_BYTE.test(latin1)) return latin1;
   const bytes = Buffer.from(latin1, 'latin1');
   return decodeBytes(bytes, encoding);
 }
@@ -144,7 +145,23 @@ export function timeOfDay(value: string): string {
   return digits ? `${clock}.${digits}` : clock;
 }
 
-const TYPE = { SMALLINT: 7, INTEGER: 8, QUAD: 9, FLOAT: 10, D_FLOAT: 11, DATE: 12, TIME: 13, CHAR: 14, BIGINT: 16, BOOLEAN: 23, DOUBLE: 27, TIMESTAMP: 35, VARCHAR: 37, CSTRING: 40, BLOB: 261 };
+const TYPE = {
+  SMALLINT: 7,
+  INTEGER: 8,
+  QUAD: 9,
+  FLOAT: 10,
+  D_FLOAT: 11,
+  DATE: 12,
+  TIME: 13,
+  CHAR: 14,
+  BIGINT: 16,
+  BOOLEAN: 23,
+  DOUBLE: 27,
+  TIMESTAMP: 35,
+  VARCHAR: 37,
+  CSTRING: 40,
+  BLOB: 261,
+};
 const DEFAULT_PRECISION: Record<number, number> = { [TYPE.SMALLINT]: 4, [TYPE.INTEGER]: 9, [TYPE.BIGINT]: 18, [TYPE.DOUBLE]: 15 };
 
 /** The column, with how to read it; null for what is not stored data (COMPUTED BY) or cannot be read (arrays). */
@@ -201,7 +218,8 @@ export function planColumn(field: FirebirdFieldDescription, databaseCharset: str
       return plan(type, 'text', 'text', column, encoding ?? unsupported(field, charset));
     }
     case TYPE.BLOB: {
-      if (field.subType !== 1) return plan(field.subType === 0 || field.subType === null ? 'BLOB SUB_TYPE BINARY' : `BLOB SUB_TYPE ${field.subType}`, 'binary', 'binary-blob');
+      if (field.subType !== 1)
+        return plan(field.subType === 0 || field.subType === null ? 'BLOB SUB_TYPE BINARY' : `BLOB SUB_TYPE ${field.subType}`, 'binary', 'binary-blob');
       const type = `BLOB SUB_TYPE TEXT CHARACTER SET ${charset}`;
       const encoding = iconvEncoding(charset, databaseCharset);
       if (encoding === null) return plan(type, 'binary', 'binary-blob');
@@ -227,22 +245,29 @@ export function selectRows(table: string, columns: readonly FirebirdColumn[]): s
 
 const MS_PER_DAY = 86_400_000;
 
+/** A scalar the driver returned (string, number, bigint, boolean) as text. */
+export function scalarText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  throw new TypeError(`expected a scalar from the Firebird driver, got ${typeof value}`);
+}
+
 /** A fetched value of a column that is not a BLOB, as a SourceValue. */
 export function decodeValue(column: FirebirdColumn, value: unknown): string | number | bigint | boolean | Date | Buffer | null {
   if (value === null || value === undefined) return null;
   switch (column.decoder) {
     case 'text':
-      return decodeText(String(value), column.encoding ?? 'guess');
+      return decodeText(scalarText(value), column.encoding ?? 'guess');
     case 'octets':
-      return Buffer.from(String(value), 'latin1');
+      return Buffer.from(scalarText(value), 'latin1');
     case 'number':
       return Number(value);
     case 'integer': {
       const number = Number(value);
-      return Number.isSafeInteger(number) ? number : BigInt(String(value));
+      return Number.isSafeInteger(number) ? number : BigInt(scalarText(value));
     }
     case 'exact':
-      return String(value).trim();
+      return scalarText(value).trim();
     case 'fixed':
       return Number(value).toFixed(column.scale);
     case 'float32':
@@ -254,7 +279,7 @@ export function decodeValue(column: FirebirdColumn, value: unknown): string | nu
     case 'epoch-ms':
       return new Date(Number(value));
     case 'time':
-      return timeOfDay(String(value));
+      return timeOfDay(scalarText(value));
     case 'text-blob':
     case 'binary-blob':
       throw new Error(`column "${column.name}" is a BLOB: read it through its blob reader`);

@@ -1,7 +1,19 @@
 import { inspectFirebirdFile, odsRelease, unreadableReason, type FirebirdFile } from './firebird-file.js';
 
 /** A header page as the engine writes it: type 1, page size at 16, ODS at 18, flags at 42, minor at 62 (ODS < 12) or 64. */
-function header({ ods, minor, pageSize = 8192, flags = 0x12, bigEndian = false }: { ods: number; minor: number; pageSize?: number; flags?: number; bigEndian?: boolean }): Buffer {
+function header({
+  ods,
+  minor,
+  pageSize = 8192,
+  flags = 0x12,
+  bigEndian = false,
+}: {
+  ods: number;
+  minor: number;
+  pageSize?: number;
+  flags?: number;
+  bigEndian?: boolean;
+}): Buffer {
   const page = Buffer.alloc(1024);
   const u16 = (value: number, offset: number) => (bigEndian ? page.writeUInt16BE(value, offset) : page.writeUInt16LE(value, offset));
   page[0] = 1;

@@ -117,7 +117,8 @@ export function unreadableReason(file: FirebirdFile): string | null {
     const what = file.firebird || file.odsMajor === 10 ? 'a Firebird' : 'an InterBase';
     // A newer engine's gbak writes a backup format Firebird 3 cannot restore; Firebird 3's own gbak, run against
     // that server, writes one it can.
-    const advice = file.odsMajor > FIREBIRD3_ODS_MAJOR ? 'make a backup with the gbak of Firebird 3 (gbak -b run against your server) and convert the .fbk' : BACKUP_ADVICE;
+    const advice =
+      file.odsMajor > FIREBIRD3_ODS_MAJOR ? 'make a backup with the gbak of Firebird 3 (gbak -b run against your server) and convert the .fbk' : BACKUP_ADVICE;
     return `this is ${what} database of on-disk structure ${ods} (${odsRelease(file.odsMajor, file.odsMinor, file.firebird)}); Firebird 3 reads ODS 12 only: ${advice}`;
   }
   if (file.encrypted) {

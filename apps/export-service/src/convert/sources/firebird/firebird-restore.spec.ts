@@ -11,9 +11,7 @@ describe('restoreError', () => {
     ].join('\n');
     const error = restoreError(output, '/tmp/job-1/input/BACKUP.FBK', '/tmp/job-1/firebird/restored.fdb');
     expect(error).toBeInstanceOf(ConvertInputError);
-    expect(error.message).toBe(
-      'this gbak backup is incomplete: the file ends before the backup does (a cut download or copy?); gbak said: Backup incomplete',
-    );
+    expect(error.message).toBe('this gbak backup is incomplete: the file ends before the backup does (a cut download or copy?); gbak said: Backup incomplete');
   });
 
   it('blames a damaged backup, in gbak words without the scratch paths', () => {

@@ -16,7 +16,12 @@ const OUTPUT_TAIL = 8_192;
 export const RESTORE_OPTIONS = ['-create_database', '-inactive', '-no_validity', '-mode', 'read_only'];
 
 /** gbak's words that mean the server or the login failed, not the backup. */
-const SERVER_FAILURES = [/user name and password are not defined/i, /unable to complete network request/i, /connection (refused|rejected)/i, /failed to establish/i];
+const SERVER_FAILURES = [
+  /user name and password are not defined/i,
+  /unable to complete network request/i,
+  /connection (refused|rejected)/i,
+  /failed to establish/i,
+];
 
 /**
  * Restores a gbak backup into `target` (an absolute path on the server's machine, in the job's scratch folder), with
@@ -44,7 +49,8 @@ export async function restoreBackup(server: FirebirdServer, backup: string, targ
     if (code !== 0) throw restoreError(output, backup, target);
   } catch (error) {
     await rm(target, { force: true }); // what a failed restore wrote
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('gbak is not installed (scripts/install.sh installs firebird3.0-utils)');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('gbak is not installed (scripts/install.sh installs firebird3.0-utils)', { cause: error });
     throw error;
   } finally {
     signal.removeEventListener('abort', stop);

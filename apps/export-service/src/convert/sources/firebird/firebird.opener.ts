@@ -11,7 +11,12 @@ const HEAD_BYTES = 128;
 
 /** The Firebird server of the config; its password is absent when no server was set up. */
 export function firebirdServer(config: ExportConfig): Partial<FirebirdServer> & Omit<FirebirdServer, 'password'> {
-  return { host: config.GEOJOBS_FIREBIRD_HOST, port: config.GEOJOBS_FIREBIRD_PORT, user: config.GEOJOBS_FIREBIRD_USER, password: config.GEOJOBS_FIREBIRD_PASSWORD };
+  return {
+    host: config.GEOJOBS_FIREBIRD_HOST,
+    port: config.GEOJOBS_FIREBIRD_PORT,
+    user: config.GEOJOBS_FIREBIRD_USER,
+    password: config.GEOJOBS_FIREBIRD_PASSWORD,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   decodeText,
   decodeValue,
   planColumn,
+  scalarText,
   selectRows,
   UnsupportedCharsetError,
   type FirebirdColumn,
@@ -36,7 +37,7 @@ const ROWS_AHEAD = 400;
  */
 const wire = (sql: string): string => Buffer.from(sql, 'utf8').toString('latin1');
 /** Metadata text (UNICODE_FSS, blank-padded CHAR) from the bytes the connection hands over. */
-const metadataText = (value: unknown): string => decodeText(String(value ?? ''), 'utf8').trimEnd();
+const metadataText = (value: unknown): string => (value === null || value === undefined ? '' : decodeText(scalarText(value), 'utf8').trimEnd());
 
 /** A Firebird 3 database attached on the server: its user tables, each streamed through a cursor. */
 export class FirebirdTableSource implements TableSource {
@@ -183,7 +184,7 @@ type BlobReader = (transaction: Transaction, callback: (error: unknown, name: un
 function readBlob(reader: unknown, transaction: Transaction): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     (reader as BlobReader)(transaction, (error, _name, stream) => {
-      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+      if (error) return reject(error instanceof Error ? error : new Error('reading a BLOB failed', { cause: error }));
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => resolve(Buffer.concat(chunks)));
@@ -195,9 +196,10 @@ function readBlob(reader: unknown, transaction: Transaction): Promise<Buffer> {
 /** A failed attach: the file's fault (a readable ConvertInputError without the scratch path) or the server's. */
 function attachError(error: unknown, path: string): Error {
   const code = (error as { gdscode?: number }).gdscode;
-  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return new Error('attaching the Firebird database failed', { cause: error });
+  const message = error.message;
   if (code !== undefined && INPUT_ERRORS.has(code)) {
     return new ConvertInputError(`Firebird cannot open this database: ${message.replaceAll(path, basename(path))}`);
   }
-  return error instanceof Error ? error : new Error(message);
+  return error;
 }
