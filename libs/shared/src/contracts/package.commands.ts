@@ -9,6 +9,7 @@ import {
   Matches,
   MaxLength,
   Validate,
+  ValidateIf,
   ValidateNested,
   ValidatorConstraint,
   type ValidationArguments,
@@ -61,6 +62,17 @@ export class BoundarySelection implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'notBesideBoundary' })
+export class NotBesideBoundary implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    return (args.object as { boundary?: unknown }).boundary === undefined;
+  }
+
+  defaultMessage(): string {
+    return 'give boundary or boundaries, not both';
+  }
+}
+
 /**
  * `package.build`: a data package for one boundary (`boundary`) — boundary setup, then every processor in parallel
  * (`package.process`), then provenance (`package.provenance`) — or a batch over many (`boundaries`), one nested
@@ -70,12 +82,14 @@ export class PackageBuildV1 {
   @IsUUID()
   jobId!: string;
 
-  @IsOptional()
-  @Matches(BOUNDARY_NAME_PATTERN, { message: BOUNDARY_NAME_MESSAGE })
+  /** Required unless `boundaries` is given. */
+  @ValidateIf((input: PackageBuildV1) => input.boundaries === undefined)
+  @Matches(BOUNDARY_NAME_PATTERN, { message: `boundary (or boundaries) is required: ${BOUNDARY_NAME_MESSAGE}` })
   boundary?: string;
 
   @IsOptional()
   @Validate(BoundarySelection)
+  @Validate(NotBesideBoundary)
   boundaries?: string[] | 'all';
 
   /** `<name>.<version>` of each processor (GET /processors); no duplicates. */
