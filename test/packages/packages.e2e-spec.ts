@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import gdal from 'gdal-async';
 import pg from 'pg';
 import profile from '../../apps/export-service/src/packages/provenance/profiles/datapackage-2.0.json' with { type: 'json' };
@@ -171,7 +172,10 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
 
     // datapackage.json: valid against the kept v2 profile, every file with its true size and sha256
     const datapackage = JSON.parse(await readFile(join(storage, 'packages/tri/datapackage.json'), 'utf8')) as DataPackage;
-    const validate = new Ajv({ strict: false, allErrors: true }).compile(profile);
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats.default(ajv, ['date-time', 'email', 'uri']);
+    ajv.addFormat('textarea', true);
+    const validate = ajv.compile(profile);
     expect({ valid: validate(datapackage), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
     expect(datapackage.$schema).toBe('https://datapackage.org/profiles/2.0/datapackage.json');
     expect(datapackage.resources.map((resource) => resource.path).sort()).toEqual([

@@ -7,8 +7,9 @@ import {
   JobFailure,
   LOGGER,
   processorKey,
-  Storage,
+  STORAGE,
   type Envelope,
+  type Storage,
   type JobContext,
   type JobOutcome,
   type JobResult,
@@ -51,7 +52,7 @@ export class PackageService {
     @Inject(OutputsRepository) private readonly outputs: OutputsRepository,
     @Inject(DatapackagesRepository) private readonly datapackages: DatapackagesRepository,
     @Inject(PACKAGE_PROCESSORS) private readonly processors: Map<string, PackageProcessor>,
-    @Inject(Storage) private readonly storage: Storage,
+    @Inject(STORAGE) private readonly storage: Storage,
     @Inject(EXPORT_CONFIG) private readonly config: ExportConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -107,7 +108,7 @@ export class PackageService {
         file: `${folder}datapackage.json`,
         provenance: `${folder}provenance.json`,
         boundary: boundary.name,
-        processors: [...new Set(outputs.map((output) => processorKey(output)))],
+        processors: [...new Set(outputs.map((output) => processorKey({ name: output.processor, version: output.version })))],
         resources: datapackage.resources.length,
         ...(failed.length > 0 ? { failed } : {}),
       };

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Storage } from '#shared';
+import { STORAGE, type Storage } from '#shared';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
 import { BoundariesLoadService } from './boundaries/boundaries-load.service.js';
 import { BoundariesRepository } from './boundaries/boundaries.repository.js';
@@ -21,7 +21,7 @@ import { DatapackagesRepository } from './provenance/datapackages.repository.js'
     {
       provide: PACKAGE_PROCESSORS,
       useFactory: (database: DataSource, storage: Storage, config: ExportConfig) => processorRegistry(database, storage, config),
-      inject: [DataSource, Storage, EXPORT_CONFIG],
+      inject: [DataSource, STORAGE, EXPORT_CONFIG],
     },
   ],
   exports: [PackageService, BoundariesLoadService],

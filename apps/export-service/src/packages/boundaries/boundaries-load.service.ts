@@ -1,7 +1,7 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import gdal from 'gdal-async';
-import { JobFailure, Storage, type Envelope, type JobContext, type JobResult, type PackageBoundariesLoadV1 } from '#shared';
+import { JobFailure, STORAGE, type Envelope, type Storage, type JobContext, type JobResult, type PackageBoundariesLoadV1 } from '#shared';
 import { withScratchDir } from '#shared/pipeline/scratch-dir';
 import { EXPORT_CONFIG, type ExportConfig } from '../../config/export.config.js';
 import { BoundariesRepository, type NewBoundary } from './boundaries.repository.js';
@@ -19,7 +19,7 @@ const failure = (message: string) => new JobFailure({ type: 'boundaries', class:
 @Injectable()
 export class BoundariesLoadService {
   constructor(
-    @Inject(Storage) private readonly storage: Storage,
+    @Inject(STORAGE) private readonly storage: Storage,
     @Inject(BoundariesRepository) private readonly boundaries: BoundariesRepository,
     @Inject(EXPORT_CONFIG) private readonly config: ExportConfig,
   ) {}
@@ -29,32 +29,50 @@ export class BoundariesLoadService {
     return withScratchDir(async (scratch) => {
       const path = join(scratch, payload.file.split('/').pop()!);
       await this.storage.download(payload.file, path, { signal: job.signal });
-      const read = await this.read(path, payload, job);
+      let read: NewBoundary[];
+      try {
+        read = await this.read(path, payload, job);
+      } catch (error) {
+        // whatever GDAL makes of a bad file is the file's fault: the job fails saying so, it is not retried
+        if (error instanceof JobFailure || job.signal.aborted) throw error;
+        throw failure(`could not read ${payload.file}: ${(error as Error).message}`);
+      }
       job.signal.throwIfAborted();
       await this.boundaries.replace(read);
       return { loaded: read.length, boundaries: read.map((boundary) => boundary.name) };
     }, this.config.GEOJOBS_EXPORT_SCRATCH_DIR);
   }
 
+  /**
+   * ogr2ogr first reprojects the file to RFC 7946 GeoJSON (EPSG:4326, longitude first, whatever axis order the source
+   * SRS declares), then the features are read from that.
+   */
   private async read(path: string, { file, layer: layerName, fields }: PackageBoundariesLoadV1, job: JobContext): Promise<NewBoundary[]> {
-    let dataset: gdal.Dataset;
+    const reprojected = join(dirname(path), 'boundaries-4326.geojson');
+    let source: gdal.Dataset;
     try {
-      dataset = await gdal.openAsync(file.toLowerCase().endsWith('.zip') ? `/vsizip/${path}` : path);
+      source = await gdal.openAsync(file.toLowerCase().endsWith('.zip') ? `/vsizip/${path}` : path);
     } catch (error) {
       throw failure(`${file} is not a file GDAL can read: ${(error as Error).message}`);
     }
     try {
-      const layer = layerName === undefined ? dataset.layers.get(0) : dataset.layers.get(layerName);
+      const layer = layerName === undefined ? source.layers.get(0) : source.layers.get(layerName);
       if (!layer) throw failure(`${file} has no layer ${layerName ?? ''}`.trim());
       const names = layer.fields.getNames();
       for (const field of [fields.name, fields.nameLong, fields.adminLevel]) {
         if (field !== undefined && !names.includes(field)) throw failure(`${file} has no field ${field} (its fields: ${names.join(', ')})`);
       }
-      const wgs84 = gdal.SpatialReference.fromEPSG(4326);
-      wgs84.setAxisMappingStrategy?.(gdal.OAMS_TRADITIONAL_GIS_ORDER);
-      const srs = layer.srs;
-      srs?.setAxisMappingStrategy?.(gdal.OAMS_TRADITIONAL_GIS_ORDER);
-      const transform = srs && !srs.isSame(wgs84) ? new gdal.CoordinateTransformation(srs, wgs84) : undefined;
+      const assume = layer.srs ? [] : ['-s_srs', 'EPSG:4326'];
+      // closed at once, so that GDAL has written the file out before it is read
+      (await gdal.vectorTranslateAsync(reprojected, source, ['-f', 'GeoJSON', ...assume, '-t_srs', 'EPSG:4326', '-lco', 'RFC7946=YES', layer.name])).close();
+    } finally {
+      source.close();
+    }
+    job.signal.throwIfAborted();
+
+    const dataset = await gdal.openAsync(reprojected);
+    try {
+      const layer = dataset.layers.get(0);
       const total = layer.features.count();
       const read: NewBoundary[] = [];
       const seen = new Set<string>();
@@ -69,7 +87,6 @@ export class BoundariesLoadService {
         seen.add(name);
         const geometry = feature.getGeometry();
         if (!geometry || !POLYGONAL.has(geometry.wkbType)) throw failure(`feature ${index} (${name}) is not a polygon`);
-        if (transform) geometry.transform(transform);
         read.push({
           name,
           nameLong: String((fields.nameLong ? feature.fields.get(fields.nameLong) : raw) ?? name),

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
 import { PROCESSORS, processorKey, type ProcessorLicense } from '#shared';
 import type { OutputRow } from '../outputs/outputs.repository.js';
 import profile from './profiles/datapackage-2.0.json' with { type: 'json' };
@@ -84,7 +85,7 @@ export function provenanceLog(outputs: OutputRow[]): ProvenanceEntry[] {
   return outputs.flatMap((output) =>
     output.files.map((file) => ({
       file: `${output.processor}/${output.version}/${file.name}`,
-      processor: processorKey(output),
+      processor: processorKey({ name: output.processor, version: output.version }),
       version: output.version,
       jobId: output.job_id,
       madeAt: (output.finished_at ?? output.started_at).toISOString(),
@@ -95,7 +96,11 @@ export function provenanceLog(outputs: OutputRow[]): ProvenanceEntry[] {
   );
 }
 
+// the profile carries UI hints (propertyOrder, options) that strict mode would refuse, and a `textarea` format that
+// only tells an editor how to show a field; date-time, email and uri are checked (ajv-formats)
 const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats.default(ajv, ['date-time', 'email', 'uri']);
+ajv.addFormat('textarea', true);
 const validate = ajv.compile(profile);
 
 /** The profile's complaints about a descriptor, one readable line each; none when it is valid. */

@@ -17,7 +17,7 @@ export class BoundaryProcessor implements PackageProcessor {
     );
     await progress(50, 'wrote boundary.geojson');
 
-    const dataset = await gdal.drivers.get('GPKG').createAsync(join(scratch, 'boundary.gpkg'));
+    const dataset = await gdal.drivers.get('GPKG').createAsync(join(scratch, 'boundary.gpkg'), 0, 0, 0);
     try {
       const layer = dataset.layers.create('boundary', gdal.SpatialReference.fromEPSG(4326), gdal.wkbMultiPolygon);
       for (const name of Object.keys(properties)) layer.fields.add(new gdal.FieldDefn(name, gdal.OFTString));

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import gdal from 'gdal-async';
 import type { DataSource } from 'typeorm';
@@ -44,14 +46,18 @@ export class VectorClipProcessor implements PackageProcessor {
 
     const gpkg = join(scratch, 'vector_clip.gpkg');
     await progress(10, `clipping ${this.layer} to ${boundary.name}`);
-    await withPostgresDataset(this.databaseUrl, this.database, signal, (source) =>
-      gdal.vectorTranslateAsync(gpkg, source, ['-f', 'GPKG', '-sql', sql, '-nln', this.layer!, '-a_srs', 'EPSG:4326']),
+    // each written dataset is closed at once: GDAL writes a file out only then
+    await withPostgresDataset(this.databaseUrl, this.database, signal, async (source) =>
+      (await gdal.vectorTranslateAsync(gpkg, source, ['-f', 'GPKG', '-sql', sql, '-nln', this.layer!, '-a_srs', 'EPSG:4326'])).close(),
     );
     signal.throwIfAborted();
     await progress(70, 'writing the CSV');
+    const csv = join(scratch, 'vector_clip.csv');
     const written = await gdal.openAsync(gpkg);
     try {
-      await gdal.vectorTranslateAsync(join(scratch, 'vector_clip.csv'), written, ['-f', 'CSV', '-lco', 'GEOMETRY=AS_WKT']);
+      (await gdal.vectorTranslateAsync(csv, written, ['-f', 'CSV', '-lco', 'GEOMETRY=AS_WKT'])).close();
+      // GDAL's CSV driver writes nothing for a layer of no features: a boundary the layer misses still gets its header
+      if (!existsSync(csv)) await writeFile(csv, `${['WKT', ...written.layers.get(0).fields.getNames()].join(',')}\n`);
     } finally {
       written.close();
     }
