@@ -102,7 +102,8 @@ export async function writeFiles(storageRoot: string): Promise<void> {
   // north up: the first row is y = 10
   dataset.geoTransform = [0, RASTER.pixel, 0, 10, 0, -RASTER.pixel];
   const values = new Uint8Array(RASTER.size * RASTER.size);
-  for (let row = 0; row < RASTER.size; row++) for (let column = 0; column < RASTER.size; column++) values[row * RASTER.size + column] = RASTER.value(column, row);
+  for (let row = 0; row < RASTER.size; row++)
+    for (let column = 0; column < RASTER.size; column++) values[row * RASTER.size + column] = RASTER.value(column, row);
   dataset.bands.get(1).pixels.write(0, 0, RASTER.size, RASTER.size, values);
   dataset.close();
 

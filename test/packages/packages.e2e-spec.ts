@@ -58,7 +58,10 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     if (context) await rm(storage, { recursive: true, force: true });
   });
 
-  const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+  const sha256 = async (path: string) =>
+    createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
 
   it('loads boundaries from a GDAL-readable file with a field mapping (package.boundaries.load)', async () => {
     const job = await submitJob(admin, {
@@ -90,7 +93,13 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     expect((await admin.get('/boundaries/search?latitude=1')).status).toBe(400);
 
     const tri = await admin.get<{ geometry: { type: string }; envelope: { type: string; coordinates: number[][][] } }>('/boundaries/tri');
-    expect(tri.body).toMatchObject({ name: 'tri', name_long: 'Triangle Land', admin_level: '0', geometry: { type: 'MultiPolygon' }, envelope: { type: 'Polygon' } });
+    expect(tri.body).toMatchObject({
+      name: 'tri',
+      name_long: 'Triangle Land',
+      admin_level: '0',
+      geometry: { type: 'MultiPolygon' },
+      envelope: { type: 'Polygon' },
+    });
     expect((await admin.get('/boundaries/nowhere')).status).toBe(404);
   });
 
@@ -110,7 +119,10 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
   it('builds a package with all three processors: the clipped features, the clipped raster, and a valid datapackage.json', async () => {
     const job = await submitJob(admin, { type: 'package.build', input: { boundary: 'tri', processors: PROCESSORS } });
     const done = await waitForJob<{ merge: { file: string; processors: string[] } }>(admin, job.id, 'succeeded', { timeoutMs: 90_000 });
-    expect(done.result?.merge).toMatchObject({ file: 'packages/tri/datapackage.json', processors: ['boundary.version_1', 'raster_clip.version_1', 'vector_clip.version_1'] });
+    expect(done.result?.merge).toMatchObject({
+      file: 'packages/tri/datapackage.json',
+      processors: ['boundary.version_1', 'raster_clip.version_1', 'vector_clip.version_1'],
+    });
 
     // the boundary itself
     const geojson = JSON.parse(await readFile(join(storage, 'packages/tri/boundary/version_1/boundary.geojson'), 'utf8')) as {
@@ -123,7 +135,11 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     const clipped = new Map<string, gdal.Geometry>();
     for (const feature of gpkg.layers.get(0).features) clipped.set(feature.fields.get('name') as string, feature.getGeometry()!.clone());
     gpkg.close();
-    expect([...clipped.keys()].sort()).toEqual(LAYER_FEATURES.filter((feature) => feature.inTriangle).map((feature) => feature.name).sort());
+    expect([...clipped.keys()].sort()).toEqual(
+      LAYER_FEATURES.filter((feature) => feature.inTriangle)
+        .map((feature) => feature.name)
+        .sort(),
+    );
     const triangle = gdal.Geometry.fromGeoJson({ type: 'Polygon', coordinates: [TRIANGLE] }).buffer(1e-9, 4);
     for (const [name, geometry] of clipped) expect({ name, within: geometry.within(triangle) }).toEqual({ name, within: true });
     // the line crossing the edge y = x at (5, 5) is cut there
@@ -146,7 +162,7 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     const band = tif.bands.get(1);
     const nodata = band.noDataValue;
     expect(nodata).toBe(0);
-    const pixels = band.pixels.read(0, 0, width, height) as Uint8Array;
+    const pixels = band.pixels.read(0, 0, width, height, new Uint8Array(width * height));
     let outside = 0;
     let inside = 0;
     for (let row = 0; row < height; row++) {
@@ -193,7 +209,11 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
         hash: `sha256:${await sha256(file)}`,
       });
     }
-    const provenance = JSON.parse(await readFile(join(storage, 'packages/tri/provenance.json'), 'utf8')) as { file: string; processor: string; source: string }[];
+    const provenance = JSON.parse(await readFile(join(storage, 'packages/tri/provenance.json'), 'utf8')) as {
+      file: string;
+      processor: string;
+      source: string;
+    }[];
     expect(provenance.find((entry) => entry.file === 'vector_clip/version_1/vector_clip.gpkg')).toMatchObject({
       processor: 'vector_clip.version_1',
       source: `layers.${LAYER_ID}`,
@@ -215,12 +235,18 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     expect(new Set(ids).size).toBe(8);
     for (const id of ids) await waitForJob(admin, id, 'succeeded', { timeoutMs: 90_000 });
     const statuses = await Promise.all(
-      ids.map(async (id) => (await admin.get<{ job_group_status: string; job_group_processors: { processor_name: string; job_status: string }[] }>(`/v1/jobs/${id}`)).body),
+      ids.map(
+        async (id) =>
+          (await admin.get<{ job_group_status: string; job_group_processors: { processor_name: string; job_status: string }[] }>(`/v1/jobs/${id}`)).body,
+      ),
     );
     expect(statuses.map((status) => status.job_group_status)).toEqual(Array(8).fill('COMPLETE'));
     for (const processor of PROCESSORS) {
       const states = statuses.map((status) => status.job_group_processors.find((part) => part.processor_name === processor)!.job_status);
-      expect({ processor, states: states.sort() }).toEqual({ processor, states: ['SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SUCCESS'] });
+      expect({ processor, states: states.sort() }).toEqual({
+        processor,
+        states: ['SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SUCCESS'],
+      });
     }
     const db = new pg.Client({ connectionString: context.databaseUrls.admin });
     await db.connect();
@@ -238,7 +264,9 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     expect((await anonymous.get('/v1/liveness')).body).toEqual({ status: 'alive' });
     expect((await anonymous.get('/v1/readiness')).body).toEqual({ status: 'ready' });
     expect((await anonymous.get('/v1/boundaries/search?name=inner')).body).toEqual([{ name: 'inner', name_long: 'Inner Province' }]);
-    expect((await anonymous.get('/v1/boundaries/search')).body).toEqual({ detail: 'Search must include name or valid latitude, longitude coordinates (not both)' });
+    expect((await anonymous.get('/v1/boundaries/search')).body).toEqual({
+      detail: 'Search must include name or valid latitude, longitude coordinates (not both)',
+    });
     expect((await anonymous.get('/v1/boundaries/nowhere')).body).toEqual({ detail: 'Requested boundary nowhere could not be found' });
     const processors = await anonymous.get<{ name: string; versions: Record<string, unknown>[] }[]>('/v1/processors');
     expect(processors.body.map((processor) => processor.name)).toEqual(['vector_clip', 'raster_clip']);
@@ -264,9 +292,15 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     expect((await anonymous.get('/v1/packages/east')).status).toBe(404);
 
     const unknownBoundary = await admin.post('/v1/jobs', { boundary_name: 'noexist', processors: ['vector_clip.version_1'] });
-    expect({ status: unknownBoundary.status, body: unknownBoundary.body }).toEqual({ status: 400, body: { detail: 'Requested boundary noexist could not be found' } });
+    expect({ status: unknownBoundary.status, body: unknownBoundary.body }).toEqual({
+      status: 400,
+      body: { detail: 'Requested boundary noexist could not be found' },
+    });
     const unknownProcessor = await admin.post('/v1/jobs', { boundary_name: 'tri', processors: ['noexist.version_1'] });
-    expect({ status: unknownProcessor.status, body: unknownProcessor.body }).toEqual({ status: 400, body: { detail: 'Invalid processor.version: noexist.version_1' } });
+    expect({ status: unknownProcessor.status, body: unknownProcessor.body }).toEqual({
+      status: 400,
+      body: { detail: 'Invalid processor.version: noexist.version_1' },
+    });
     const duplicate = await admin.post<{ detail: { msg: string }[] }>('/v1/jobs', { boundary_name: 'tri', processors: [PROCESSORS[0], PROCESSORS[0]] });
     expect(duplicate.status).toBe(422);
     expect(duplicate.body.detail[0].msg).toBe('duplicate processors not allowed');
@@ -279,7 +313,9 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     expect(status.body).toMatchObject({
       job_group_status: 'COMPLETE',
       job_group_percent_complete: 100,
-      job_group_processors: [{ processor_name: 'vector_clip.version_1', job_status: 'SKIPPED', job_result: { skipped: 'exists', processor: 'vector_clip.version_1' } }],
+      job_group_processors: [
+        { processor_name: 'vector_clip.version_1', job_status: 'SKIPPED', job_result: { skipped: 'exists', processor: 'vector_clip.version_1' } },
+      ],
     });
     expect((await admin.get('/v1/jobs/00000000-0000-4000-8000-000000000000')).body).toEqual({ detail: 'no job 00000000-0000-4000-8000-000000000000' });
   });
@@ -291,7 +327,9 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     const done = await waitForJob<{ errors: { message: string }[]; merge: { processors: string[]; failed: string[] } }>(admin, job.id, 'failed', {
       timeoutMs: 90_000,
     });
-    expect(done.result?.errors.map((error) => error.message)).toEqual([expect.stringMatching(/^raster_clip\.version_1: the configured source sources\/broken\.tif is not a GeoTIFF/)]);
+    expect(done.result?.errors.map((error) => error.message)).toEqual([
+      expect.stringMatching(/^raster_clip\.version_1: the configured source sources\/broken\.tif is not a GeoTIFF/),
+    ]);
     expect(done.result?.merge.processors).toEqual(['boundary.version_1', 'vector_clip.version_1']);
     const datapackage = JSON.parse(await readFile(join(storage, 'packages/east/datapackage.json'), 'utf8')) as DataPackage;
     expect(datapackage.resources.map((resource) => resource.path)).toEqual([
@@ -301,7 +339,9 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
       'vector_clip/version_1/vector_clip.csv',
     ]);
     await expect(stat(join(storage, 'packages/east/raster_clip'))).rejects.toThrow();
-    const status = await admin.get<{ job_group_processors: { processor_name: string; job_status: string; job_result: { failed?: string } }[] }>(`/v1/jobs/${job.id}`);
+    const status = await admin.get<{ job_group_processors: { processor_name: string; job_status: string; job_result: { failed?: string } }[] }>(
+      `/v1/jobs/${job.id}`,
+    );
     const raster = status.body.job_group_processors.find((part) => part.processor_name === 'raster_clip.version_1')!;
     expect(raster.job_status).toBe('FAILURE');
     expect(raster.job_result.failed).toMatch(/not a GeoTIFF/);

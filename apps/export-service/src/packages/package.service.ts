@@ -160,7 +160,9 @@ export class PackageService {
       return { ...part, files: files.files };
     } catch (error) {
       const message = job.signal.aborted ? 'cancelled' : (error as Error).message;
-      await this.storage.deletePrefix(outputPrefix(key)).catch((cleanup: unknown) => this.logger.warn({ err: cleanup, key }, 'could not remove a failed output'));
+      await this.storage
+        .deletePrefix(outputPrefix(key))
+        .catch((cleanup: unknown) => this.logger.warn({ err: cleanup, key }, 'could not remove a failed output'));
       await this.outputs.finish(key, jobId, { state: 'failed', message });
       job.signal.throwIfAborted();
       this.logger.info({ key, err: error }, 'processor failed');

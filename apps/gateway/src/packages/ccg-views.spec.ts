@@ -42,8 +42,18 @@ describe('jobGroupStatus', () => {
     ]);
     expect(status.job_group_percent_complete).toBe(50);
     expect(status.job_group_processors).toEqual([
-      { job_id: 'id-vector_clip.version_1', processor_name: 'vector_clip.version_1', job_status: 'EXECUTING', job_progress: { percent_complete: 40, current_task: 'clipping' } },
-      { job_id: 'id-raster_clip.version_1', processor_name: 'raster_clip.version_1', job_status: 'FAILURE', job_result: { failed: 'raster_clip.version_1: bad tiff' } },
+      {
+        job_id: 'id-vector_clip.version_1',
+        processor_name: 'vector_clip.version_1',
+        job_status: 'EXECUTING',
+        job_progress: { percent_complete: 40, current_task: 'clipping' },
+      },
+      {
+        job_id: 'id-raster_clip.version_1',
+        processor_name: 'raster_clip.version_1',
+        job_status: 'FAILURE',
+        job_result: { failed: 'raster_clip.version_1: bad tiff' },
+      },
     ]);
   });
 
@@ -61,7 +71,19 @@ describe('processorViews', () => {
     const views = processorViews();
     expect(views.map((view) => view.name)).toEqual(['vector_clip', 'raster_clip']);
     expect(Object.keys(views[0].versions[0]).sort()).toEqual(
-      ['name', 'description', 'version', 'data_author', 'data_title', 'data_title_long', 'data_summary', 'data_citation', 'data_license', 'data_origin_url', 'data_formats'].sort(),
+      [
+        'name',
+        'description',
+        'version',
+        'data_author',
+        'data_title',
+        'data_title_long',
+        'data_summary',
+        'data_citation',
+        'data_license',
+        'data_origin_url',
+        'data_formats',
+      ].sort(),
     );
     expect(views[0].versions[0].name).toBe('vector_clip.version_1');
   });

@@ -100,7 +100,12 @@ export function jobGroupStatus(job: { id: string; state: JobState; processors: s
     const status = ccgStatus(part.state, part.result);
     if (!isFinal(part.state)) {
       const percent = part.progress_total > 0 ? Math.round((100 * part.progress_current) / part.progress_total) : 0;
-      return { job_id: part.id, processor_name: processor, job_status: status, job_progress: { percent_complete: percent, current_task: part.progress_message || 'UNKNOWN' } };
+      return {
+        job_id: part.id,
+        processor_name: processor,
+        job_status: status,
+        job_progress: { percent_complete: percent, current_task: part.progress_message || 'UNKNOWN' },
+      };
     }
     const result = part.state === 'failed' || part.state === 'cancelled' ? { failed: part.error?.message ?? part.state } : (part.result ?? {});
     return { job_id: part.id, processor_name: processor, job_status: status, job_result: result };

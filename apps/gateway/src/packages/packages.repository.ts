@@ -48,10 +48,9 @@ export class PackagesRepository {
   /** Case-insensitive, partial, on the name or the long name (irv-autopkg matched the long name only). */
   searchByName(text: string): Promise<BoundarySummaryRow[]> {
     const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-    return this.db.query(
-      'SELECT name, name_long FROM packages.boundaries WHERE lower(name_long) LIKE $1 OR lower(name) LIKE $1 ORDER BY name_long, name',
-      [pattern],
-    );
+    return this.db.query('SELECT name, name_long FROM packages.boundaries WHERE lower(name_long) LIKE $1 OR lower(name) LIKE $1 ORDER BY name_long, name', [
+      pattern,
+    ]);
   }
 
   /** The boundaries containing the point (GiST index on the geometry). */
@@ -63,17 +62,17 @@ export class PackagesRepository {
   }
 
   async boundary(name: string): Promise<BoundaryRow | undefined> {
-    const [row] = (await this.db.query(
+    const [row] = await this.db.query<BoundaryRow[]>(
       `SELECT name, name_long, admin_level, ST_AsGeoJSON(geometry) AS geometry, ST_AsGeoJSON(ST_Envelope(geometry)) AS envelope
        FROM packages.boundaries WHERE name = $1`,
       [name],
-    )) as BoundaryRow[];
+    );
     return row;
   }
 
   /** Boundaries with at least one finished output. */
   async packaged(): Promise<string[]> {
-    const rows = (await this.db.query(`SELECT DISTINCT boundary FROM packages.outputs WHERE state = 'succeeded' ORDER BY boundary`)) as { boundary: string }[];
+    const rows = await this.db.query<{ boundary: string }[]>(`SELECT DISTINCT boundary FROM packages.outputs WHERE state = 'succeeded' ORDER BY boundary`);
     return rows.map((row) => row.boundary);
   }
 
@@ -85,9 +84,9 @@ export class PackagesRepository {
   }
 
   async datapackage(boundary: string): Promise<Record<string, unknown> | undefined> {
-    const [row] = (await this.db.query('SELECT datapackage FROM packages.datapackages WHERE boundary = $1', [boundary])) as {
-      datapackage: Record<string, unknown>;
-    }[];
+    const [row] = await this.db.query<{ datapackage: Record<string, unknown> }[]>('SELECT datapackage FROM packages.datapackages WHERE boundary = $1', [
+      boundary,
+    ]);
     return row?.datapackage;
   }
 

@@ -33,13 +33,13 @@ export const MAX_PACKAGE_PROCESSORS = 100;
 @ValidatorConstraint({ name: 'knownProcessors' })
 export class KnownProcessors implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return Array.isArray(value) && value.every((item) => typeof item === 'string') && processorProblems(value as string[]).length === 0;
+    return Array.isArray(value) && value.every((item) => typeof item === 'string') && processorProblems(value).length === 0;
   }
 
   defaultMessage(args: ValidationArguments): string {
     const value = args.value as unknown;
     if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) return 'processors must be an array of <name>.<version>';
-    return processorProblems(value as string[]).join('; ');
+    return processorProblems(value).join('; ');
   }
 }
 

@@ -16,7 +16,11 @@ describe('the processor manifest', () => {
 
   it('names unknown and duplicate processors of a request, each once', () => {
     expect(processorProblems(['vector_clip.version_1', 'raster_clip.version_1'])).toEqual([]);
-    expect(processorProblems(['vector_clip.version_1', 'vector_clip.version_1', 'vector_clip.version_1'])).toEqual(['duplicate processor vector_clip.version_1']);
-    expect(processorProblems(['noexist.version_1'])[0]).toMatch(/^unknown processor noexist\.version_1 \(known: vector_clip\.version_1, raster_clip\.version_1\)$/);
+    expect(processorProblems(['vector_clip.version_1', 'vector_clip.version_1', 'vector_clip.version_1'])).toEqual([
+      'duplicate processor vector_clip.version_1',
+    ]);
+    expect(processorProblems(['noexist.version_1'])[0]).toMatch(
+      /^unknown processor noexist\.version_1 \(known: vector_clip\.version_1, raster_clip\.version_1\)$/,
+    );
   });
 });

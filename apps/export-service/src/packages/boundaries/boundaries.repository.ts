@@ -41,12 +41,12 @@ export class BoundariesRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   async find(name: string): Promise<Boundary | undefined> {
-    const [row] = (await this.db.query(
+    const [row] = await this.db.query<BoundaryRow[]>(
       `SELECT name, name_long, admin_level, ST_AsGeoJSON(geometry) AS geometry, ST_AsGeoJSON(ST_Envelope(geometry)) AS envelope,
               ST_XMin(geometry) AS xmin, ST_YMin(geometry) AS ymin, ST_XMax(geometry) AS xmax, ST_YMax(geometry) AS ymax
        FROM packages.boundaries WHERE name = $1`,
       [name],
-    )) as BoundaryRow[];
+    );
     if (!row) return undefined;
     return {
       name: row.name,
@@ -60,13 +60,13 @@ export class BoundariesRepository {
 
   /** Every boundary's name, in name order (a batch over "all"). */
   async names(): Promise<string[]> {
-    const rows = (await this.db.query('SELECT name FROM packages.boundaries ORDER BY name')) as { name: string }[];
+    const rows = await this.db.query<{ name: string }[]>('SELECT name FROM packages.boundaries ORDER BY name');
     return rows.map((row) => row.name);
   }
 
   /** Of these names, the ones that are not boundaries. */
   async missing(names: string[]): Promise<string[]> {
-    const rows = (await this.db.query('SELECT name FROM packages.boundaries WHERE name = ANY($1)', [names])) as { name: string }[];
+    const rows = await this.db.query<{ name: string }[]>('SELECT name FROM packages.boundaries WHERE name = ANY($1)', [names]);
     const found = new Set(rows.map((row) => row.name));
     return names.filter((name) => !found.has(name));
   }

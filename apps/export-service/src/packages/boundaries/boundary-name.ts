@@ -5,7 +5,7 @@ import { BOUNDARY_NAME_PATTERN } from '#shared';
  * every run of characters a storage path cannot hold made `_`. Undefined when nothing usable is left.
  */
 export function boundaryName(raw: unknown): string | undefined {
-  if (raw === null || raw === undefined) return undefined;
+  if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
   const name = String(raw)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

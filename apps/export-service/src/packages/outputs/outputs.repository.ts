@@ -49,7 +49,7 @@ export class OutputsRepository {
    * run (a redelivered command), or when its heartbeat is older than `staleSeconds` (the service running it died).
    */
   async claim(key: OutputKey, jobId: string, staleSeconds: number): Promise<Claim> {
-    const claimed = (await this.db.query(
+    const claimed = await this.db.query<unknown[]>(
       `INSERT INTO packages.outputs AS o (boundary, processor, version, state, job_id)
        VALUES ($1, $2, $3, 'running', $4)
        ON CONFLICT (boundary, processor, version) DO UPDATE
@@ -59,7 +59,7 @@ export class OutputsRepository {
             OR (o.state = 'running' AND (o.job_id = EXCLUDED.job_id OR o.heartbeat_at < now() - make_interval(secs => $5)))
        RETURNING 1`,
       [key.boundary, key.processor, key.version, jobId, staleSeconds],
-    )) as unknown[];
+    );
     if (claimed.length > 0) return { outcome: 'claimed' };
     const row = await this.find(key);
     // gone or failed since the INSERT looked: it was being made a moment ago, which is all this request can say
@@ -68,11 +68,11 @@ export class OutputsRepository {
   }
 
   async find(key: OutputKey): Promise<OutputRow | undefined> {
-    const [row] = (await this.db.query('SELECT * FROM packages.outputs WHERE boundary = $1 AND processor = $2 AND version = $3', [
+    const [row] = await this.db.query<OutputRow[]>('SELECT * FROM packages.outputs WHERE boundary = $1 AND processor = $2 AND version = $3', [
       key.boundary,
       key.processor,
       key.version,
-    ])) as OutputRow[];
+    ]);
     return row;
   }
 
@@ -85,8 +85,12 @@ export class OutputsRepository {
   }
 
   /** Ends this job's run; a run taken over in the meantime (as abandoned) is not touched. Returns whether it was still this job's. */
-  async finish(key: OutputKey, jobId: string, outcome: { state: 'succeeded'; files: OutputFile[]; source: string } | { state: 'failed'; message: string }): Promise<boolean> {
-    const rows = (await this.db.query(
+  async finish(
+    key: OutputKey,
+    jobId: string,
+    outcome: { state: 'succeeded'; files: OutputFile[]; source: string } | { state: 'failed'; message: string },
+  ): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(
       `UPDATE packages.outputs SET state = $5, files = $6::jsonb, source = $7, error = $8::jsonb, finished_at = now()
        WHERE boundary = $1 AND processor = $2 AND version = $3 AND job_id = $4 AND state = 'running' RETURNING 1`,
       [
@@ -99,14 +103,14 @@ export class OutputsRepository {
         outcome.state === 'succeeded' ? outcome.source : null,
         outcome.state === 'failed' ? JSON.stringify({ message: outcome.message }) : null,
       ],
-    )) as unknown[];
+    );
     return rows.length > 0;
   }
 
   /** The boundary's finished outputs, processor by processor, the newest version last. */
   async succeeded(boundary: string): Promise<OutputRow[]> {
-    return (await this.db.query(`SELECT * FROM packages.outputs WHERE boundary = $1 AND state = 'succeeded' ORDER BY processor, version`, [
+    return await this.db.query<OutputRow[]>(`SELECT * FROM packages.outputs WHERE boundary = $1 AND state = 'succeeded' ORDER BY processor, version`, [
       boundary,
-    ])) as OutputRow[];
+    ]);
   }
 }

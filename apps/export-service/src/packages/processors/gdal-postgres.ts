@@ -24,10 +24,16 @@ export function pgConnectionString(url: string, extra: Record<string, string> = 
  * ends GDAL's database session instead (its connection carries a name of its own, by which the service's role may
  * terminate its own backend): GDAL then fails at its next read and the work rejects with the abort reason.
  */
-export async function withPostgresDataset<T>(databaseUrl: string, database: DataSource, signal: AbortSignal, work: (dataset: gdal.Dataset) => Promise<T>): Promise<T> {
+export async function withPostgresDataset<T>(
+  databaseUrl: string,
+  database: DataSource,
+  signal: AbortSignal,
+  work: (dataset: gdal.Dataset) => Promise<T>,
+): Promise<T> {
   const applicationName = `geojobs-package-${randomUUID()}`;
   const dataset = await gdal.openAsync(`PG:${pgConnectionString(databaseUrl, { application_name: applicationName })}`, 'r', ['PostgreSQL']);
-  const stop = () => void database.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]).catch(() => undefined);
+  const stop = () =>
+    void database.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]).catch(() => undefined);
   signal.addEventListener('abort', stop, { once: true });
   try {
     return await work(dataset);

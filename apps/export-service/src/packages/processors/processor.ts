@@ -22,7 +22,7 @@ export interface ProcessorRun {
   /** An empty folder of its own, removed after the run whatever happens. */
   scratch: string;
   /** Percent complete (0–100) and the current step, shown in the job status. */
-  progress(percent: number, step: string): Promise<void>;
+  progress: (percent: number, step: string) => Promise<void>;
   signal: AbortSignal;
 }
 

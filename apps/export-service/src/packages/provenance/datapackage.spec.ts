@@ -9,7 +9,14 @@ const output = (processor: string, files: string[], version = 'version_1'): Outp
   version,
   state: 'succeeded',
   job_id: '7d3f8c1e-3a5b-4c9d-8e2f-1a2b3c4d5e6f',
-  files: files.map((name) => ({ path: `packages/gambia/${processor}/${version}/${name}`, name, format: name.split('.').pop()!, mediatype: 'application/octet-stream', bytes: 42, hash: HASH })),
+  files: files.map((name) => ({
+    path: `packages/gambia/${processor}/${version}/${name}`,
+    name,
+    format: name.split('.').pop()!,
+    mediatype: 'application/octet-stream',
+    bytes: 42,
+    hash: HASH,
+  })),
   source: `layers.pre_roads_0`,
   error: null,
   started_at: new Date('2026-01-01T00:00:00Z'),
@@ -39,7 +46,11 @@ describe('buildDataPackage', () => {
   });
 
   it('leaves out outputs of processor versions that are no longer in the manifest', () => {
-    const datapackage = buildDataPackage({ name: 'gambia', nameLong: 'The Gambia' }, [...outputs, output('vector_clip', ['old.gpkg'], 'version_0')], new Date());
+    const datapackage = buildDataPackage(
+      { name: 'gambia', nameLong: 'The Gambia' },
+      [...outputs, output('vector_clip', ['old.gpkg'], 'version_0')],
+      new Date(),
+    );
     expect(datapackage.resources.map((resource) => resource.name)).not.toContain('vector_clip-version_0-old.gpkg');
   });
 });

@@ -30,10 +30,10 @@ export class VectorClipProcessor implements PackageProcessor {
 
   async process({ boundary, scratch, progress, signal }: ProcessorRun): Promise<ProcessorOutput> {
     if (!this.layer) throw new ProcessorError('no layer is configured for vector_clip (GEOJOBS_PACKAGES_VECTOR_LAYER)');
-    const columns = (await this.database.query(
+    const columns = await this.database.query<LayerColumn[]>(
       `SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = 'layers' AND table_name = $1 ORDER BY ordinal_position`,
       [this.layer],
-    )) as LayerColumn[];
+    );
     const geometry = columns.find((column) => column.udt_name === 'geometry');
     if (!geometry) throw new ProcessorError(`the configured layer ${this.layer} is not a previewed layer (no table with a geometry in the layers schema)`);
     const attributes = columns.filter((column) => column !== geometry).map((column) => `l.${quoted(column.column_name)}`);
