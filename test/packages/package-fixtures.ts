@@ -110,3 +110,15 @@ export async function writeFiles(storageRoot: string): Promise<void> {
   // a "GeoTIFF" that is not one, for the failing processor
   await writeFile(join(storageRoot, 'sources', 'broken.tif'), 'this is not a GeoTIFF');
 }
+
+/** A raster over East Land large enough that warping it takes seconds: a processor to cancel while it runs. */
+export function writeLargeRaster(storageRoot: string): void {
+  const size = 8_000;
+  const dataset = gdal.open(join(storageRoot, 'sources', 'large.tif'), 'w', 'GTiff', size, size, 1, gdal.GDT_Byte);
+  dataset.srs = gdal.SpatialReference.fromEPSG(4326);
+  dataset.geoTransform = [20, 10 / size, 0, 10, 0, -10 / size];
+  const row = new Uint8Array(size).map((_, column) => 1 + (column % 250));
+  const band = dataset.bands.get(1);
+  for (let y = 0; y < size; y++) band.pixels.write(0, y, size, 1, row);
+  dataset.close();
+}

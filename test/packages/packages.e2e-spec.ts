@@ -8,9 +8,10 @@ import pg from 'pg';
 import profile from '../../apps/export-service/src/packages/provenance/profiles/datapackage-2.0.json' with { type: 'json' };
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
-import { submitJob, waitForJob } from '../harness/jobs.js';
+import { submitJob, waitForJob, type Job } from '../harness/jobs.js';
+import { waitFor } from '../../libs/testing/src/index.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
-import { LAYER_FEATURES, LAYER_ID, RASTER, TRIANGLE, createLayer, writeFiles } from './package-fixtures.js';
+import { LAYER_FEATURES, LAYER_ID, RASTER, TRIANGLE, createLayer, writeFiles, writeLargeRaster } from './package-fixtures.js';
 
 interface Resource {
   name: string;
@@ -354,5 +355,44 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     const both = await admin.post<Refusal>('/jobs', { type: 'package.build', input: { boundary: 'tri', boundaries: ['east'], processors: PROCESSORS } });
     expect(both.status).toBe(400);
     expect(JSON.stringify(both.body.message)).toMatch(/give boundary or boundaries, not both/);
+  });
+
+  it('cancels a package while its processor runs: the processor stops, its output is marked failed and its files removed', async () => {
+    writeLargeRaster(storage);
+    await exporter.stop();
+    exporter = await startService('export-service', context, exportEnv('sources/large.tif'));
+    const job = await submitJob(admin, { type: 'package.build', input: { boundary: 'east', processors: ['raster_clip.version_1'] } });
+    const running = await waitFor(
+      async () => {
+        const status = (await admin.get<{ job_group_processors: { job_id: string; job_status: string }[] }>(`/v1/jobs/${job.id}`)).body;
+        const part = status.job_group_processors[0];
+        return part.job_status === 'EXECUTING' && part;
+      },
+      'the raster processor to run',
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
+    const cancelled = await admin.post<Job>(`/jobs/${job.id}/cancel`);
+    expect(cancelled.body.state).toBe('cancelled');
+    const db = new pg.Client({ connectionString: context.databaseUrls.admin });
+    await db.connect();
+    try {
+      const started = Date.now();
+      const output = await waitFor(
+        async () => {
+          const { rows } = await db.query<{ state: string; error: { message: string } | null }>(
+            `SELECT state, error FROM packages.outputs WHERE boundary = 'east' AND processor = 'raster_clip'`,
+          );
+          return rows[0]?.state === 'failed' && rows[0];
+        },
+        'the cancelled output to be marked failed',
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      expect(output.error).toEqual({ message: 'cancelled' });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await db.end();
+    }
+    expect((await admin.get<Job>(`/jobs/${running.job_id}`)).body.state).toBe('cancelled');
+    await expect(stat(join(storage, 'packages/east/raster_clip'))).rejects.toThrow();
   });
 });

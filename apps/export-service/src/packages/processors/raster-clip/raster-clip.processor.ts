@@ -48,6 +48,8 @@ export class RasterClipProcessor implements PackageProcessor {
         ['-of', 'COG', '-cutline', cutline, '-crop_to_cutline', '-dstnodata', String(nodata), '-co', 'COMPRESS=DEFLATE', '-overwrite'],
         {
           progress_cb: (complete: number) => {
+            // gdal-async stops a warp whose progress callback throws: a cancelled job stops warping
+            if (signal.aborted) throw new Error('cancelled');
             const percent = 20 + Math.floor(complete * 75);
             if (percent >= reported + 10) {
               reported = percent;
