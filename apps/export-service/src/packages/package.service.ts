@@ -23,6 +23,7 @@ import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
 import { BoundariesRepository, type Boundary } from './boundaries/boundaries.repository.js';
 import { outputPrefix, packagePrefix, uploadOutput } from './outputs/output-files.js';
 import { OutputsRepository, type OutputFile, type OutputKey } from './outputs/outputs.repository.js';
+import { shouldReport } from './progress-throttle.js';
 import { PACKAGE_PROCESSORS, ProcessorError, type PackageProcessor } from './processors/processor.js';
 import { buildDataPackage, profileErrors, provenanceLog } from './provenance/datapackage.js';
 import { DatapackagesRepository } from './provenance/datapackages.repository.js';
@@ -137,8 +138,12 @@ export class PackageService {
     }
     const processor = this.processors.get(part.processor)!;
     let lastBeat = Date.now();
+    let lastReport: number | undefined;
     const progress = async (percent: number, step: string) => {
-      await job.progress(Math.max(0, Math.min(100, Math.round(percent))), 100, step);
+      if (shouldReport(lastReport, Date.now(), percent)) {
+        lastReport = Date.now();
+        await job.progress(Math.max(0, Math.min(100, Math.round(percent))), 100, step);
+      }
       if (Date.now() - lastBeat > HEARTBEAT_EVERY_MS) {
         lastBeat = Date.now();
         await this.outputs.heartbeat(key, jobId);
