@@ -5,7 +5,7 @@
  * `GET /jobs/:id` (p50, p99) while the batch runs — the API must stay responsive (target p99 < 100 ms).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import gdal from 'gdal-async';
 import pg from 'pg';
@@ -14,7 +14,8 @@ import { percentile } from './support/stats.js';
 
 const BOUNDARIES = Number(process.env.BENCH_BOUNDARIES ?? 50);
 const POINTS = 20_000;
-const PREFETCH = process.env.BENCH_PREFETCH ?? '4';
+/** export_q's prefetch is the batch's bound on concurrency (per export-service copy); the service's default is 2. */
+const PREFETCH = process.env.BENCH_PREFETCH ?? '2';
 const POLL_EVERY_MS = 50;
 /** A grid of 1° squares, 10 to a row. */
 const COLUMNS = 10;
@@ -142,4 +143,8 @@ try {
   await Promise.all(services.map((service) => service.stop()));
   await vhost.remove();
   await database.remove();
+  const names = Array.from({ length: BOUNDARIES }, (_, index) => `b${run}_${index}`);
+  await Promise.all(
+    [rasterKey, boundariesKey, ...names.map((name) => `packages/${name}`)].map((key) => rm(join(storage, key), { recursive: true, force: true })),
+  );
 }
