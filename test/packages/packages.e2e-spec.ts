@@ -395,4 +395,34 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
     expect((await admin.get<Job>(`/jobs/${running.job_id}`)).body.state).toBe('cancelled');
     await expect(stat(join(storage, 'packages/east/raster_clip'))).rejects.toThrow();
   });
+
+  it('leaves an output another run is making alone (skipped: running), and rebuilds one whose run stopped beating', async () => {
+    const db = new pg.Client({ connectionString: context.databaseUrls.admin });
+    await db.connect();
+    const claimBy = (heartbeat: string) =>
+      db.query(
+        `UPDATE packages.outputs SET state = 'running', job_id = gen_random_uuid(), heartbeat_at = now() - $1::interval
+                WHERE boundary = 'east' AND processor = 'raster_clip'`,
+        [heartbeat],
+      );
+    const build = async () => {
+      const job = await submitJob(admin, { type: 'package.build', input: { boundary: 'east', processors: ['raster_clip.version_1'] } });
+      await waitForJob(admin, job.id, 'succeeded', { timeoutMs: 60_000 });
+      return (await admin.get<{ job_group_processors: { job_id: string; job_status: string; job_result: Record<string, unknown> }[] }>(`/v1/jobs/${job.id}`))
+        .body.job_group_processors[0];
+    };
+    try {
+      await claimBy('0 seconds');
+      expect(await build()).toMatchObject({ job_status: 'SKIPPED', job_result: { skipped: 'running' } });
+      await claimBy('1 hour'); // older than GEOJOBS_PACKAGES_STALE_SECONDS: its service died
+      const rebuilt = await build();
+      expect(rebuilt.job_status).toBe('SUCCESS');
+      const { rows } = await db.query<{ state: string; job_id: string }>(
+        `SELECT state, job_id FROM packages.outputs WHERE boundary = 'east' AND processor = 'raster_clip'`,
+      );
+      expect(rows).toEqual([{ state: 'succeeded', job_id: rebuilt.job_id }]);
+    } finally {
+      await db.end();
+    }
+  });
 });
