@@ -318,7 +318,7 @@ describe('data packages: boundaries, processors, the package saga, provenance (r
         { processor_name: 'vector_clip.version_1', job_status: 'SKIPPED', job_result: { skipped: 'exists', processor: 'vector_clip.version_1' } },
       ],
     });
-    expect((await admin.get('/v1/jobs/00000000-0000-4000-8000-000000000000')).body).toEqual({ detail: 'no job 00000000-0000-4000-8000-000000000000' });
+    expect((await admin.get('/v1/jobs/00000000-0000-4000-8000-000000000000')).body).toEqual({ detail: 'Job not found: 00000000-0000-4000-8000-000000000000' });
   });
 
   it('fails only the failing processor: its part fails with its error, the package job fails listing it, the rest is kept', async () => {

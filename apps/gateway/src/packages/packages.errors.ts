@@ -29,3 +29,12 @@ export class PackageNotFoundError extends NotFoundError {
 export class CcgSubmissionError extends InvalidRequestError {
   readonly code = 'PACKAGES.CCG_SUBMISSION';
 }
+
+/** irv-autopkg's answer for a job it did not know. */
+export class CcgJobNotFoundError extends NotFoundError {
+  readonly code = 'PACKAGES.CCG_JOB_NOT_FOUND';
+
+  constructor(id: string) {
+    super(`Job not found: ${id}`);
+  }
+}

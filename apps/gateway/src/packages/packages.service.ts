@@ -7,7 +7,14 @@ import { JobNotFoundError } from '../job-model/job.errors.js';
 import { CreateJobDto } from '../jobs/dto/create-job.dto.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { jobGroupStatus, processorVersionView, processorViews, type JobGroupStatus, type ProcessorVersionMetadata, type ProcessorView } from './ccg-views.js';
-import { BoundaryNotFoundError, BoundarySearchError, CcgSubmissionError, PackageNotFoundError, ProcessorNotFoundError } from './packages.errors.js';
+import {
+  BoundaryNotFoundError,
+  BoundarySearchError,
+  CcgJobNotFoundError,
+  CcgSubmissionError,
+  PackageNotFoundError,
+  ProcessorNotFoundError,
+} from './packages.errors.js';
 import { PackagesRepository, type BoundarySummaryRow } from './packages.repository.js';
 
 export interface BoundaryView extends BoundarySummaryRow {
@@ -142,8 +149,10 @@ export class PackagesService {
 
   /** `GET /v1/jobs/{job_id}`: the package job's processors, each with its state, progress and result. */
   async ccgStatus(principal: Principal, id: string): Promise<JobGroupStatus> {
-    const job = await this.jobs.visible(principal, id);
-    if (job.type !== 'package.build') throw new JobNotFoundError(id);
+    const job = await this.jobs.visible(principal, id).catch((error: unknown) => {
+      throw error instanceof JobNotFoundError ? new CcgJobNotFoundError(id) : error;
+    });
+    if (job.type !== 'package.build') throw new CcgJobNotFoundError(id);
     const processors = Array.isArray(job.input.processors) ? (job.input.processors as string[]) : [];
     return jobGroupStatus({ id: job.id, state: job.state, processors }, await this.packages.parts(job.id));
   }
