@@ -51,8 +51,24 @@ describe('database roles (least privilege)', () => {
     await expect(geo.query('CREATE TABLE packages.x (id int)')).rejects.toThrow(/permission denied for schema packages/);
 
     const exporter = await connect(context.databaseUrls.export);
-    await exporter.query('CREATE TABLE packages.boundaries (name text)');
+    await exporter.query('CREATE TABLE packages.scratch_probe (name text)');
     await expect(exporter.query('SELECT * FROM jobs.probe')).rejects.toThrow(/permission denied for schema jobs/);
     await expect(exporter.query('CREATE TABLE layers.x (id int)')).rejects.toThrow(/permission denied for schema layers/);
+  });
+
+  it('lets the gateway read the boundaries, outputs and datapackages of the packages schema, and never write them', async () => {
+    const exporter = await connect(context.databaseUrls.export);
+    await exporter.query(`INSERT INTO packages.boundaries (name, name_long, admin_level, geometry)
+      VALUES ('probe', 'Probe', '0', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)))`);
+
+    const gateway = await connect(context.databaseUrls.gateway);
+    const { rows } = await gateway.query('SELECT name FROM packages.boundaries');
+    expect(rows).toEqual([{ name: 'probe' }]);
+    await gateway.query('SELECT * FROM packages.outputs, packages.datapackages');
+    await expect(gateway.query(`DELETE FROM packages.boundaries`)).rejects.toThrow(/permission denied for table boundaries/);
+    await expect(
+      gateway.query(`INSERT INTO packages.outputs (boundary, processor, version, state, job_id) VALUES ('a', 'b', 'c', 'running', gen_random_uuid())`),
+    ).rejects.toThrow(/permission denied for table outputs/);
+    await expect(gateway.query('SELECT * FROM packages.step_cache')).rejects.toThrow(/permission denied for table step_cache/);
   });
 });

@@ -7,6 +7,7 @@ import type { ExportConfig } from './config/export.config.js';
 import { ConvertModule } from './convert/convert.module.js';
 import { DatasetExportModule } from './dataset-export/dataset-export.module.js';
 import { LayersExportModule } from './layers-export/layers-export.module.js';
+import { PackagesModule } from './packages/packages.module.js';
 
 @Module({})
 export class AppModule {
@@ -22,6 +23,7 @@ export class AppModule {
         LayersExportModule,
         DatasetExportModule,
         ConvertModule,
+        PackagesModule,
       ],
       providers: [ExportCommandsConsumer],
     };

@@ -13,6 +13,7 @@ import { FilesModule } from './files/files.module.js';
 import { FollowupsModule } from './followups/followups.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LayersModule } from './layers/layers.module.js';
+import { PackagesModule } from './packages/packages.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
@@ -34,6 +35,7 @@ export class AppModule implements NestModule {
         LayersModule,
         GeopreviewModule,
         ExportsModule,
+        PackagesModule,
         FollowupsModule,
         FilesModule,
         MetricsModule,

@@ -13,6 +13,8 @@ export * from './contracts/geo.commands.js';
 export * from './contracts/layers.js';
 export * from './contracts/geo.events.js';
 export * from './contracts/export.commands.js';
+export * from './contracts/package.commands.js';
+export * from './packages/processors.manifest.js';
 export * from './contracts/analytics.commands.js';
 export * from './contracts/followup.commands.js';
 export * from './analytics/hdx-send-analytics.js';

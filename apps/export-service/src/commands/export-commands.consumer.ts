@@ -4,6 +4,8 @@ import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
 import { ConvertService } from '../convert/convert.service.js';
 import { DatasetExportService } from '../dataset-export/dataset-export.service.js';
 import { LayersExportService } from '../layers-export/layers-export.service.js';
+import { BoundariesLoadService } from '../packages/boundaries/boundaries-load.service.js';
+import { PackageService } from '../packages/package.service.js';
 
 /** Everything export-service does arrives on export_q; this is the one worker of that queue in the process. */
 @Injectable()
@@ -14,6 +16,8 @@ export class ExportCommandsConsumer implements OnModuleInit {
     @Inject(LayersExportService) private readonly layers: LayersExportService,
     @Inject(DatasetExportService) private readonly datasets: DatasetExportService,
     @Inject(ConvertService) private readonly convert: ConvertService,
+    @Inject(PackageService) private readonly packages: PackageService,
+    @Inject(BoundariesLoadService) private readonly boundaries: BoundariesLoadService,
   ) {}
 
   onModuleInit(): Promise<void> {
@@ -27,6 +31,10 @@ export class ExportCommandsConsumer implements OnModuleInit {
         'export.resource': { job: (command, job) => this.datasets.resource(command, job) },
         'export.dataset.merge': { job: (command, job) => this.datasets.merge(command, job) },
         'export.convert': { job: (command, job) => this.convert.run(command, job) },
+        'package.build': { job: (command, job) => this.packages.build(command, job) },
+        'package.process': { job: (command, job) => this.packages.process(command, job) },
+        'package.provenance': { job: (command, job) => this.packages.provenance(command, job) },
+        'package.boundaries.load': { job: (command, job) => this.boundaries.load(command, job) },
       },
     });
   }

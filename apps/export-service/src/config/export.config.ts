@@ -73,6 +73,22 @@ export class ExportConfig extends ServiceConfig {
   @IsOptional()
   @IsString()
   GEOJOBS_EXPORT_SCRATCH_DIR?: string;
+
+  /** The previewed layer (a table of the layers schema, `pre_…`) the `vector_clip` processor clips; it fails saying so when unset. */
+  @IsOptional()
+  @Matches(/^pre_[a-z0-9_]+$/, { message: 'must be a layer id (pre_ followed by lower-case letters, digits, _)' })
+  GEOJOBS_PACKAGES_VECTOR_LAYER?: string;
+
+  /** The storage key of the GeoTIFF the `raster_clip` processor clips; it fails saying so when unset. */
+  @IsOptional()
+  @IsString()
+  GEOJOBS_PACKAGES_RASTER_SOURCE?: string;
+
+  /** A processor output marked running whose heartbeat is older than this was abandoned (its service died): it is rebuilt. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  GEOJOBS_PACKAGES_STALE_SECONDS = 600;
 }
 
 export const EXPORT_CONFIG = Symbol('EXPORT_CONFIG');

@@ -15,6 +15,10 @@ import {
   GeoPreviewV1,
   MAX_FANOUT_SUBTASKS,
   NoopCommandV1,
+  PackageBoundariesLoadV1,
+  PackageBuildV1,
+  PackageProcessV1,
+  PackageProvenanceV1,
   SERVICES,
   type Commands,
   type ServiceName,
@@ -78,6 +82,12 @@ export class ExportDatasetJobInput extends OmitType(ExportDatasetV1, ['jobId'] a
 export class ExportResourceJobInput extends OmitType(ExportResourceV1, ['jobId'] as const) {}
 export class ExportDatasetMergeJobInput extends OmitType(ExportDatasetMergeV1, ['jobId'] as const) {}
 export class ExportConvertJobInput extends OmitType(ExportConvertV1, ['jobId'] as const) {}
+export class PackageBuildJobInput extends OmitType(PackageBuildV1, ['jobId'] as const) {}
+/** One processor of a package, declared by the package.build that set its boundary up. */
+export class PackageProcessJobInput extends OmitType(PackageProcessV1, ['jobId'] as const) {}
+/** A package's merge step: datapackage.json and the provenance log. */
+export class PackageProvenanceJobInput extends OmitType(PackageProvenanceV1, ['jobId'] as const) {}
+export class PackageBoundariesLoadJobInput extends OmitType(PackageBoundariesLoadV1, ['jobId'] as const) {}
 
 type CommandOf = { [K in keyof Commands]: { key: K; payload: Commands[K] } }[keyof Commands];
 
@@ -135,6 +145,10 @@ export const JOB_TYPES: Record<string, JobType<object>> = {
   'export.resource': relayed('export.resource', ExportResourceJobInput),
   'export.dataset.merge': relayed('export.dataset.merge', ExportDatasetMergeJobInput),
   'export.convert': relayed('export.convert', ExportConvertJobInput),
+  'package.build': relayed('package.build', PackageBuildJobInput),
+  'package.process': relayed('package.process', PackageProcessJobInput),
+  'package.provenance': relayed('package.provenance', PackageProvenanceJobInput),
+  'package.boundaries.load': relayed('package.boundaries.load', PackageBoundariesLoadJobInput),
 };
 
 /**
@@ -147,6 +161,8 @@ export const INTERNAL_JOB_TYPES: ReadonlySet<string> = new Set([
   'geo.preview.merge',
   'export.resource',
   'export.dataset.merge',
+  'package.process',
+  'package.provenance',
 ]);
 
 /** The types POST /jobs takes. */

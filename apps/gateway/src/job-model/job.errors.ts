@@ -55,6 +55,11 @@ export class UnknownLayersError extends InvalidRequestError {
   readonly code = 'JOB.UNKNOWN_LAYERS';
 }
 
+/** A package names boundaries that are not loaded. */
+export class UnknownBoundariesError extends InvalidRequestError {
+  readonly code = 'JOB.UNKNOWN_BOUNDARIES';
+}
+
 /** The job's result file was removed at the end of its retention period (the job is `expired`). */
 export class ResultExpiredError extends GoneError {
   readonly code = 'JOB.RESULT_EXPIRED';

@@ -34,6 +34,12 @@ export class JobsRepository {
     return new Set(rows.map((row) => row.name));
   }
 
+  /** Of these boundary names, the ones loaded (packages.boundaries, read through geojobs_packages_reader). */
+  async existingBoundaries(names: string[]): Promise<Set<string>> {
+    const rows = await this.db.query<{ name: string }[]>('SELECT name FROM packages.boundaries WHERE name = ANY($1::text[])', [names]);
+    return new Set(rows.map((row) => row.name));
+  }
+
   /** The job a duplicate submission collided with: same owner and key, or the same active type and input. */
   async findDuplicate(job: NewJob): Promise<JobRow | undefined> {
     const rows: JobRow[] = job.idempotencyKey

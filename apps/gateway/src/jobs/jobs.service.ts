@@ -11,6 +11,7 @@ import {
   ResultFileNotFoundError,
   SubmissionContendedError,
   UnknownJobTypeError,
+  UnknownBoundariesError,
   UnknownLayersError,
 } from '../job-model/job.errors.js';
 import { INTERNAL_JOB_TYPES, JOB_TYPE_NAMES, MAX_SUBTASKS, typedInput } from '../job-model/job-types.js';
@@ -33,6 +34,10 @@ function publicJob(request: CreateJobDto, path: string): CreateJobDto {
   if (INTERNAL_JOB_TYPES.has(request.type)) throw new UnknownJobTypeError([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
   return request;
 }
+
+/** The boundaries a package.build names (none for "all", which is every loaded one). */
+const packageBoundaries = (input: Record<string, unknown>): string[] =>
+  typeof input.boundary === 'string' ? [input.boundary] : Array.isArray(input.boundaries) ? (input.boundaries as string[]) : [];
 
 export interface Submitted {
   job: JobView;
@@ -84,6 +89,7 @@ export class JobsService {
       ckan,
     }));
     await this.checkLayers(newJobs, pathFormat);
+    await this.checkBoundaries(newJobs, pathFormat);
     const results = new Map<string, Submitted>();
     let pending = newJobs;
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -112,6 +118,18 @@ export class JobsService {
       layers.filter((layer) => !existing.has(layer)).map((layer) => `${pathFormat.replace('%d', String(index))}input.layers: no layer ${layer}`),
     );
     if (problems.length > 0) throw new UnknownLayersError(problems);
+  }
+
+  /** Refuses packages of boundaries that are not loaded, naming each with its place: a job that could only fail. */
+  private async checkBoundaries(jobs: NewJob[], pathFormat: string): Promise<void> {
+    const named = jobs.map((job) => (job.type === 'package.build' ? packageBoundaries(job.input) : []));
+    const all = [...new Set(named.flat())];
+    if (all.length === 0) return;
+    const existing = await this.jobs.existingBoundaries(all);
+    const problems = named.flatMap((names, index) =>
+      names.filter((name) => !existing.has(name)).map((name) => `${pathFormat.replace('%d', String(index))}input: no boundary ${name}`),
+    );
+    if (problems.length > 0) throw new UnknownBoundariesError(problems);
   }
 
   /** The job with its children (states, overall percent; the first 1,000 listed) and its followups' outcomes. */

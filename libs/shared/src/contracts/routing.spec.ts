@@ -26,6 +26,10 @@ describe('routing', () => {
       'export.layers',
       'export.noop',
       'export.resource',
+      'package.boundaries.load',
+      'package.build',
+      'package.process',
+      'package.provenance',
     ]);
     expect(commandsRoutedTo('analytics_q').sort()).toEqual(['analytics.noop', 'analytics.track']);
     expect(commandsRoutedTo('followup_q').sort()).toEqual(['followup.ckan-callback', 'followup.run']);
