@@ -51,6 +51,27 @@ const RULES: Record<string, Rule> = {
   // tiles are public by default (maps fetch them without credentials); GEOJOBS_PUBLIC_TILES=false is tested with tiles
   'GET /layers/{id}/tiles/{z}/{x}/{y}.mvt': { public: true },
   'GET /gis/services/postgis/{id}/{column}/vector-tiles/{z}/{x}/{y}.pbf': { public: true },
+  'GET /boundaries': anyone,
+  'GET /boundaries/search': anyone,
+  'GET /boundaries/{name}': anyone,
+  'GET /processors': anyone,
+  'GET /processors/{name}': anyone,
+  'GET /processors/{name}/{version}': anyone,
+  'GET /packages': anyone,
+  'GET /packages/{boundary}': anyone,
+  // CCG's irv-autopkg API: its catalogue and probes were public there and stay so; jobs have owners here
+  'GET /v1/liveness': { public: true },
+  'GET /v1/readiness': { public: true },
+  'GET /v1/boundaries': { public: true },
+  'GET /v1/boundaries/search': { public: true },
+  'GET /v1/boundaries/{name}': { public: true },
+  'GET /v1/processors': { public: true },
+  'GET /v1/processors/{name}': { public: true },
+  'GET /v1/processors/{name}/{version}': { public: true },
+  'GET /v1/packages': { public: true },
+  'GET /v1/packages/{boundary_name}': { public: true },
+  'POST /v1/jobs': writers,
+  'GET /v1/jobs/{job_id}': { ...anyone, owned: true },
   // CKAN's service-provider protocol: its own credentials, the body's api_key and the job_key (checked below)
   'POST /job': { public: true },
   'GET /job/{id}': { public: true },
@@ -122,7 +143,7 @@ describe('the auth matrix: every route of the OpenAPI document against every kin
   /** The route's path with its parameters filled: `{id}` is alice's job, so that owned routes name a real one. */
   const concrete = (path: string) =>
     path
-      .replace('{id}', alicesJob)
+      .replace(/\{(id|job_id)\}/, alicesJob)
       .replace(/\{(z|x|y)\}/g, '1')
       .replace(/\{[^}]+\}/g, 'pre_nothing_here');
 
