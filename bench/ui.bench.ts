@@ -61,7 +61,7 @@ try {
   const get = async (path: string): Promise<number> => {
     const start = performance.now();
     const response = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${gateway.token}` } });
-    const body = (await response.json()) as unknown;
+    const body = (await response.json());
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${JSON.stringify(body)}`);
     return performance.now() - start;
   };
@@ -74,7 +74,9 @@ try {
     const p95 = percentile(times, 95);
     const checked = name === 'first page' || name.startsWith('search input text');
     if (checked && p95 >= TARGET_P95_MS) met = false;
-    results.push(`${name.padEnd(44)} p50 ${percentile(times, 50).toFixed(1).padStart(6)} ms   p95 ${p95.toFixed(1).padStart(6)} ms${checked ? `   (target p95 < ${TARGET_P95_MS} ms)` : ''}`);
+    results.push(
+      `${name.padEnd(44)} p50 ${percentile(times, 50).toFixed(1).padStart(6)} ms   p95 ${p95.toFixed(1).padStart(6)} ms${checked ? `   (target p95 < ${TARGET_P95_MS} ms)` : ''}`,
+    );
   }
   process.stdout.write(`GET through the gateway, ${REQUESTS} requests each, one at a time, ${JOBS.toLocaleString()} jobs:\n${results.join('\n')}\n`);
   process.stdout.write(`target: first page and text search at p95 < ${TARGET_P95_MS} ms — ${met ? 'met' : 'NOT met'}\n`);

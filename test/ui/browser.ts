@@ -56,22 +56,23 @@ export async function screenshot(page: Page, name: string, screen: Screen): Prom
  * the background and the graticule are warm greys, so a bluish pixel is a drawn feature.
  */
 export function featurePixels(page: Page): Promise<{ width: number; height: number; feature: number; background: number }> {
-  return page.evaluate(() => {
-    const source = document.querySelector<HTMLCanvasElement>('.map canvas');
+  // run in the page (a string: the test code is compiled without the DOM's types)
+  return page.evaluate(`(() => {
+    const source = document.querySelector('.map canvas');
     if (!source) throw new Error('no map canvas');
     const copy = document.createElement('canvas');
     copy.width = source.width;
     copy.height = source.height;
-    const context = copy.getContext('2d')!;
+    const context = copy.getContext('2d');
     context.drawImage(source, 0, 0);
     const { data } = context.getImageData(0, 0, copy.width, copy.height);
     let feature = 0;
     let background = 0;
     for (let index = 0; index < data.length; index += 4) {
-      const [red, green, blue] = [data[index], data[index + 1], data[index + 2]];
+      const red = data[index], green = data[index + 1], blue = data[index + 2];
       if (blue > red + 40) feature++;
       else if (Math.abs(red - 244) < 6 && Math.abs(green - 241) < 6 && Math.abs(blue - 234) < 6) background++;
     }
     return { width: copy.width, height: copy.height, feature, background };
-  });
+  })()`);
 }

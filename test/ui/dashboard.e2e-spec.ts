@@ -149,9 +149,15 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
     const failedItems = page.locator('[role=treeitem][data-state=failed]');
     await expect(failedItems.count()).resolves.toBe(4);
     await expect(page.locator('[role=treeitem][data-state=failed] .tree-error').first().textContent()).resolves.toMatch(/subtask 1 failed|failed/);
-    await page.getByRole('button', { name: /^Collapse noop/ }).first().click();
+    await page
+      .getByRole('button', { name: /^Collapse noop/ })
+      .first()
+      .click();
     await expect(failedItems.count()).resolves.toBe(3);
-    await page.getByRole('button', { name: /^Expand noop/ }).first().press('Enter'); // by keyboard too
+    await page
+      .getByRole('button', { name: /^Expand noop/ })
+      .first()
+      .press('Enter'); // by keyboard too
     await expect(failedItems.count()).resolves.toBe(4);
     await done();
   });
@@ -225,13 +231,10 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
         ['queues', '/queues', 'table.queues tbody tr'],
       ];
       for (const [name, path, ready] of pages) {
-        await page.evaluate((to) => {
-          history.pushState(null, '', `/ui${to}`);
-          dispatchEvent(new PopStateEvent('popstate'));
-        }, path);
+        await page.evaluate(`history.pushState(null, '', ${JSON.stringify(`/ui${path}`)}); dispatchEvent(new PopStateEvent('popstate'))`);
         await page.locator(ready).first().waitFor({ timeout: 30_000 });
         await screenshot(page, name, screen);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         expect({ page: name, screen, overflow }).toEqual({ page: name, screen, overflow: 0 });
       }
       await done();

@@ -1,5 +1,5 @@
 import type { JobRow } from '../job-model/job.model.js';
-import type { CreateJobDto, FollowupsDto, SagaOptionsDto } from './dto/create-job.dto.js';
+import type { CreateJobDto } from './dto/create-job.dto.js';
 
 export const BULK_ACTIONS = ['cancel', 'retry'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
@@ -23,11 +23,11 @@ export function retryRefusal(row: Pick<JobRow, 'state' | 'parent_id'>): string |
 
 /** The submission that retries a job: the same type, input, followups and saga options. */
 export function retryRequest(row: Pick<JobRow, 'type' | 'input' | 'followups' | 'saga'>): CreateJobDto {
-  const request: CreateJobDto = { type: row.type, input: row.input, followups: row.followups as FollowupsDto };
+  const request: CreateJobDto = { type: row.type, input: row.input, followups: row.followups };
   const policy = row.saga?.policy;
   if (policy === 'all-settled' || policy === 'fail-fast') {
     const deadline = row.saga?.deadlineSeconds;
-    request.saga = { policy, ...(typeof deadline === 'number' ? { deadlineSeconds: deadline } : {}) } as SagaOptionsDto;
+    request.saga = { policy, ...(typeof deadline === 'number' ? { deadlineSeconds: deadline } : {}) };
   }
   return request;
 }

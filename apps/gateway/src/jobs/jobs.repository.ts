@@ -55,10 +55,11 @@ export class JobsRepository {
   /** Top-level jobs, newest first; or, given a parent, that saga's subtasks; or, given a search, jobs at any level. */
   async list(filter: JobFilter & { limit: number; offset: number }): Promise<JobRow[]> {
     const { where, params } = jobFilterSql(filter);
-    return this.db.query(
-      `SELECT * FROM jobs.jobs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, filter.limit, filter.offset],
-    );
+    return this.db.query(`SELECT * FROM jobs.jobs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [
+      ...params,
+      filter.limit,
+      filter.offset,
+    ]);
   }
 
   /** How many jobs the filter matches (the dashboard's page count, and the count a bulk action shows first). */

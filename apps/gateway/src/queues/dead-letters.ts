@@ -22,7 +22,13 @@ export type Headers = Record<string, unknown>;
 /** Headers that describe the dead-lettering; a replayed message starts afresh without them. */
 const DEAD_LETTER_HEADERS: readonly string[] = [HEADERS.reason, HEADERS.error, HEADERS.attempts, HEADERS.originalQueue, HEADERS.deadLetteredAt, 'x-death'];
 
-const text = (value: unknown): string | null => (value === undefined || value === null ? null : String(value));
+/** A header's value as text: AMQP headers arrive as strings, numbers or (for a byte string) Buffers. */
+const text = (value: unknown): string | null => {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return null;
+};
 
 /** The broker's own dead-lettering (a delivery limit reached) records the queue in `x-death` instead of our header. */
 function deathQueue(headers: Headers): string | undefined {
@@ -50,7 +56,10 @@ export function replayHeaders(headers: Headers): Headers {
 }
 
 /** A message of the management API's `POST /api/queues/…/get`, as the dashboard shows it. */
-export function deadLetterView(message: { payload: string; routing_key: string; properties: { headers?: Headers; message_id?: string; type?: string } }, dlq: string): DeadLetterView {
+export function deadLetterView(
+  message: { payload: string; routing_key: string; properties: { headers?: Headers; message_id?: string; type?: string } },
+  dlq: string,
+): DeadLetterView {
   const headers = message.properties.headers ?? {};
   const attempts = headers[HEADERS.attempts];
   return {

@@ -95,7 +95,7 @@ export class QueuesService {
     return this.take(queue, messageId, async (channel, message) => {
       const headers = (message.properties.headers ?? {}) as Headers;
       const target = replayQueue(headers, deadLetterQueueOf(queue));
-      const { messageId: id, correlationId, type, contentType, timestamp } = message.properties as Record<string, string | number | undefined>;
+      const { messageId: id, correlationId, type, contentType, timestamp } = message.properties as unknown as Record<string, string | number | undefined>;
       channel.publish('', target, message.content, {
         persistent: true,
         mandatory: true,
@@ -120,7 +120,11 @@ export class QueuesService {
    * fails again comes back behind them and is not taken twice), handles the ones that match and acks them; the others
    * are held unacked and returned to the queue at the end, in their order.
    */
-  private async take(queue: QueueName, messageId: string | undefined, handle: (channel: amqp.ConfirmChannel, message: amqp.GetMessage) => Promise<void>): Promise<number> {
+  private async take(
+    queue: QueueName,
+    messageId: string | undefined,
+    handle: (channel: amqp.ConfirmChannel, message: amqp.GetMessage) => Promise<void>,
+  ): Promise<number> {
     const dlq = deadLetterQueueOf(queue);
     const connection = await amqp.connect(this.config.GEOJOBS_AMQP_URL, { clientProperties: { connection_name: 'gateway dead-letter admin' } });
     try {

@@ -222,7 +222,8 @@ export function streamEvents(path: string, onEvent: (type: string, data: string)
 const streamEnds = (path: string): boolean => /\/jobs\/[^/]+\/events$/.test(path);
 
 export const jobs = {
-  list: (filter: JobFilter, limit: number, offset: number, signal?: AbortSignal) => api<Job[]>('GET', `/jobs${query({ ...filter, limit, offset })}`, undefined, signal),
+  list: (filter: JobFilter, limit: number, offset: number, signal?: AbortSignal) =>
+    api<Job[]>('GET', `/jobs${query({ ...filter, limit, offset })}`, undefined, signal),
   count: (filter: JobFilter, signal?: AbortSignal) => api<{ count: number }>('GET', `/jobs/count${query({ ...filter })}`, undefined, signal),
   get: (id: string) => api<Job>('GET', `/jobs/${id}`),
   tree: (id: string) => api<TreeNode>('GET', `/jobs/${id}/tree`),

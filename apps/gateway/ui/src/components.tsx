@@ -33,7 +33,15 @@ export function percentOf(job: Pick<Job, 'state' | 'progress' | 'children'>): nu
 
 export function ProgressBar({ percent, state, label }: { percent: number; state: JobState; label: string }) {
   return (
-    <div class={`progress progress-${state}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} data-state={state}>
+    <div
+      class={`progress progress-${state}`}
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+      data-state={state}
+    >
       <div class="progress-fill" style={{ width: `${percent}%` }} />
       <span class="progress-text">{state === 'running' || state === 'queued' ? `${percent}%` : state === 'succeeded' ? 'done' : state}</span>
     </div>

@@ -9,7 +9,10 @@ export function graticule(): FeatureCollection<LineString> {
   const lines: [number, number][][] = [];
   for (let lon = -180; lon <= 180; lon += 10) lines.push([-85, 0, 85].map((lat) => [lon, lat]));
   for (let lat = -80; lat <= 80; lat += 10) lines.push(Array.from({ length: 37 }, (_, index) => [-180 + index * 10, lat]));
-  return { type: 'FeatureCollection', features: lines.map((coordinates) => ({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates } })) };
+  return {
+    type: 'FeatureCollection',
+    features: lines.map((coordinates) => ({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates } })),
+  };
 }
 
 /** The drawing of the layer's features by geometry type: fills with outlines, lines, or circles. */
@@ -25,7 +28,12 @@ function featureLayers(sourceLayer: string, geometryType: string): LayerSpecific
   if (kind.includes('LINE')) return [{ id: 'features-line', type: 'line', ...common, paint: { 'line-color': FEATURE, 'line-width': 2 } }];
   if (kind.includes('POINT')) {
     return [
-      { id: 'features-circle', type: 'circle', ...common, paint: { 'circle-color': FEATURE, 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } },
+      {
+        id: 'features-circle',
+        type: 'circle',
+        ...common,
+        paint: { 'circle-color': FEATURE, 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
+      },
     ];
   }
   // a GEOMETRY column may hold anything: draw all three, each filtered to its kind

@@ -143,16 +143,34 @@ export function JobsPage({ search, canChange }: { search: URLSearchParams; canCh
           event.preventDefault();
           const data = new FormData(event.currentTarget);
           const value = (name: string) => (data.get(name) as string | null)?.trim() || undefined;
-          apply({ q: value('q'), state: value('state'), type: value('type'), owner: value('owner'), createdFrom: value('createdFrom'), createdTo: value('createdTo') });
+          apply({
+            q: value('q'),
+            state: value('state'),
+            type: value('type'),
+            owner: value('owner'),
+            createdFrom: value('createdFrom'),
+            createdTo: value('createdTo'),
+          });
         }}
       >
         <label class="wide">
           Search
-          <input name="q" type="search" placeholder="job id, dataset or resource id, any text of the input" defaultValue={filter.q ?? ''} key={`q${filter.q}`} />
+          <input
+            name="q"
+            type="search"
+            placeholder="job id, dataset or resource id, any text of the input"
+            defaultValue={filter.q ?? ''}
+            key={`q${filter.q}`}
+          />
         </label>
         <label>
           State
-          <select name="state" defaultValue={filter.state ?? ''} key={`s${filter.state}`} onChange={(event) => apply({ state: event.currentTarget.value || undefined })}>
+          <select
+            name="state"
+            defaultValue={filter.state ?? ''}
+            key={`s${filter.state}`}
+            onChange={(event) => apply({ state: event.currentTarget.value || undefined })}
+          >
             <option value="">any</option>
             {JOB_STATES.map((state) => (
               <option value={state}>{state}</option>
@@ -228,7 +246,9 @@ export function JobsPage({ search, canChange }: { search: URLSearchParams; canCh
               <th scope="col">Job</th>
               <th scope="col">Type</th>
               <th scope="col">State</th>
-              <th scope="col" class="progress-col">Progress</th>
+              <th scope="col" class="progress-col">
+                Progress
+              </th>
               <th scope="col">Owner</th>
               <th scope="col">Created</th>
               {canChange && <th scope="col">Actions</th>}
@@ -255,7 +275,13 @@ export function JobsPage({ search, canChange }: { search: URLSearchParams; canCh
                 {canChange && (
                   <td class="actions">
                     {(job.state === 'queued' || job.state === 'running') && (
-                      <button type="button" class="small danger" disabled={busy} onClick={() => void act(job, 'cancel')} aria-label={`Cancel job ${shortId(job.id)}`}>
+                      <button
+                        type="button"
+                        class="small danger"
+                        disabled={busy}
+                        onClick={() => void act(job, 'cancel')}
+                        aria-label={`Cancel job ${shortId(job.id)}`}
+                      >
                         Cancel
                       </button>
                     )}

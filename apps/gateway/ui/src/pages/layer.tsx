@@ -1,9 +1,13 @@
 import 'maplibre-gl/dist/maplibre-gl.css';
-import maplibregl from 'maplibre-gl';
+import { Map as MapLibreMap, NavigationControl, setWorkerUrl } from 'maplibre-gl';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { bboxOf, currentSession, layers as layersApi, type Layer } from '../api';
 import { Alert } from '../components';
 import { layerStyle } from '../map-style';
+
+// MapLibre's worker, emitted by Vite as an asset of the build (it looks for it next to its own module otherwise)
+setWorkerUrl(workerUrl);
 
 export function LayerPage({ id }: { id: string }) {
   const [layer, setLayer] = useState<Layer | null>(null);
@@ -20,7 +24,7 @@ export function LayerPage({ id }: { id: string }) {
   useEffect(() => {
     if (!layer || !container.current) return;
     const bounds = bboxOf(layer.bounding_box);
-    const map = new maplibregl.Map({
+    const map = new MapLibreMap({
       container: container.current,
       style: layerStyle(layer.layerId, layer.tiles, layer.geometryType),
       bounds: bounds ?? undefined,
@@ -34,7 +38,7 @@ export function LayerPage({ id }: { id: string }) {
         return session && new URL(url).origin === location.origin ? { url, headers: { authorization: `Bearer ${session.token}` } } : { url };
       },
     });
-    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+    map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
     map.once('idle', () => setDrawn(true));
     return () => map.remove();
   }, [layer]);
