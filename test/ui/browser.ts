@@ -29,9 +29,19 @@ export async function openPage(browser: Browser, screen: Screen): Promise<{ cont
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    if (message.type() === 'error') errors.push(`console: ${message.text()} (${message.location().url}:${message.location().lineNumber})`);
+    if (process.env.GEOJOBS_TEST_UI_CONSOLE) {
+      void Promise.all(
+        message.args().map((arg) => arg.evaluate((value: unknown) => String((value as { stack?: string })?.stack ?? JSON.stringify(value)))),
+      ).then((args) => process.stdout.write(`[${screen} ${message.type()}] ${message.text()} ${args.join(' ')}\n`));
+    }
   });
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  // a request the app aborted itself (an event stream closed as the page changes) is not a failure
+  page.on('requestfailed', (request) => {
+    if (request.failure()?.errorText !== 'net::ERR_ABORTED')
+      errors.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`);
+  });
   return { context, page, errors };
 }
 

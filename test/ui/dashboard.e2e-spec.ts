@@ -75,7 +75,7 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
     await page.getByLabel('Password').fill(TEST_ADMIN.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
-    await expect(page.getByText(`${TEST_ADMIN.username} (admin)`).count()).resolves.toBe(1);
+    await expect(page.locator('.who').textContent()).resolves.toBe(`${TEST_ADMIN.username} (admin)`);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByLabel('Username').waitFor();
     // 401 from the failed login is the one console line Chromium writes for it; nothing else
@@ -129,6 +129,7 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
     await page.getByRole('link', { name: `Layer ${layerId} on a map` }).click();
     await page.locator('.map[data-drawn=true]').waitFor({ timeout: 30_000 });
     await expect(page.getByText('Polygon', { exact: false }).first().isVisible()).resolves.toBe(true);
+    await screenshot(page, 'layer-map', 'desktop');
     const pixels = await featurePixels(page);
     // Belgium, fitted to the map: a good part of the canvas is the feature's blue, much of the rest the background
     expect(pixels.feature).toBeGreaterThan(pixels.width * pixels.height * 0.05);

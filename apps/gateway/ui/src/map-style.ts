@@ -50,7 +50,8 @@ export function layerStyle(layerId: string, tiles: string, geometryType: string)
     version: 8,
     sources: {
       graticule: { type: 'geojson', data: graticule() },
-      layer: { type: 'vector', tiles: [new URL(tiles.replace(/%7B/gi, '{').replace(/%7D/gi, '}'), location.origin).toString()], minzoom: 0, maxzoom: 22 },
+      // concatenated, not through URL(), which would escape the template's braces
+      layer: { type: 'vector', tiles: [`${location.origin}${tiles}`], minzoom: 0, maxzoom: 22 },
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } },
