@@ -25,7 +25,7 @@ try {
     `INSERT INTO jobs.jobs (id, type, state, progress_current, progress_total, input, input_fingerprint, owner, created_at, started_at, finished_at, error)
      SELECT gen_random_uuid(), t.type,
             (ARRAY['succeeded','succeeded','succeeded','succeeded','failed','cancelled','running','queued'])[1 + i % 8],
-            i % 10, 10, t.input, md5(t.input::text), 'portal-' || (i % 5),
+            i % 10, 10, t.input, md5(i::text || t.input::text), 'portal-' || (i % 5),
             now() - (i * interval '26 seconds'),
             now() - (i * interval '26 seconds') + interval '1 second',
             CASE WHEN i % 8 < 6 THEN now() - (i * interval '26 seconds') + interval '5 seconds' END,
