@@ -61,7 +61,7 @@ try {
   const get = async (path: string): Promise<number> => {
     const start = performance.now();
     const response = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${gateway.token}` } });
-    const body = (await response.json());
+    const body = await response.json();
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${JSON.stringify(body)}`);
     return performance.now() - start;
   };

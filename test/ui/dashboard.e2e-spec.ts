@@ -202,6 +202,20 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
     await done();
   });
 
+  it('cancels every queued or running job of a search after showing how many', async () => {
+    const sleepy = await Promise.all(
+      [1, 2].map((n) => submitJob(admin, { type: 'noop', input: { service: 'geo', sleepMs: 59_871 }, idempotencyKey: `bulk-cancel-${n}` })),
+    );
+    const { page, done } = await session('desktop', TEST_ADMIN, '/ui/?q=59871');
+    await page.getByText('1–2 of 2 jobs').waitFor();
+    await page.getByRole('button', { name: 'Cancel all matching…' }).click();
+    await page.getByText('Cancel 2 queued or running jobs?').waitFor();
+    await page.getByRole('button', { name: 'Cancel 2 jobs' }).click();
+    await page.getByText('Cancelled 2 of 2 matching jobs.').waitFor();
+    for (const job of sleepy) expect((await admin.get<Job>(`/jobs/${job.id}`)).body.state).toBe('cancelled');
+    await done();
+  });
+
   it('shows a reader everything and no button that changes anything; the API refuses them too', async () => {
     const { page, done } = await session('desktop', READER);
     await rowOf(page, previewId).waitFor();
@@ -260,10 +274,24 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
     await screenshot(page, 'queues-dead-letter', 'desktop');
     await letter.getByRole('button', { name: 'Replay' }).click();
     await letter.waitFor({ state: 'detached' });
-    await waitFor(async () => (await depth('geo_q')) === 1 && (await depth('geo_q.dlq')) === 0, 'the dead letter to be back in geo_q', { timeoutMs: 15_000 });
-    const replayed = await channel.get('geo_q', { noAck: true });
-    expect(replayed && replayed.properties.messageId).toBe('malformed-1');
-    expect(replayed && replayed.properties.headers?.[HEADERS.reason]).toBeUndefined();
+    await waitFor(async () => (await depth('geo_q.dlq')) === 0 && (await depth('geo_q')) >= 1, 'the dead letter to be back in geo_q', { timeoutMs: 15_000 });
+    const replayed = await waitFor(async () => {
+      const message = await channel.get('geo_q', { noAck: true });
+      return message && message.properties.messageId === 'malformed-1' && message;
+    }, 'the replayed message in geo_q');
+    expect(replayed.properties.headers?.[HEADERS.reason]).toBeUndefined();
+    expect(replayed.properties.headers?.[HEADERS.originalRoutingKey]).toBe('geo.noop');
+
+    // one more dead letter, discarded for good after a second question
+    channel.publish(EXCHANGES.deadLetter, 'geo_q.dlq', Buffer.from('{}'), { messageId: 'stray-1', headers: { [HEADERS.reason]: 'rejected' } });
+    await channel.waitForConfirms();
+    await logIn(page, gateway.url, TEST_ADMIN, '/ui/queues');
+    await page.locator('.letter[data-message-id="stray-1"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Discard all…' }).click();
+    await page.getByText('Discard all 1 dead letters of geo_q?').waitFor();
+    await page.getByRole('button', { name: 'Discard 1' }).click();
+    await page.locator('.letter[data-message-id="stray-1"]').waitFor({ state: 'detached' });
+    await waitFor(async () => (await depth('geo_q.dlq')) === 0, 'the dead letter to be discarded', { timeoutMs: 15_000 });
     await connection.close();
     await done();
   });

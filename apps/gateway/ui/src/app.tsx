@@ -3,10 +3,25 @@ import { logout, whenSessionExpires, type Session } from './api';
 import { Link } from './components';
 import { JobPage } from './pages/job';
 import { JobsPage } from './pages/jobs';
-import { LayerPage } from './pages/layer';
 import { LoginPage } from './pages/login';
 import { QueuesPage } from './pages/queues';
 import { useRoute } from './router';
+
+type LayerPageComponent = (typeof import('./pages/layer'))['LayerPage'];
+
+/** The layer page and MapLibre with it, loaded only when a map is opened: most visits never need a megabyte of map code. */
+function LazyLayerPage({ id }: { id: string }) {
+  const [Page, setPage] = useState<LayerPageComponent | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./pages/layer').then(
+      (module) => setPage(() => module.LayerPage),
+      () => setFailed(true),
+    );
+  }, []);
+  if (failed) return <p role="alert">The map could not be loaded; reload the page.</p>;
+  return Page ? <Page id={id} /> : <p>Loading the map…</p>;
+}
 
 export function App() {
   const [session, setSession] = useState<Session | null>(null);
@@ -70,7 +85,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {route.page === 'jobs' && <JobsPage search={route.search} canChange={canChange} />}
         {route.page === 'job' && <JobPage id={route.id} canChange={canChange} />}
-        {route.page === 'layer' && <LayerPage id={route.id} />}
+        {route.page === 'layer' && <LazyLayerPage id={route.id} />}
         {route.page === 'queues' && <QueuesPage canChange={session.role === 'admin'} />}
       </main>
     </>

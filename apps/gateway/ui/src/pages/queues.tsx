@@ -7,6 +7,8 @@ function DeadLetters({ queue, canChange, onChanged }: { queue: QueueInfo; canCha
   const [letters, setLetters] = useState<DeadLetter[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Discarding all is for good: asked once more, with the count. */
+  const [confirmDiscard, setConfirmDiscard] = useState(false);
 
   const load = () => queuesApi.deadLetters(work).then(setLetters, (failure: Error) => setError(failure.message));
   useEffect(() => void load(), [work, queue.messages]);
@@ -36,8 +38,30 @@ function DeadLetters({ queue, canChange, onChanged }: { queue: QueueInfo; canCha
           <button type="button" disabled={busy} onClick={() => void act('replay')}>
             Replay all to {work}
           </button>
-          <button type="button" class="danger" disabled={busy} onClick={() => void act('discard')}>
-            Discard all
+          <button type="button" class="danger" disabled={busy} onClick={() => setConfirmDiscard(true)}>
+            Discard all…
+          </button>
+        </div>
+      )}
+      {confirmDiscard && (
+        <div class="confirm" role="alertdialog" aria-labelledby={`discard-${work}`}>
+          <p id={`discard-${work}`}>
+            Discard all {queue.messages} dead letters of {work}? They cannot be replayed afterwards.
+          </p>
+          <button
+            type="button"
+            class="danger"
+            disabled={busy}
+            autoFocus
+            onClick={() => {
+              setConfirmDiscard(false);
+              void act('discard');
+            }}
+          >
+            Discard {queue.messages}
+          </button>
+          <button type="button" class="secondary" onClick={() => setConfirmDiscard(false)}>
+            Keep them
           </button>
         </div>
       )}
