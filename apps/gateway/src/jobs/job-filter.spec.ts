@@ -22,6 +22,10 @@ describe('jobFilterSql', () => {
     expect(jobFilterSql({ q: ' 50%_off\\ ' })).toEqual({ where: 'input::text ILIKE $1', params: ['%50\\%\\_off\\\\%'] });
   });
 
+  it('keeps to top-level jobs in a search when asked (a bulk retry)', () => {
+    expect(jobFilterSql({ q: 'abc', topLevelOnly: true })).toEqual({ where: 'parent_id IS NULL AND input::text ILIKE $1', params: ['%abc%'] });
+  });
+
   it('takes a uuid as a job id or a text of the input', () => {
     const id = '6F1C2D3E-0000-4000-8000-000000000001';
     expect(jobFilterSql({ state: 'failed', q: id })).toEqual({

@@ -16,6 +16,8 @@ export interface JobFilter {
    * search, jobs at every level match: the subtask that handled a resource is as much an answer as its saga.
    */
   q?: string;
+  /** Top-level jobs only, even with a search (what a bulk retry may act on: a subtask is retried with its saga). */
+  topLevelOnly?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,7 +44,7 @@ export function jobFilterSql(filter: JobFilter): { where: string; params: unknow
   if (filter.createdTo) conditions.push(`created_at < ${param(filter.createdTo)}`);
   const q = filter.q?.trim();
   if (filter.parentId) conditions.push(`parent_id = ${param(filter.parentId)}::uuid`);
-  else if (!q) conditions.push('parent_id IS NULL');
+  else if (!q || filter.topLevelOnly) conditions.push('parent_id IS NULL');
   if (q) {
     const text = `input::text ILIKE ${param(containsPattern(q))}`;
     conditions.push(UUID.test(q) ? `(id = ${param(q.toLowerCase())}::uuid OR ${text})` : text);

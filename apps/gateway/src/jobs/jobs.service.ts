@@ -172,8 +172,9 @@ export class JobsService {
    */
   async bulk(principal: Principal, action: BulkAction, query: JobFilterQuery, dryRun: boolean): Promise<BulkOutcome> {
     const wanted = action === 'cancel' ? (['queued', 'running'] as const) : (['failed', 'cancelled'] as const);
-    const states = query.state ? wanted.filter((state) => state === query.state) : [...wanted];
-    const filters = states.map((state) => ({ ...this.filterFor(principal, query), state }));
+    // a saga's subtasks are never retried on their own (the saga is): a retry within one saga matches nothing
+    const states = action === 'retry' && query.parentId ? [] : query.state ? wanted.filter((state) => state === query.state) : [...wanted];
+    const filters = states.map((state) => ({ ...this.filterFor(principal, query), state, topLevelOnly: action === 'retry' }));
     const counts = await Promise.all(filters.map((filter) => this.jobs.count(filter)));
     const matched = counts.reduce((sum, count) => sum + count, 0);
     if (dryRun || matched === 0) return { action, matched, done: 0 };
@@ -184,10 +185,7 @@ export class JobsService {
       if (done > 0) this.outbox.kick();
       return { action, matched, done };
     }
-    const retried = await this.retryRows(
-      principal,
-      rows.filter((row) => !retryRefusal(row)),
-    );
+    const retried = await this.retryRows(principal, rows);
     return { action, matched, done: retried.length };
   }
 
