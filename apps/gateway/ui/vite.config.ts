@@ -12,6 +12,6 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../../../dist/ui', import.meta.url)),
     emptyOutDir: true,
     chunkSizeWarningLimit: 1_500,
-    sourcemap: true,
+    sourcemap: false,
   },
 });
