@@ -267,6 +267,13 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
     // with geo-service stopped, the replayed message waits in geo_q, where it can be seen
     await geo.stop();
 
+    // the management API's credentials stay in the gateway: the page gets depths, rates and a bare link
+    const password = decodeURIComponent(new URL(context.managementUrl).password);
+    const listed = await admin.get<{ managementUi: string; queues: { name: string }[] }>('/queues');
+    expect(listed.body.queues.map((queue) => queue.name)).toEqual(expect.arrayContaining(['geo_q', 'geo_q.dlq', 'saga_q.dlq']));
+    expect(JSON.stringify(listed.body)).not.toContain(password);
+    expect(new URL(listed.body.managementUi).username).toBe('');
+
     const { page, done } = await session('desktop', TEST_ADMIN, '/ui/queues');
     const letter = page.locator('.letter[data-message-id="malformed-1"]');
     await letter.waitFor({ timeout: 15_000 });
