@@ -10,7 +10,8 @@ COPY apps apps
 COPY libs libs
 COPY scripts scripts
 COPY bench bench
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+# the services, then the dashboard's bundles (dist/ui, served by the gateway at /ui)
+RUN npx tsc -p tsconfig.build.json && npx vite build --config apps/gateway/ui/vite.config.ts --logLevel warn && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libgdal32 curl && rm -rf /var/lib/apt/lists/*

@@ -6,7 +6,7 @@
 # private instances from data folders instead, and they need the ports free.
 set -euo pipefail
 
-PACKAGES=(rabbitmq-server postgresql-15 postgresql-15-postgis-3 libgdal-dev gdal-bin firebird3.0-server firebird3.0-utils)
+PACKAGES=(rabbitmq-server postgresql-15 postgresql-15-postgis-3 libgdal-dev gdal-bin firebird3.0-server firebird3.0-utils chromium)
 POLICY_RC_D=/usr/sbin/policy-rc.d
 
 info() { echo "[install] $*"; }

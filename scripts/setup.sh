@@ -23,3 +23,4 @@ fi
 
 echo "[setup] building"
 npx tsc -p tsconfig.build.json
+bash scripts/build-ui.sh

@@ -45,6 +45,7 @@ cat <<MSG
 [start] geojobs is running
   API                   $base
   API docs              $base/docs   (OpenAPI: $base/openapi.json)
+  dashboard             $base/ui/
   health                $base/health, and each service's: geo http://${GEOJOBS_HTTP_HOST}:${GEOJOBS_GEO_PORT:-3001}/health, export :${GEOJOBS_EXPORT_PORT:-3002}, analytics :${GEOJOBS_ANALYTICS_PORT:-3003}
   RabbitMQ management   $mgmt_display (user geojobs, password in ${GEOJOBS_DATA_DIR:-.data/dev}/secrets.env as AMQP_PASSWORD)
   PostgreSQL            127.0.0.1:${GEOJOBS_PG_PORT:-5432}

@@ -12,5 +12,6 @@ npx eslint --max-warnings 0 .
 npx prettier --check --log-level warn .
 echo "[test] type-checking"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p apps/gateway/ui/tsconfig.json
 echo "[test] running tests"
 NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules" npx jest "$@"

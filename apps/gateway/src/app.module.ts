@@ -15,6 +15,8 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { LayersModule } from './layers/layers.module.js';
 import { PackagesModule } from './packages/packages.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
+import { QueuesModule } from './queues/queues.module.js';
+import { UiModule } from './ui/ui.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -39,6 +41,8 @@ export class AppModule implements NestModule {
         FollowupsModule,
         FilesModule,
         MetricsModule,
+        QueuesModule,
+        UiModule,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

@@ -15,4 +15,5 @@ export interface Principal {
   scope?: TokenScope;
 }
 
-export const canSeeAll = (principal: Principal): boolean => principal.role === 'admin';
+/** Admins, and readers (operators watching the dashboard: they see every job and change nothing). */
+export const canSeeAll = (principal: Principal): boolean => principal.role === 'admin' || principal.role === 'reader';

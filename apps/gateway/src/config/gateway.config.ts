@@ -119,6 +119,11 @@ export class GatewayConfig extends ServiceConfig {
   @Min(100)
   GEOJOBS_RETENTION_SWEEP_MS = 60_000;
 
+  /** RabbitMQ's management API with the gateway's credentials (`http://user:password@host:15672`), for the dashboard's queues page. */
+  @IsOptional()
+  @Matches(/^https?:\/\/.+/, { message: 'must be an http(s):// URL' })
+  GEOJOBS_RABBITMQ_MGMT_URL?: string;
+
   /** The base of links: GEOJOBS_PUBLIC_URL, else the gateway's own address. */
   get publicUrl(): string {
     return (this.GEOJOBS_PUBLIC_URL ?? `http://${this.GEOJOBS_HTTP_HOST}:${this.GEOJOBS_GATEWAY_PORT}`).replace(/\/$/, '');

@@ -41,6 +41,18 @@ export class JobAlreadyFinishedError extends ConflictError {
   }
 }
 
+/** Retrying a job that is not a finished top-level job that failed or was cancelled. */
+export class JobNotRetryableError extends ConflictError {
+  readonly code = 'JOB.NOT_RETRYABLE';
+
+  constructor(
+    readonly jobId: string,
+    reason: string,
+  ) {
+    super(`job ${jobId} cannot be retried: ${reason}`);
+  }
+}
+
 /** A submission kept meeting duplicates that finished as it looked them up: the caller may simply try again. */
 export class SubmissionContendedError extends ConflictError {
   readonly code = 'JOB.SUBMISSION_CONTENDED';

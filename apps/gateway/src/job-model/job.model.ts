@@ -56,6 +56,13 @@ export interface FollowupRunView {
   updatedAt: string;
 }
 
+/** A job's state changes in order, the job it is a retry of, and the retries made of it. */
+export interface JobHistory {
+  transitions: { state: JobState; at: string }[];
+  retryOf: string | null;
+  retries: string[];
+}
+
 /** The job as the API shows it. */
 export interface JobView {
   id: string;
@@ -71,6 +78,8 @@ export interface JobView {
   followups: Record<string, unknown>;
   /** `GET /jobs/:id` only: the followups run so far. */
   followupRuns?: FollowupRunView[];
+  /** `GET /jobs/:id` only: state changes in order, and the retry links. */
+  history?: JobHistory;
   owner: string;
   createdAt: string;
   startedAt: string | null;

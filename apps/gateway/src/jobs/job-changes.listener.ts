@@ -16,6 +16,8 @@ const RECONNECT_MS = 1_000;
 export class JobChangesListener implements OnModuleInit, OnApplicationShutdown {
   private client: pg.Client | null = null;
   private readonly subscribers = new Map<string, Set<() => void>>();
+  /** Listeners to every job's changes (the dashboard's list); they learn that something changed, not what. */
+  private readonly everything = new Set<() => void>();
   private stopped = false;
 
   constructor(
@@ -46,10 +48,20 @@ export class JobChangesListener implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /** Emits each time any job changes, until unsubscribed. */
+  anyChange(): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      const listener = () => subscriber.next();
+      this.everything.add(listener);
+      return () => this.everything.delete(listener);
+    });
+  }
+
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.config.GEOJOBS_GATEWAY_DATABASE_URL });
     client.on('notification', (message) => {
       for (const listener of this.subscribers.get(message.payload ?? '') ?? []) listener();
+      for (const listener of this.everything) listener();
     });
     client.on('error', (error) => {
       this.logger.warn({ err: error }, 'job changes listener lost its connection; reconnecting');
@@ -60,7 +72,7 @@ export class JobChangesListener implements OnModuleInit, OnApplicationShutdown {
     await client.query(`LISTEN ${JOB_CHANGES_CHANNEL}`);
     this.client = client;
     // Anything that changed while we were away: let every stream re-read its job.
-    for (const listeners of this.subscribers.values()) for (const listener of listeners) listener();
+    for (const listeners of [...this.subscribers.values(), this.everything]) for (const listener of listeners) listener();
   }
 
   /** Tries again every second until the database answers (it may be down for a while: a restart, a failover). */

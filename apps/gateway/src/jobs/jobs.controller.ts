@@ -1,17 +1,19 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { concatMap, map, Observable, startWith, takeWhile } from 'rxjs';
+import { concatMap, map, Observable, startWith, takeWhile, throttleTime } from 'rxjs';
 import { CurrentPrincipal, TokenInQuery } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ResultFiles } from './result-files.js';
 import { CreateJobDto, ListJobsQuery } from './dto/create-job.dto.js';
+import { BulkActionParams, BulkJobsDto, JobFilterQuery } from './dto/job-filter.dto.js';
 import { JobChangesListener } from './job-changes.listener.js';
 import { isFinal } from '../job-model/job.model.js';
 import { JobsService } from './jobs.service.js';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
+// The fixed paths (count, changes, bulk/…) come before `:id`, which would take them otherwise: routes match in order.
 @Controller('jobs')
 export class JobsController {
   constructor(
@@ -36,6 +38,33 @@ export class JobsController {
   @Get()
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListJobsQuery) {
     return this.jobs.list(principal, query);
+  }
+
+  /** How many jobs the filter matches (the list's page count). */
+  @Get('count')
+  async count(@CurrentPrincipal() principal: Principal, @Query() query: JobFilterQuery) {
+    return { count: await this.jobs.count(principal, query) };
+  }
+
+  /**
+   * Server-sent events for a list of jobs: `changed` whenever any job changes (at most twice a second), without
+   * saying which, so a caller learns nothing of jobs it may not see; it reads its page again.
+   */
+  @Sse('changes')
+  listChanges(): Observable<MessageEvent> {
+    return this.changes.anyChange().pipe(
+      throttleTime(500, undefined, { leading: true, trailing: true }),
+      map(() => ({ type: 'changed', data: {} })),
+      startWith({ type: 'ready', data: {} }),
+    );
+  }
+
+  /** Cancels (queued, running) or retries (failed, cancelled) every job the filter matches; `dryRun` only counts them. */
+  @Post('bulk/:action')
+  @HttpCode(200)
+  bulk(@CurrentPrincipal() principal: Principal, @Param() params: BulkActionParams, @Body() body: BulkJobsDto) {
+    const { dryRun, ...filter } = body;
+    return this.jobs.bulk(principal, params.action, filter, dryRun ?? false);
   }
 
   @Get(':id')
@@ -65,6 +94,13 @@ export class JobsController {
   @HttpCode(200)
   cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.jobs.cancel(principal, id);
+  }
+
+  /** A new job with the same type, input and followups as this failed or cancelled one, linked to it (202). */
+  @Post(':id/retry')
+  @HttpCode(202)
+  retry(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.jobs.retry(principal, id);
   }
 
   /**

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LAYERS_SCHEMA, type FollowupOutcome } from '#shared';
-import type { ChildrenSummary, FollowupRunView, JobRow, JobState, NewJob } from '../job-model/job.model.js';
+import type { ChildrenSummary, FollowupRunView, JobHistory, JobRow, JobState, NewJob } from '../job-model/job.model.js';
+import { jobFilterSql, type JobFilter } from './job-filter.js';
 
 interface FollowupRunRow {
   outcome: FollowupOutcome;
@@ -57,14 +58,53 @@ export class JobsRepository {
     return rows[0];
   }
 
-  /** Top-level jobs, newest first; or, given a parent, that saga's subtasks. */
-  async list(filter: { state?: JobState; type?: string; owner?: string; parentId?: string; limit: number; offset: number }): Promise<JobRow[]> {
-    return this.db.query(
-      `SELECT * FROM jobs.jobs
-       WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR owner = $3)
-         AND parent_id IS NOT DISTINCT FROM $6::uuid
-       ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
-      [filter.state ?? null, filter.type ?? null, filter.owner ?? null, filter.limit, filter.offset, filter.parentId ?? null],
+  /** Top-level jobs, newest first; or, given a parent, that saga's subtasks; or, given a search, jobs at any level. */
+  async list(filter: JobFilter & { limit: number; offset: number }): Promise<JobRow[]> {
+    const { where, params } = jobFilterSql(filter);
+    return this.db.query(`SELECT * FROM jobs.jobs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [
+      ...params,
+      filter.limit,
+      filter.offset,
+    ]);
+  }
+
+  /** How many jobs the filter matches (the dashboard's page count, and the count a bulk action shows first). */
+  async count(filter: JobFilter): Promise<number> {
+    const { where, params } = jobFilterSql(filter);
+    const [row]: { count: string }[] = await this.db.query(`SELECT count(*) FROM jobs.jobs WHERE ${where}`, params);
+    return Number(row.count);
+  }
+
+  /** The ids of the jobs the filter matches, oldest first, at most `limit` (what a bulk action works through). */
+  async matchingIds(filter: JobFilter, limit: number): Promise<string[]> {
+    const { where, params } = jobFilterSql(filter);
+    const rows: { id: string }[] = await this.db.query(`SELECT id FROM jobs.jobs WHERE ${where} ORDER BY created_at, id LIMIT $${params.length + 1}`, [
+      ...params,
+      limit,
+    ]);
+    return rows.map((row) => row.id);
+  }
+
+  /** The job's state changes in order (written by the table's triggers), the job it retried and its retries. */
+  async history(jobId: string): Promise<JobHistory> {
+    const [transitions, retryOf, retries] = await Promise.all([
+      this.db.query<{ state: JobState; at: Date }[]>('SELECT state, at FROM jobs.job_transitions WHERE job_id = $1 ORDER BY id', [jobId]),
+      this.db.query<{ retry_of: string }[]>('SELECT retry_of FROM jobs.job_retries WHERE job_id = $1', [jobId]),
+      this.db.query<{ job_id: string }[]>('SELECT job_id FROM jobs.job_retries WHERE retry_of = $1 ORDER BY created_at', [jobId]),
+    ]);
+    return {
+      transitions: transitions.map((row) => ({ state: row.state, at: new Date(row.at).toISOString() })),
+      retryOf: retryOf[0]?.retry_of ?? null,
+      retries: retries.map((row) => row.job_id),
+    };
+  }
+
+  /** Links retries to the jobs they retried (pairs of new job id and old job id). */
+  async recordRetries(retries: { jobId: string; retryOf: string }[], retriedBy: string): Promise<void> {
+    if (retries.length === 0) return;
+    await this.db.query(
+      'INSERT INTO jobs.job_retries (job_id, retry_of, retried_by) SELECT r.job_id, r.retry_of, $3 FROM unnest($1::uuid[], $2::uuid[]) AS r(job_id, retry_of) ON CONFLICT (job_id) DO NOTHING',
+      [retries.map((retry) => retry.jobId), retries.map((retry) => retry.retryOf), retriedBy],
     );
   }
 

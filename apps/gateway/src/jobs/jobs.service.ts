@@ -7,6 +7,7 @@ import {
   JobAlreadyFinishedError,
   JobBatchSizeError,
   JobNotFoundError,
+  JobNotRetryableError,
   ResultExpiredError,
   ResultFileNotFoundError,
   SubmissionContendedError,
@@ -22,10 +23,15 @@ import { SagaCoordinator } from '../sagas/saga.coordinator.js';
 import { SagasRepository } from '../sagas/sagas.repository.js';
 import { sagaOptions, subtaskJobs, type SubtaskOrigin } from '../sagas/subtask-jobs.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
+import type { JobFilterQuery } from './dto/job-filter.dto.js';
+import type { JobFilter } from './job-filter.js';
+import { retryRefusal, retryRequest, type BulkAction, type BulkOutcome } from './job-retry.js';
 import { JobsRepository } from './jobs.repository.js';
 import { ResultLinks } from './result-links.js';
 
 export const MAX_BULK_JOBS = 1_000;
+/** Jobs one bulk cancel or retry acts on; the rest of a larger match is left for the next one. */
+export const MAX_BULK_ACTION = 10_000;
 /** Children listed by `GET /jobs/:id`; the tree endpoint shows them all. */
 const MAX_LISTED_CHILDREN = 1_000;
 
@@ -135,14 +141,15 @@ export class JobsService {
   /** The job with its children (states, overall percent; the first 1,000 listed) and its followups' outcomes. */
   async get(principal: Principal, id: string): Promise<JobView> {
     const row = await this.visible(principal, id);
-    const [summaries, children, followupRuns] = await Promise.all([
+    const [summaries, children, followupRuns, history] = await Promise.all([
       this.jobs.childrenSummaries([row.id]),
       this.sagas.children(row.id, MAX_LISTED_CHILDREN),
       this.jobs.followupRuns(row.id),
+      this.jobs.history(row.id),
     ]);
     const summary = summaries.get(row.id);
     const view = toView(row, summary ? { ...summary, jobs: children.map((child) => ({ id: child.id, type: child.type, state: child.state })) } : null);
-    return this.links.present({ ...view, followupRuns });
+    return this.links.present({ ...view, followupRuns, history });
   }
 
   /** The whole saga below a job, nested (capped in depth and size). */
@@ -152,17 +159,70 @@ export class JobsService {
   }
 
   async list(principal: Principal, query: ListJobsQuery): Promise<JobView[]> {
-    const owner = canSeeAll(principal) ? query.owner : principal.name;
-    const rows = await this.jobs.list({
-      state: query.state,
-      type: query.type,
-      owner,
-      parentId: query.parentId,
-      limit: query.limit ?? 50,
-      offset: query.offset ?? 0,
-    });
+    const rows = await this.jobs.list({ ...this.filterFor(principal, query), limit: query.limit ?? 50, offset: query.offset ?? 0 });
     const children = await this.jobs.childrenSummaries(rows.map((row) => row.id));
     return rows.map((row) => this.links.present(toView(row, children.get(row.id) ?? null)));
+  }
+
+  async count(principal: Principal, query: JobFilterQuery): Promise<number> {
+    return this.jobs.count(this.filterFor(principal, query));
+  }
+
+  /** The query's filter, limited to the caller's own jobs unless they may see everyone's. */
+  private filterFor(principal: Principal, query: JobFilterQuery): JobFilter {
+    const { state, type, parentId, createdFrom, createdTo, q } = query;
+    return { state, type, parentId, createdFrom, createdTo, q, owner: canSeeAll(principal) ? query.owner : principal.name };
+  }
+
+  /** A new job with a finished job's type, input and followups, owned by the same owner and linked to it. */
+  async retry(principal: Principal, id: string): Promise<JobView> {
+    const row = await this.visible(principal, id);
+    const refusal = retryRefusal(row);
+    if (refusal) throw new JobNotRetryableError(id, refusal);
+    const [retried] = await this.retryRows(principal, [row]);
+    return this.get(principal, retried);
+  }
+
+  /**
+   * Cancels or retries every job the filter matches (up to MAX_BULK_ACTION, oldest first), or only counts them
+   * (`dryRun`): the count the dashboard shows before asking. Cancel takes the queued and running ones; retry the
+   * failed and cancelled top-level ones.
+   */
+  async bulk(principal: Principal, action: BulkAction, query: JobFilterQuery, dryRun: boolean): Promise<BulkOutcome> {
+    const wanted = action === 'cancel' ? (['queued', 'running'] as const) : (['failed', 'cancelled'] as const);
+    // a saga's subtasks are never retried on their own (the saga is): a retry within one saga matches nothing
+    const states = action === 'retry' && query.parentId ? [] : query.state ? wanted.filter((state) => state === query.state) : [...wanted];
+    const filters = states.map((state) => ({ ...this.filterFor(principal, query), state, topLevelOnly: action === 'retry' }));
+    const counts = await Promise.all(filters.map((filter) => this.jobs.count(filter)));
+    const matched = counts.reduce((sum, count) => sum + count, 0);
+    if (dryRun || matched === 0) return { action, matched, done: 0 };
+    const rows = (await Promise.all(filters.map((filter) => this.jobs.list({ ...filter, limit: MAX_BULK_ACTION, offset: 0 })))).flat();
+    if (action === 'cancel') {
+      let done = 0;
+      for (const row of rows) if ((await this.coordinator.cancel(row.id)).length > 0) done++;
+      if (done > 0) this.outbox.kick();
+      return { action, matched, done };
+    }
+    const retried = await this.retryRows(principal, rows);
+    return { action, matched, done: retried.length };
+  }
+
+  /** Submits a retry of each row, as the row's owner, in batches; links each to its row. Returns the new job ids. */
+  private async retryRows(principal: Principal, rows: JobRow[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let start = 0; start < rows.length; start += MAX_BULK_JOBS) {
+      const batch = rows.slice(start, start + MAX_BULK_JOBS);
+      for (const owner of new Set(batch.map((row) => row.owner))) {
+        const owned = batch.filter((row) => row.owner === owner);
+        const submitted = await this.submit({ ...principal, name: owner }, owned.map(retryRequest), '[%d].');
+        await this.jobs.recordRetries(
+          submitted.map((item, index) => ({ jobId: item.job.id, retryOf: owned[index].id })),
+          principal.name,
+        );
+        ids.push(...submitted.map((item) => item.job.id));
+      }
+    }
+    return ids;
   }
 
   /** Cancels a queued or running job and its subtasks; cancelling a cancelled job again is a no-op. */

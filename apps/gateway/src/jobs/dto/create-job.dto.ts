@@ -1,24 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsIn,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUrl,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf, ValidateNested } from 'class-validator';
 import { MAX_SAGA_DEADLINE_SECONDS, SAGA_POLICIES, type SagaPolicyName } from '#shared';
-import { JOB_STATES, type JobState } from '../../job-model/job.model.js';
+import { JobFilterQuery } from './job-filter.dto.js';
 
 export const ACTION_TYPES = ['webhook', 'analytics', 'job'] as const;
 
@@ -124,25 +108,8 @@ export class CreateJobDto {
   saga?: SagaOptionsDto;
 }
 
-export class ListJobsQuery {
-  @IsOptional()
-  @IsIn(JOB_STATES)
-  state?: JobState;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  type?: string;
-
-  @IsOptional()
-  @IsString()
-  owner?: string;
-
-  /** List this saga's subtasks instead of top-level jobs. */
-  @IsOptional()
-  @IsUUID()
-  parentId?: string;
-
+/** The filter (state, type, owner, time, search), and a page of it. */
+export class ListJobsQuery extends JobFilterQuery {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
