@@ -4,8 +4,13 @@ import { Roles } from '../auth/auth.decorators.js';
 import { DeadLetterActionDto, DeadLettersQuery, QueueParams } from './dto/queues.dto.js';
 import { QueuesService } from './queues.service.js';
 
+/**
+ * Operators' view of the broker: admins, and readers who see everything. A portal may not look: dead letters carry
+ * other owners' messages.
+ */
 @ApiTags('queues')
 @ApiBearerAuth()
+@Roles('admin', 'reader')
 @Controller('queues')
 export class QueuesController {
   constructor(@Inject(QueuesService) private readonly queues: QueuesService) {}
