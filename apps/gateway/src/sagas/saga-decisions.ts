@@ -110,12 +110,20 @@ export function concludedOutcome(
   return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result: { children, errors: [...failures] }, error };
 }
 
-/** The outcome of a saga whose merge job settled: the parent ends as the merge did — failed all the same if subtasks did. */
+/**
+ * The outcome of a saga whose merge job settled: the parent ends as the merge did — failed all the same if subtasks
+ * did, unless the merge `decides`: then the merge's result (or error) is the parent's, as it is.
+ */
 export function mergedOutcome(
-  saga: Pick<SagaCount, 'job_id' | 'total' | 'settled' | 'failed' | 'cancelled'>,
+  saga: Pick<SagaCount, 'job_id' | 'total' | 'settled' | 'failed' | 'cancelled' | 'merge'>,
   merge: { state: JobState; result: Record<string, unknown> | null; error: JobError | null },
   failures: readonly SubtaskFailure[],
 ): SagaOutcome {
+  if (saga.merge?.decides && merge.state !== 'cancelled') {
+    return merge.state === 'succeeded'
+      ? { id: saga.job_id, state: 'succeeded', result: merge.result ?? {}, error: null }
+      : { id: saga.job_id, state: 'failed', result: {}, error: merge.error ?? { type: 'saga', class: 'MergeFailed', message: 'the merge step failed' } };
+  }
   const children = childrenOutcome(saga, saga.failed);
   const mergeError: JobError | null =
     merge.state === 'succeeded'

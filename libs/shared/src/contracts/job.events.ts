@@ -105,6 +105,15 @@ export class FanoutMergeV1 extends DeclaredJobV1 {
   @IsOptional()
   @IsBoolean()
   always?: boolean;
+
+  /**
+   * The merge step decides the job's outcome: the job ends as the merge did, with the merge's result as its own (or
+   * its error), failed subtasks or not — for a merge that judges them itself, e.g. a dataset export that succeeds
+   * with the resources that made it and names the others. Without it the job fails whenever a subtask did.
+   */
+  @IsOptional()
+  @IsBoolean()
+  decides?: boolean;
 }
 
 /**
