@@ -26,6 +26,7 @@ import {
   type Storage,
 } from '#shared';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
+import { StorageSink } from '../formats/index.js';
 import { CkanPortalClient } from './ckan-portal.client.js';
 import { decideOutcome, type ExportedResource, type FailedResource, type ResourceReport } from './dataset-outcome.js';
 import { datasetReadme } from './dataset-readme.js';
@@ -47,6 +48,8 @@ import {
 /** Waiting for the next bytes of a resource. */
 const READ_TIMEOUT_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Progress of a conversion is reported at most this often: GDAL calls back far more. */
+const PROGRESS_INTERVAL_MS = 1_000;
 /** Entries of a ZIP whose names are listed to tell a zipped Shapefile; a ZIP with more is copied as it is. */
 const MAX_LISTED_ENTRIES = 10_000;
 /** Files that are compressed already are stored in the bundle, not deflated again. */
@@ -226,22 +229,23 @@ export class DatasetExportService implements OnApplicationShutdown {
     let manifest: ResourceManifest;
     if (kind.kind === 'gis') {
       await job.progress(1, 3, `converting ${file.filename} (${kind.source}) to ${formats.join(', ')}`);
+      const sink = new StorageSink(this.storage, `${prefix}${FILES_FOLDER}`, signal);
       let converted;
       try {
-        converted = await convertGisFile(file.path, kind.source, formats, outDir, signal);
+        let reported = 0;
+        const onProgress = (format: string, layer: string, rows: number, features: number) => {
+          if (Date.now() - reported < PROGRESS_INTERVAL_MS) return;
+          reported = Date.now();
+          void job
+            .progress(1, 3, `converting ${layer} to ${format}: ${rows.toLocaleString('en-US')} of ${features.toLocaleString('en-US')} features`)
+            .catch(() => {});
+        };
+        const options = { scratchDir: outDir, signal, shapefileMaxBytes: this.config.GEOJOBS_SHAPEFILE_MAX_BYTES, onProgress };
+        converted = await convertGisFile(file.path, kind.source, formats, sink, options);
       } catch (error) {
         if (signal.aborted) throw error;
-        throw new JobFailure({
-          type: 'export',
-          class: 'ConversionFailed',
-          message: `${file.filename} could not be read as ${kind.source}: ${(error as Error).message}`,
-        });
-      }
-      await job.progress(2, 3, `storing ${converted.files.length} files`);
-      for (const made of converted.files) {
-        for (const path of [made.path, ...(made.companions ?? [])]) {
-          await this.storage.upload(`${prefix}${FILES_FOLDER}${path}`, join(outDir, path), { signal });
-        }
+        const reason = (error as Error).message.replace(file.path, file.filename);
+        throw new JobFailure({ type: 'export', class: 'ConversionFailed', message: `${file.filename} could not be converted as ${kind.source}: ${reason}` });
       }
       manifest = {
         resourceId: resource.id,
@@ -251,13 +255,12 @@ export class DatasetExportService implements OnApplicationShutdown {
         formats,
         files: converted.files,
         features: converted.features,
-        notes: converted.notes,
       };
     } else {
       await job.progress(2, 3, `storing ${file.filename} as it is`);
       await this.storage.upload(`${prefix}${FILES_FOLDER}${file.filename}`, file.path, { signal });
       const files: ManifestFile[] = [{ path: file.filename, bytes: file.bytes }];
-      manifest = { resourceId: resource.id, jobId, handling: 'copied', source: { filename: file.filename, bytes: file.bytes }, formats, files, notes: [] };
+      manifest = { resourceId: resource.id, jobId, handling: 'copied', source: { filename: file.filename, bytes: file.bytes }, formats, files };
     }
     // written last: a manifest means every file it names is there
     await this.writeJson(`${prefix}${MANIFEST_FILE}`, manifest);

@@ -10,7 +10,6 @@ const manifest = (resourceId: string): ResourceManifest => ({
   source: { filename: `${resourceId}.csv`, bytes: 10 },
   formats: ['csv'],
   files: [{ path: `${resourceId}.csv`, bytes: 10 }],
-  notes: [],
 });
 const report = (id: string, left: Partial<ResourceReport> = {}): ResourceReport => ({ resource: resource(id), folder: id, ...left });
 const error = (jobId: string, message: string) => ({ jobId, type: 'export', class: 'DownloadFailed', message });

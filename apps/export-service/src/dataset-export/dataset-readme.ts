@@ -60,11 +60,13 @@ export function datasetReadme(readme: DatasetReadme): string {
     for (const file of manifest.files) {
       const what = file.format
         ? `${FORMAT_LABELS[file.format]}${file.layer ? `, layer ${file.layer}` : ''}${file.features !== undefined ? `, ${count(file.features, 'feature')}` : ''}`
-        : count(file.bytes, 'byte');
+        : count(file.bytes ?? 0, 'byte');
       lines.push(`  ${zipFolder}/${file.path}  ${what}`);
-      for (const companion of file.companions ?? []) lines.push(`    ${zipFolder}/${companion}`);
+      if (file.companions && file.companions.length > 0) lines.push(`    with: ${file.companions.join(', ')}`);
+      if (file.fields) lines.push(`    fields: ${file.fields.length > 0 ? file.fields.join(', ') : '(none)'}`);
+      if (file.crs) lines.push(`    CRS: ${file.crs}`);
+      for (const note of file.notes ?? []) lines.push(`    note: ${note}`);
     }
-    for (const note of manifest.notes) lines.push(`  note: ${note}`);
   }
   if (failed.length > 0) {
     lines.push('', `Resources NOT in this archive: ${failed.length} of ${total}`);

@@ -10,14 +10,19 @@ import type { GisSource } from './resource-kind.js';
 /** One file a subtask made, by its path under the folder's `files/` (the path it keeps in the ZIP's resource folder). */
 export interface ManifestFile {
   path: string;
-  bytes: number;
+  /** The size of a file copied as it is. */
+  bytes?: number;
   /** The export format of a converted file; absent for a file copied as it is. */
   format?: ExportFormat;
-  /** The source layer it holds (a converted file). */
+  /** The source layer it holds (a converted file), its features, fields (as the file names them) and CRS. */
   layer?: string;
   features?: number;
+  fields?: string[];
+  crs?: string;
   /** Companion files of a shapefile (.shx, .dbf, .prj, .cpg), by their path. */
   companions?: string[];
+  /** What the format changed or could not hold (field names mapped, values cut, a split), from the writers. */
+  notes?: string[];
 }
 
 export interface ResourceManifest {
@@ -30,8 +35,6 @@ export interface ResourceManifest {
   files: ManifestFile[];
   /** Features of every layer converted (once, not per format). */
   features?: number;
-  /** What a format changed or could not hold (field names mapped, values cut), from the writers. */
-  notes: string[];
 }
 
 export interface FailedResourceManifest {
@@ -50,10 +53,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 export function parseManifest(text: string): ResourceManifest | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    if (!isRecord(value) || typeof value.resourceId !== 'string' || !Array.isArray(value.files) || !Array.isArray(value.notes)) return undefined;
+    if (!isRecord(value) || typeof value.resourceId !== 'string' || !Array.isArray(value.files)) return undefined;
     if (value.handling !== 'converted' && value.handling !== 'copied') return undefined;
     const files = value.files as unknown[];
-    if (!files.every((file) => isRecord(file) && typeof file.path === 'string' && typeof file.bytes === 'number')) return undefined;
+    if (!files.every((file) => isRecord(file) && typeof file.path === 'string')) return undefined;
     return value as unknown as ResourceManifest;
   } catch {
     return undefined;
