@@ -154,26 +154,34 @@ export class DatasetExportService implements OnApplicationShutdown {
       'resource',
     );
     const reports = await Promise.all(resources.map((resource, index) => this.report(resource, `${prefix}${folders[index]}/`, folders[index])));
-    const outcome = decideOutcome(reports, saga);
-    let result: JobResult;
-    try {
-      if (outcome.kind === 'cut') {
+    // a merge delivered again after it had finished (its ack lost) finds the working files gone and its ZIP there
+    const bundled = reports.every((report) => !report.manifest && !report.failed) ? await this.storage.stat(key) : undefined;
+    const outcome = decideOutcome(reports, saga, bundled !== undefined);
+    switch (outcome.kind) {
+      case 'cut':
         this.logger.info({ jobId: saga.parentId, reason: outcome.reason }, 'dataset export cut short: removing its files');
-        result = { datasetId, cleanedUp: true, reason: outcome.reason.message };
-      } else if (outcome.kind === 'failed') {
+        await this.storage.deletePrefix(prefix);
+        return { datasetId, cleanedUp: true, reason: outcome.reason.message };
+      case 'merged-before':
+        return { file: key, bytes: bundled!.size, datasetId, name, formats, note: 'merged before: this is a repeated delivery of the merge' };
+      case 'failed':
+        await this.storage.deletePrefix(prefix);
         throw new JobFailure(outcome.error);
-      } else {
-        result = await this.bundleResources(key, { datasetId, name, title, formats, prefix, parentId: saga.parentId }, outcome.exported, outcome.failed, job);
+      case 'bundle': {
+        let result: JobResult;
+        try {
+          result = await this.bundleResources(key, { datasetId, name, title, formats, prefix, parentId: saga.parentId }, outcome.exported, outcome.failed, job);
+        } catch (error) {
+          // nothing half-made stays: the ZIP goes when the bundle fails or is cancelled (the job then has no file), and
+          // so do the working files — unless the broker will try the merge again, which needs them
+          await this.storage.delete(key);
+          if (error instanceof JobFailure || job.signal.aborted || job.lastAttempt) await this.storage.deletePrefix(prefix);
+          throw error;
+        }
+        await this.storage.deletePrefix(prefix);
+        return result;
       }
-    } catch (error) {
-      // nothing half-made stays: the ZIP goes when the merge fails or is cancelled (the job then has no file), and so
-      // do the working files — unless the broker will try the merge again, which needs them
-      await this.storage.delete(key);
-      if (error instanceof JobFailure || job.signal.aborted || job.lastAttempt) await this.storage.deletePrefix(prefix);
-      throw error;
     }
-    await this.storage.deletePrefix(prefix);
-    return result;
   }
 
   /** The ZIP of the resources that made it, and the job's result naming it. */

@@ -66,6 +66,13 @@ describe('decideOutcome: what the merge of a dataset export does', () => {
     });
   });
 
+  it('leaves a ZIP alone when a merge is delivered again after it had finished and removed the working files', () => {
+    const saga = { parentId: PARENT, errors: [error('job-b', 'answered 404 Not Found')] };
+    expect(decideOutcome([report('a'), report('b')], saga, true)).toEqual({ kind: 'merged-before' });
+    expect(decideOutcome([report('a'), report('b')], saga, false)).toMatchObject({ kind: 'failed' });
+    expect(decideOutcome([report('a', { manifest: manifest('a') }), report('b')], saga, true)).toMatchObject({ kind: 'bundle' });
+  });
+
   it('words the error of a dataset of one resource', () => {
     expect(noResourceExported([{ id: 'a', name: 'Roads', url: '', error: 'gone' }]).message).toBe("could not export the dataset's resource: Roads: gone");
   });

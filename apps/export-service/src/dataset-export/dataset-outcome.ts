@@ -27,11 +27,14 @@ export interface FailedResource {
 /**
  * What the merge does:
  * - `cut`: the saga was cut short (cancelled, or past its deadline): the job has already ended; only clean up;
+ * - `merged-before`: nothing left by any subtask, and the ZIP is there: a merge delivered again after it had finished
+ *   (the working files are removed last); it must not rebuild from nothing, nor remove the ZIP;
  * - `failed`: no resource made it: the job fails with every resource's error;
  * - `bundle`: build the ZIP of the resources that made it, naming the others.
  */
 export type DatasetOutcome =
   | { kind: 'cut'; reason: JobErrorV1 }
+  | { kind: 'merged-before' }
   | { kind: 'failed'; error: JobErrorV1; failed: FailedResource[] }
   | { kind: 'bundle'; exported: ExportedResource[]; failed: FailedResource[] };
 
@@ -40,12 +43,13 @@ export type DatasetOutcome =
  * subtask left a manifest. One that left `failed.json` failed for the reason it gives. One that left nothing (its
  * subtask was cancelled, or crashed and was given up) is named with the errors of the subtasks no `failed.json`
  * accounts for — the saga knows those by job id only. A saga error of the parent itself means the saga was cut
- * short: the coordinator ran this merge only so that it cleans up.
+ * short: the coordinator ran this merge only so that it cleans up. `bundleExists`: the ZIP is in storage already.
  */
-export function decideOutcome(reports: readonly ResourceReport[], saga: Pick<SagaSummaryV1, 'parentId' | 'errors'>): DatasetOutcome {
+export function decideOutcome(reports: readonly ResourceReport[], saga: Pick<SagaSummaryV1, 'parentId' | 'errors'>, bundleExists = false): DatasetOutcome {
   const errors = saga.errors ?? [];
   const cut = errors.find((error) => error.jobId === saga.parentId);
   if (cut) return { kind: 'cut', reason: { type: cut.type, class: cut.class, message: cut.message } };
+  if (bundleExists && reports.every((report) => !report.manifest && !report.failed)) return { kind: 'merged-before' };
 
   const accounted = new Set(reports.flatMap((report) => (report.failed ? [report.failed.jobId] : [])));
   const unaccounted = [...new Set(errors.filter((error) => !accounted.has(error.jobId)).map((error) => error.message))];
