@@ -126,7 +126,7 @@ export interface SagaMerge {
   type: string;
   input: Record<string, unknown>;
   always?: boolean;
-  /** The parent ends as the merge did, with its result (FanoutMergeV1.decides). */
+  /** The parent ends as the merge ends, with the merge's result as its own (see FanoutMergeV1.decides). */
   decides?: boolean;
 }
 

@@ -152,26 +152,24 @@ describe('the outcome of a saga whose merge job settled', () => {
     expect(mergedOutcome(saga({ settled: 3 }), { state: 'cancelled', result: null, error: null }, []).error?.message).toBe('the merge step was cancelled');
   });
 
-  it('ends as a merge that decides did, its result or error as it is, though subtasks failed', () => {
-    const merge = { type: 'export.dataset.merge', input: {}, always: true, decides: true };
-    const counted = saga({ settled: 3, failed: 1, merge });
-    const failures = [failure('b', 'the server answered 404 Not Found')];
-    expect(mergedOutcome(counted, { state: 'succeeded', result: { file: 'x.zip', failedResources: [{ id: 'b' }] }, error: null }, failures)).toEqual({
-      id: 'parent',
-      state: 'succeeded',
-      result: { file: 'x.zip', failedResources: [{ id: 'b' }] },
-      error: null,
-    });
-    const error = { type: 'export', class: 'NoResourceExported', message: 'none of the 3 resources could be exported' };
-    expect(mergedOutcome(counted, { state: 'failed', result: null, error }, failures)).toEqual({ id: 'parent', state: 'failed', result: {}, error });
-    expect(mergedOutcome(counted, { state: 'cancelled', result: null, error: null }, failures).error?.class).toBe('MergeFailed');
-  });
-
   it('a merge that runs always and succeeded still leaves the parent failed when subtasks failed', () => {
     const outcome = mergedOutcome(saga({ settled: 3, failed: 1 }), { state: 'succeeded', result: {}, error: null }, [failure('a', 'boom')]);
     expect(outcome.state).toBe('failed');
     expect(outcome.error?.class).toBe('SubtasksFailed');
     expect(outcome.result.errors).toEqual([failure('a', 'boom')]);
+  });
+
+  it('a merge that decides: the parent succeeds with the merge, with its result, although subtasks failed', () => {
+    const decides = saga({ settled: 3, failed: 1, merge: { type: 'export.dataset.merge', input: {}, always: true, decides: true } });
+    const outcome = mergedOutcome(decides, { state: 'succeeded', result: { file: 'x.zip', failedResources: ['a'] }, error: null }, [failure('a', 'boom')]);
+    expect(outcome).toEqual({
+      id: 'parent',
+      state: 'succeeded',
+      result: { file: 'x.zip', failedResources: ['a'], children: { total: 3, succeeded: 2, failed: 1, cancelled: 0 }, errors: [failure('a', 'boom')] },
+      error: null,
+    });
+    const failed = mergedOutcome(decides, { state: 'failed', result: null, error: { type: 'export', class: 'X', message: 'nothing made' } }, []);
+    expect(failed).toMatchObject({ state: 'failed', error: { class: 'MergeFailed', message: 'the merge step failed: nothing made' } });
   });
 });
 

@@ -105,7 +105,7 @@ export class SagaCoordinator {
         const merge = fanout.merge && {
           ...declared(fanout.merge, 'merge.'),
           ...(fanout.merge.always ? { always: true } : {}),
-          ...(fanout.merge.decides ? { decides: true } : {}),
+          ...(fanout.merge.always && fanout.merge.decides ? { decides: true } : {}),
         };
         const job = { id: parent.id, saga: sagaOptions(fanout) };
         const origin = { budget: { left: MAX_SUBTASKS }, path: 'fanout.', maxSubtasks: MAX_SUBTASKS, causationId };

@@ -107,9 +107,9 @@ export class FanoutMergeV1 extends DeclaredJobV1 {
   always?: boolean;
 
   /**
-   * The merge step decides the job's outcome: the job ends as the merge did, with the merge's result as its own (or
-   * its error), failed subtasks or not — for a merge that judges them itself, e.g. a dataset export that succeeds
-   * with the resources that made it and names the others. Without it the job fails whenever a subtask did.
+   * The merge decides the saga's outcome (with `always`): the parent ends as the merge ends, with the merge's result
+   * as its own — succeeded although some subtasks failed, when the merge made something of the rest (a dataset export
+   * whose ZIP names the resources it could not get). Without it, a failed subtask fails the parent whatever the merge did.
    */
   @IsOptional()
   @IsBoolean()
