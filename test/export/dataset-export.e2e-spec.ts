@@ -232,9 +232,10 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     ]);
     const job = await submit({ kind: 'dataset', datasetId: gone.id, followups: { onSuccess: [hook(`${path}/ok`)], onFailure: [hook(path)] } });
     const failed = await waitForJob(admin, job.id, 'failed', { what: 'the export of a dataset of broken links to fail' });
-    expect(failed.error).toMatchObject({ type: 'export', class: 'NoResourceExported' });
+    // the merge's error, as the saga coordinator words a merge that decides the job's outcome and failed
+    expect(failed.error).toMatchObject({ type: 'saga', class: 'MergeFailed' });
     expect(failed.error!.message).toMatch(
-      /^could not export any of the dataset's 2 resources: First: .*answered 404 Not Found; Second: .*answered 404 Not Found$/,
+      /^the merge step failed: could not export any of the dataset's 2 resources: First: .*answered 404 Not Found; Second: .*answered 404 Not Found$/,
     );
     expect(await filesUnder(exportsOf(job.id))).toEqual([]);
     await waitFor(() => webhooks.to(path).length > 0, 'the onFailure webhook');
