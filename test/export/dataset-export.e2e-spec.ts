@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,8 @@ interface DatasetExportResult {
   datasetId: string;
   resources: { id: string; name: string; folder: string; handling: string; files: string[] }[];
   failedResources: { id: string; name: string; error: string }[];
+  /** Added by the gateway to a result that names a file. */
+  downloadUrl: string;
 }
 
 /** A CSV with what copies get wrong: a BOM, quotes, a comma inside a value, non-ASCII letters, CRLF line ends. */
@@ -163,6 +165,11 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     ]);
     // the subtasks are in the saga tree as they ended: two succeeded, two failed, and the merge
     expect(done.children).toMatchObject({ total: 5, byState: { succeeded: 3, failed: 2 } });
+
+    // the link the portal hands its user downloads that ZIP, with no other credential
+    const download = await fetch(result.downloadUrl);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(await readFile(zipPath))).toBe(true);
 
     const entries = await unzip(zipPath);
     const names = [...entries.keys()];
