@@ -12,7 +12,7 @@ import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { waitForJob, type Job } from '../harness/jobs.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
-import { FileServer, geojson, SAMPLE_POINTS } from '../geo/geo-files.js';
+import { FileServer, geojson, hdxFixture, SAMPLE_POINTS } from '../geo/geo-files.js';
 import { WebhookReceiver } from '../sagas/webhook-receiver.js';
 import { CkanPortal, type PortalDataset } from './ckan-portal.js';
 
@@ -103,6 +103,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     admin = await Client.admin(gateway);
     files.routes.set('/data/roads.geojson', geojson());
     files.routes.set('/data/stations.csv', STATIONS_CSV);
+    files.routes.set('/data/boundaries.zip', await hdxFixture('test2.shp.zip'));
   });
 
   afterAll(async () => {
@@ -125,6 +126,8 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     const roads = dataset('roads-of-the-region', [
       { id: 'res-roads', name: 'Roads', url: files.url('/data/roads.geojson'), format: 'GeoJSON' },
       { id: 'res-stations', name: 'Stations', url: files.url('/data/stations.csv'), format: 'CSV' },
+      // HDX's sample: a zipped Shapefile of 233 polygons, labelled as portals often do, `ZIP`
+      { id: 'res-boundaries', name: 'Boundaries', url: files.url('/data/boundaries.zip'), format: 'ZIP' },
       { id: 'res-broken', name: 'Broken link', url: files.url('/data/gone.zip'), format: 'ZIP' },
       // the cloud metadata address: the host policy refuses it before any connection
       { id: 'res-internal', name: 'Internal mirror', url: 'http://169.254.169.254/latest/roads.geojson', format: 'GeoJSON' },
@@ -158,13 +161,14 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     expect(result.resources.map((resource) => [resource.id, resource.handling])).toEqual([
       ['res-roads', 'converted'],
       ['res-stations', 'copied'],
+      ['res-boundaries', 'converted'],
     ]);
     expect(result.failedResources).toEqual([
       { id: 'res-broken', name: 'Broken link', error: expect.stringMatching(/answered 404 Not Found/) },
       { id: 'res-internal', name: 'Internal mirror', error: expect.stringMatching(/refusing to download from 169\.254\.169\.254/) },
     ]);
     // the subtasks are in the saga tree as they ended: two succeeded, two failed, and the merge
-    expect(done.children).toMatchObject({ total: 5, byState: { succeeded: 3, failed: 2 } });
+    expect(done.children).toMatchObject({ total: 6, byState: { succeeded: 4, failed: 2 } });
 
     // the link the portal hands its user downloads that ZIP, with no other credential
     const download = await fetch(result.downloadUrl);
@@ -195,12 +199,20 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
       expect({ file, cities }).toEqual({ file, cities: SAMPLE_POINTS.map((point) => point.name).sort() });
       opened.close();
     }
+    // the zipped Shapefile in each format, its 233 features in every one
+    const boundaries = result.resources[2].files.filter((file) => /\.(csv|shp|gpkg|geojson)$/.test(file));
+    expect(boundaries.map((file) => file.split('.').pop()).sort()).toEqual(['csv', 'geojson', 'gpkg', 'shp']);
+    for (const file of boundaries) {
+      const opened = gdal.open(join(unpacked, file));
+      expect({ file, features: opened.layers.get(0).features.count() }).toEqual({ file, features: 233 });
+      opened.close();
+    }
     const csv = entries.get(converted.find((file) => file.endsWith('.csv'))!)!.toString('utf8');
     expect(csv.split('\n')[1]).toMatch(/^"?POINT \(2\.35 48\.85\)"?,/);
 
     const readme = entries.get('README.txt')!.toString('utf8');
     expect(readme).toContain('Dataset: roads-of-the-region (a test dataset) (roads-of-the-region)');
-    expect(readme).toContain('Resources in this archive: 2 of 4');
+    expect(readme).toContain('Resources in this archive: 3 of 5');
     for (const file of result.resources.flatMap((resource) => resource.files)) expect(readme).toContain(file.split('/').pop());
     expect(readme).toMatch(/Broken link \(resource res-broken\)\n {2}url: .*\/data\/gone\.zip\n {2}why: .*answered 404 Not Found/);
     expect(readme).toMatch(/Internal mirror \(resource res-internal\)\n.*\n {2}why: refusing to download from 169\.254\.169\.254/);
@@ -285,7 +297,15 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     const children = async () => (await admin.get<Job[]>(`/jobs?parentId=${job.id}&limit=10`)).body;
     const quickDone = async () =>
       (await children()).some((child) => (child.input.resource as { id?: string } | undefined)?.id === 'quick-csv' && child.state === 'succeeded');
-    await waitFor(async () => holding !== undefined && (await quickDone()), 'one resource done, the other downloading');
+    let seen = '';
+    await waitFor(
+      async () => {
+        seen = JSON.stringify((await children()).map((child) => [child.type, child.state, child.progress.message]));
+        return holding !== undefined && (await quickDone());
+      },
+      () => `one resource done, the other downloading (slow download ${holding ? '' : 'not '}started; subtasks ${seen})`,
+      { timeoutMs: 60_000 },
+    );
     expect(existsSync(join(exportsOf(job.id), 'resources', 'quick-csv', 'manifest.json'))).toBe(true);
 
     expect((await admin.post(`/jobs/${job.id}/cancel`, {})).status).toBe(200);

@@ -249,7 +249,7 @@ export class DatasetExportService implements OnApplicationShutdown {
             .catch(() => {});
         };
         const options = { scratchDir: outDir, signal, shapefileMaxBytes: this.config.GEOJOBS_SHAPEFILE_MAX_BYTES, onProgress };
-        converted = await convertGisFile(file.path, kind.source, formats, sink, options);
+        converted = await convertGisFile(file.path, { gis: kind.source, folder: kind.folder }, formats, sink, options);
       } catch (error) {
         if (signal.aborted) throw error;
         const reason = (error as Error).message.replace(file.path, file.filename);

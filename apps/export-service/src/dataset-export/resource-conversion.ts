@@ -22,8 +22,12 @@ export interface ConversionOptions {
   onProgress(format: ExportFormat, layer: string, rows: number, features: number): void;
 }
 
-/** The path GDAL opens for a downloaded GIS file: a zipped Shapefile is read inside its ZIP (nothing extracted). */
-export const gdalPath = (path: string, source: GisSource): string => (source === 'shapefile' ? `/vsizip/${path}` : path);
+/**
+ * The path GDAL opens for a downloaded GIS file: a zipped Shapefile is read inside its ZIP, in the folder that holds
+ * it (nothing is extracted).
+ */
+export const gdalPath = (path: string, source: GisSource, folder = ''): string =>
+  source === 'shapefile' ? `/vsizip/${path}${folder ? `/${folder}` : ''}` : path;
 
 /**
  * Converts every layer of a GIS file to each format into `sink`, with the writers every export shares (formats/):
@@ -33,12 +37,12 @@ export const gdalPath = (path: string, source: GisSource): string => (source ===
  */
 export async function convertGisFile(
   path: string,
-  source: GisSource,
+  source: { gis: GisSource; folder?: string },
   formats: readonly ExportFormat[],
   sink: ExportSink,
   options: ConversionOptions,
 ): Promise<ConvertedResource> {
-  const opened = gdalPath(path, source);
+  const opened = gdalPath(path, source.gis, source.folder);
   const layerNames = await GdalFileLayer.layerNames(opened);
   if (layerNames.length === 0) throw new Error('the file holds no layer');
   const fileNames = uniqueNames(layerNames, 'layer');

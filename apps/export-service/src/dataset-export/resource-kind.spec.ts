@@ -1,4 +1,4 @@
-import { gisSourceOfFilename, gisSourceOfLabel, resourceKind, zipHoldsShapefile } from './resource-kind.js';
+import { gisSourceOfFilename, gisSourceOfLabel, resourceKind, shapefileFolder, zipHoldsShapefile } from './resource-kind.js';
 
 describe('resourceKind: convert a GIS resource, copy any other', () => {
   it('reads the portal labels publishers use, whatever their case and punctuation', () => {
@@ -34,8 +34,8 @@ describe('resourceKind: convert a GIS resource, copy any other', () => {
 
   it('converts a ZIP that holds a Shapefile whatever its label, and copies one that does not', () => {
     const shapefile = ['roads/roads.shp', 'roads/roads.shx', 'roads/roads.dbf', 'roads/roads.prj'];
-    expect(resourceKind('ZIP', 'download.zip', shapefile)).toEqual({ kind: 'gis', source: 'shapefile' });
-    expect(resourceKind('', 'roads.zip', shapefile)).toEqual({ kind: 'gis', source: 'shapefile' });
+    expect(resourceKind('ZIP', 'download.zip', shapefile)).toEqual({ kind: 'gis', source: 'shapefile', folder: 'roads' });
+    expect(resourceKind('', 'roads.zip', ['roads.shp', 'roads.dbf'])).toEqual({ kind: 'gis', source: 'shapefile', folder: '' });
     expect(resourceKind('SHP', 'roads.zip', ['readme.txt', 'data.csv'])).toEqual({ kind: 'copy' });
     expect(resourceKind('ZIP', 'photos.zip', ['a.jpg'])).toEqual({ kind: 'copy' });
   });
@@ -46,8 +46,9 @@ describe('resourceKind: convert a GIS resource, copy any other', () => {
     expect(resourceKind('SHP', 'roads.shp')).toEqual({ kind: 'copy' });
   });
 
-  it('tells a Shapefile in a ZIP by a .shp with its .dbf or .shx, ignoring case', () => {
+  it('tells a Shapefile in a ZIP by a .shp with its .dbf or .shx, ignoring case, and finds its folder', () => {
     expect(zipHoldsShapefile(['A.SHP', 'a.dbf'])).toBe(true);
+    expect(shapefileFolder(['readme.txt', 'data/2024/Roads.shp', 'data/2024/roads.SHX'])).toBe('data/2024');
     expect(zipHoldsShapefile(['a.shp'])).toBe(false);
     expect(zipHoldsShapefile([])).toBe(false);
   });

@@ -8,7 +8,8 @@
 /** GIS sources a dataset export converts: what GDAL opens for it. */
 export type GisSource = 'geojson' | 'shapefile' | 'geopackage' | 'kml' | 'kmz';
 
-export type ResourceKind = { kind: 'gis'; source: GisSource } | { kind: 'copy' };
+/** `folder`: where in a ZIP its Shapefile is (`''` at the top), since GDAL reads the shapefiles of one folder. */
+export type ResourceKind = { kind: 'gis'; source: GisSource; folder?: string } | { kind: 'copy' };
 
 /** Portal format labels (lower-cased, spaces and punctuation dropped) that name a GIS source. */
 const GIS_LABELS: Record<string, GisSource> = {
@@ -45,9 +46,16 @@ export function gisSourceOfFilename(filename: string): GisSource | undefined {
 }
 
 /** Whether a ZIP's entries hold a Shapefile: a `.shp` with its `.dbf` or `.shx` beside it. */
-export function zipHoldsShapefile(entries: readonly string[]): boolean {
+export const zipHoldsShapefile = (entries: readonly string[]): boolean => shapefileFolder(entries) !== undefined;
+
+/** The folder of a ZIP's first Shapefile (`''` at the top), in entry order; undefined when it holds none. */
+export function shapefileFolder(entries: readonly string[]): string | undefined {
   const names = new Set(entries.map((entry) => entry.toLowerCase()));
-  return [...names].some((name) => name.endsWith('.shp') && (names.has(`${name.slice(0, -4)}.dbf`) || names.has(`${name.slice(0, -4)}.shx`)));
+  const shp = entries.find((entry) => {
+    const name = entry.toLowerCase();
+    return name.endsWith('.shp') && (names.has(`${name.slice(0, -4)}.dbf`) || names.has(`${name.slice(0, -4)}.shx`));
+  });
+  return shp === undefined ? undefined : shp.slice(0, shp.lastIndexOf('/') + 1).replace(/\/$/, '');
 }
 
 const COPY: ResourceKind = { kind: 'copy' };
@@ -63,7 +71,8 @@ export function resourceKind(format: string | undefined, filename: string, zipEn
   const source = gisSourceOfLabel(format) ?? gisSourceOfFilename(filename);
   if (zipEntries !== undefined) {
     if (source === 'kmz' || source === 'kml') return { kind: 'gis', source: 'kmz' }; // a zipped KML is a KMZ
-    return zipHoldsShapefile(zipEntries) ? { kind: 'gis', source: 'shapefile' } : COPY;
+    const folder = shapefileFolder(zipEntries);
+    return folder === undefined ? COPY : { kind: 'gis', source: 'shapefile', folder };
   }
   return source && source !== 'shapefile' ? { kind: 'gis', source } : COPY;
 }
