@@ -143,12 +143,14 @@ export class DatasetExportService implements OnApplicationShutdown {
 
   /**
    * `export.dataset.merge`: every resource subtask has settled. Builds `exports/<job>/<name>.zip` (README.txt, then a
-   * folder per exported resource) streamed into storage, and removes the working files. Its result is the job's.
+   * folder per exported resource) streamed into storage, and removes the working files. The merge decides the job's
+   * outcome (`decides`): its result becomes the job's (the coordinator adds the subtasks' tally), its failure the job's.
    */
   async merge(command: Envelope<ExportDatasetMergeV1>, job: JobContext): Promise<JobResult> {
     const { datasetId, title, formats, resources, prefix, saga } = command.payload;
     const name = command.payload.name ?? safeName(datasetId, 'dataset');
     const key = bundleKey(saga.parentId, name);
+    // the folders run() gave the subtasks: the same names, made the same way from the same resources
     const folders = uniqueNames(
       resources.map((resource) => resource.id),
       'resource',
@@ -244,9 +246,10 @@ export class DatasetExportService implements OnApplicationShutdown {
         const onProgress = (format: string, layer: string, rows: number, features: number) => {
           if (Date.now() - reported < PROGRESS_INTERVAL_MS) return;
           reported = Date.now();
+          // a progress report that cannot be sent is not worth stopping the conversion for
           void job
             .progress(1, 3, `converting ${layer} to ${format}: ${rows.toLocaleString('en-US')} of ${features.toLocaleString('en-US')} features`)
-            .catch(() => {});
+            .catch(() => undefined);
         };
         const options = { scratchDir: outDir, signal, shapefileMaxBytes: this.config.GEOJOBS_SHAPEFILE_MAX_BYTES, onProgress };
         converted = await convertGisFile(file.path, { gis: kind.source, folder: kind.folder }, formats, sink, options);
