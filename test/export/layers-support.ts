@@ -64,9 +64,9 @@ export function parseCsv(text: string): string[][] {
 }
 
 /** A layer table as geo-service leaves one: in the layers schema, owned by geo's role, stamped with its import comment. */
-export async function makeLayer(geo: pg.Client, table: string, columns: string, fill: string, stamp = 'first'): Promise<void> {
+export async function makeLayer(geo: pg.Client, table: string, columns: string, fill: string, stamp = 'first', geometryType = 'Geometry'): Promise<void> {
   await geo.query(`DROP TABLE IF EXISTS layers."${table}"`);
-  await geo.query(`CREATE TABLE layers."${table}" (ogc_fid serial PRIMARY KEY, wkb_geometry geometry(Geometry, 4326), ${columns})`);
+  await geo.query(`CREATE TABLE layers."${table}" (ogc_fid serial PRIMARY KEY, wkb_geometry geometry(${geometryType}, 4326), ${columns})`);
   await geo.query(fill.replace(/\$table/g, `layers."${table}"`));
   await geo.query(`COMMENT ON TABLE layers."${table}" IS 'geojobs import ${stamp}'`);
 }

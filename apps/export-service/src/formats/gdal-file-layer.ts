@@ -90,8 +90,9 @@ export class GdalFileLayer implements VectorLayer {
         await new Promise((resolve) => setImmediate(resolve));
       }
       const geometry = feature.getGeometry();
-      const type = geometry ? gdal.Geometry.getName(geometry.wkbType).toUpperCase() : null;
-      const kind = shapefileKindOf(geometry ? type!.replace(/ /g, '') : null);
+      // GDAL names types in words ('Multi Point'); OGC names run them together
+      const type = geometry ? gdal.Geometry.getName(geometry.wkbType).toUpperCase().replace(/ /g, '') : null;
+      const kind = shapefileKindOf(type);
       if (kind === undefined) {
         stats.unholdable[type!] = (stats.unholdable[type!] ?? 0) + 1;
         continue;
@@ -125,9 +126,12 @@ export class GdalFileLayer implements VectorLayer {
     signal.throwIfAborted();
     const what = selection ? ['-sql', this.selectionSql(selection)] : [this.layer.name];
     // a file's translation cannot be stopped from outside: it runs to its end, and the caller discards the output
-    const translated = await gdal.vectorTranslateAsync(destination, this.dataset, [...args, ...what], {
-      progress_cb: onFraction ? (fraction: number) => onFraction(fraction) : undefined,
-    });
+    const translated = await gdal.vectorTranslateAsync(
+      destination,
+      this.dataset,
+      [...args, ...what],
+      onFraction ? { progress_cb: (fraction: number) => onFraction(fraction) } : {},
+    );
     translated.close();
     signal.throwIfAborted();
   }

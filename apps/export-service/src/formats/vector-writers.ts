@@ -63,7 +63,11 @@ const report = (layer: VectorLayer, format: ExportFormat, name: string, features
 async function writeCsv(layer: VectorLayer, sink: ExportSink, options: WriteOptions): Promise<ExportedFile> {
   const name = `${layer.name}.csv`;
   if (!layer.csvStream) {
-    return writeWithGdal(layer, sink, options, { format: 'csv', extension: 'csv', args: ['-f', 'CSV', '-lco', 'GEOMETRY=AS_WKT', '-lco', 'LINEFORMAT=LF'] });
+    return writeWithGdal(layer, sink, options, {
+      format: 'csv',
+      extension: 'csv',
+      args: ['-f', 'CSV', '-lco', 'GEOMETRY=AS_WKT', '-lco', 'LINEFORMAT=LF', '-lco', 'STRING_QUOTING=IF_NEEDED'],
+    });
   }
   const { body, rows } = await layer.csvStream(options.signal);
   let entry = body;
@@ -140,6 +144,8 @@ function geometryTypeOf(kind: ShapefileKind, stats: KindStats): string {
  */
 async function writeShapefiles(layer: VectorLayer, sink: ExportSink, options: WriteOptions): Promise<ExportedFile[]> {
   const { signal, shapefileMaxBytes } = options;
+  // GDAL makes a shapefile's folder, not the folders above it
+  await mkdir(options.scratchDir, { recursive: true });
   const stats = await layer.shapefileStats(signal);
   const mapping = shapefileFieldNames(layer.fields.map((field) => field.name));
   const columns = layer.fields.map((field, index) => ({ field, alias: mapping[index].shapefile }));
