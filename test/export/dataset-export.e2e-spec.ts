@@ -303,7 +303,9 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
         seen = JSON.stringify((await children()).map((child) => [child.type, child.state, child.progress.message]));
         return holding !== undefined && (await quickDone());
       },
-      () => `one resource done, the other downloading (slow download ${holding ? '' : 'not '}started; subtasks ${seen})`,
+      () =>
+        `one resource done, the other downloading (slow download ${holding ? '' : 'not '}started; package_show asked ${portal.packageShows(slow.name).length} times; ` +
+        `subtasks ${seen}; export-service said:\n${exporter.output().slice(-3_000)})`,
       { timeoutMs: 60_000 },
     );
     expect(existsSync(join(exportsOf(job.id), 'resources', 'quick-csv', 'manifest.json'))).toBe(true);
