@@ -20,6 +20,11 @@ const PORTAL_KEY = 'portal-api-key-for-exports';
 const SECRET = 'a webhook secret';
 /** A settle period after the outcome, to see that nothing more arrives. */
 const QUIET_MS = 1_000;
+/**
+ * How long a job may take on a loaded machine. Seen once under a load average of 20 on 2 cores: a package_show that
+ * got no answer for a whole try (its timeout, then the retry) — so the waits cover a try's timeout and more.
+ */
+const SLOW_MS = 120_000;
 
 interface DatasetExportResult {
   file: string;
@@ -85,6 +90,14 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
   };
   const hook = (path: string) => ({ type: 'webhook' as const, url: webhooks.url(path), secret: SECRET });
   const exportsOf = (jobId: string) => join(storageDir(context), 'exports', jobId);
+  /** waitForJob on a loaded machine, its timeout saying how often the portal was asked for the dataset. */
+  const settled = async <Result = Record<string, unknown>>(jobId: string, state: 'succeeded' | 'failed', what: string, datasetId: string) => {
+    try {
+      return await waitForJob<Result>(admin, jobId, state, { what, timeoutMs: SLOW_MS });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; package_show of ${datasetId} was asked ${portal.packageShows(datasetId).length} times`, { cause: error });
+    }
+  };
 
   beforeAll(async () => {
     context = await createTestContext();
@@ -153,7 +166,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     );
     expect(zipWhenNotified).toBe(true);
 
-    const done = await waitForJob<DatasetExportResult>(admin, job.id, 'succeeded', { what: 'the dataset export' });
+    const done = await settled<DatasetExportResult>(job.id, 'succeeded', 'the dataset export', roads.name);
     const result = done.result!;
     expect(result.file).toBe(`exports/${job.id}/roads-of-the-region.zip`);
     expect(result.bytes).toBe(statSync(zipPath).size);
@@ -233,7 +246,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
 
   it('fails a dataset the portal does not have, saying so, and leaves nothing in storage', async () => {
     const job = await submit({ kind: 'dataset', datasetId: 'no-such-dataset' });
-    const failed = await waitForJob(admin, job.id, 'failed', { what: 'the export of an unknown dataset to fail' });
+    const failed = await settled(job.id, 'failed', 'the export of an unknown dataset to fail', 'no-such-dataset');
     expect(failed.error).toEqual({
       type: 'export',
       class: 'DatasetNotFound',
@@ -250,7 +263,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
       { id: 'gone-2', name: 'Second', url: files.url('/data/second.geojson'), format: 'GeoJSON' },
     ]);
     const job = await submit({ kind: 'dataset', datasetId: gone.id, followups: { onSuccess: [hook(`${path}/ok`)], onFailure: [hook(path)] } });
-    const failed = await waitForJob(admin, job.id, 'failed', { what: 'the export of a dataset of broken links to fail' });
+    const failed = await settled(job.id, 'failed', 'the export of a dataset of broken links to fail', gone.id);
     // the merge's error, as the saga coordinator words a merge that decides the job's outcome and failed
     expect(failed.error).toMatchObject({ type: 'saga', class: 'MergeFailed' });
     expect(failed.error!.message).toMatch(
@@ -268,7 +281,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     portal.down = true;
     try {
       const job = await submit({ kind: 'dataset', datasetId: roads.name });
-      const failed = await waitForJob(admin, job.id, 'failed', { what: 'the export to give the portal up', timeoutMs: 90_000 });
+      const failed = await settled(job.id, 'failed', 'the export to give the portal up', roads.name);
       expect(failed.error).toEqual({
         type: 'export',
         class: 'PortalUnavailable',
@@ -306,7 +319,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
       () =>
         `one resource done, the other downloading (slow download ${holding ? '' : 'not '}started; package_show asked ${portal.packageShows(slow.name).length} times; ` +
         `subtasks ${seen}; export-service said:\n${exporter.output().slice(-3_000)})`,
-      { timeoutMs: 60_000 },
+      { timeoutMs: SLOW_MS },
     );
     expect(existsSync(join(exportsOf(job.id), 'resources', 'quick-csv', 'manifest.json'))).toBe(true);
 

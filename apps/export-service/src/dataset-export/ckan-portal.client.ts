@@ -1,8 +1,8 @@
 import { HttpClient, HttpRequestError, JobFailure, type RetryOptions } from '#shared';
 import { readPackageShow, type PortalDataset } from './package-show.js';
 
-/** Per try: the portal's answer must start within this. */
-const TIMEOUT_MS = 30_000;
+/** Per try: the portal's answer must start within this (package_show answers in well under a second). */
+const TIMEOUT_MS = 20_000;
 /**
  * A portal down for a moment (a deploy, a restart) is tried again: five tries over about 8 s to 15 s. Longer than that
  * and the export fails with the portal's answer, which is what the user can act on.
