@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { LAYERS_SCHEMA } from '#shared';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
@@ -15,7 +15,7 @@ export interface LayerStamp {
  * pool of plain `pg` connections, since COPY streams need the driver itself.
  */
 @Injectable()
-export class LayersRepository implements OnModuleDestroy {
+export class LayersRepository implements OnApplicationShutdown {
   readonly pool: pg.Pool;
 
   constructor(@Inject(EXPORT_CONFIG) private readonly config: ExportConfig) {
@@ -41,7 +41,8 @@ export class LayersRepository implements OnModuleDestroy {
     return PostgisLayer.open(this.pool, this.config.GEOJOBS_EXPORT_DATABASE_URL, layer);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the broker has stopped and its running jobs have ended (beforeApplicationShutdown), not before. */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
   }
 }

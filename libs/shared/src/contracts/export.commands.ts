@@ -155,6 +155,11 @@ export class ExportDatasetMergeV1 {
   @MaxLength(1_000)
   title?: string;
 
+  /** The ZIP's name (`<name>.zip`): the dataset's name on the portal, made safe; `datasetId` made safe when absent. */
+  @IsOptional()
+  @Matches(EXPORT_NAME_PATTERN, { message: 'name must be 1 to 100 letters, digits or ._- starting with a letter or digit' })
+  name?: string;
+
   @IsArray()
   @IsIn(EXPORT_FORMATS, { each: true })
   formats!: ExportFormat[];

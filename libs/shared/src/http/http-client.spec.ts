@@ -177,6 +177,13 @@ describe('HttpClient', () => {
       expect(allowed.requests).toHaveLength(3);
     });
 
+    it('retries a GET (getText) as it does a POST, and reads its answer', async () => {
+      allowed.handle = failingFirst(2, 503);
+      const answer = await client(null).getText(allowed.url('/api/3/action/package_show?id=roads'), { timeoutMs: 1_000, retry: fast });
+      expect(answer).toMatchObject({ status: 200, body: 'done' });
+      expect(allowed.requests.map((request) => `${request.method} ${request.url}`)).toEqual(Array(3).fill('GET /api/3/action/package_show?id=roads'));
+    });
+
     it.each([400, 401, 403, 404, 409, 422])('takes a %i as final: one try', async (status) => {
       allowed.handle = failingFirst(10, status);
       const failed: FailedTry[] = [];

@@ -145,14 +145,23 @@ export class HttpClient {
    * rejects when no answer came: an `AddressNotAllowedError` for an address the policy refuses (never retried), an
    * `HttpRequestError` after the tries, or the signal's reason when the caller gave up.
    */
-  async post(url: string | URL, body: string | Buffer, options: SendOptions): Promise<HttpAnswer> {
+  post(url: string | URL, body: string | Buffer, options: SendOptions): Promise<HttpAnswer> {
+    return this.send('POST', url, body, options);
+  }
+
+  /** GETs `url` as `post` sends: retried as the options say, resolving with the final answer (its body capped). */
+  getText(url: string | URL, options: SendOptions): Promise<HttpAnswer> {
+    return this.send('GET', url, undefined, options);
+  }
+
+  private async send(method: 'GET' | 'POST', url: string | URL, body: string | Buffer | undefined, options: SendOptions): Promise<HttpAnswer> {
     const tries = Math.max(1, options.retry?.attempts ?? 1);
     let attempt = 1;
     const retry = options.retry && tries > 1 ? options.retry : undefined;
     try {
       const response = await (retry ? this.retrying : this.agent).request({
         ...this.target(url),
-        method: 'POST',
+        method,
         headers: options.headers,
         body,
         headersTimeout: options.timeoutMs,
