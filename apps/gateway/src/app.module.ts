@@ -14,6 +14,7 @@ import { FollowupsModule } from './followups/followups.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LayersModule } from './layers/layers.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
+import { SmsRioModule } from './smsrio/smsrio.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -37,6 +38,7 @@ export class AppModule implements NestModule {
         FollowupsModule,
         FilesModule,
         MetricsModule,
+        SmsRioModule,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
