@@ -165,5 +165,8 @@ describe('SMS-Rio API: POST /export/, GET /check/{id}, /list/, /clear/ (real gat
     expect(cleared.status).toBe(200);
     expect(cleared.body).toEqual([others]);
     expect((await admin.get('/list/')).body).toEqual({ [`convert/${others}`]: [['three.zip', '12.00 B']] });
+    // the export whose ZIP was cleared is expired, as retention would have left it; /check/ still says it succeeded
+    expect((await sms.get<{ state: string }>(`/jobs/${finished}`)).body.state).toBe('expired');
+    expect((await sms.get<Check>(`/check/${finished}`)).body).toMatchObject({ status: 'SUCCESS', result: { success: true } });
   });
 });

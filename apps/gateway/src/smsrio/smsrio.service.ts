@@ -52,7 +52,8 @@ export class SmsRioService {
   }
 
   /**
-   * `/clear/` (admins): removes the working files of finished exports. Refused while any export runs, naming them.
+   * `/clear/` (admins): removes the working files of finished exports, whose jobs then say `expired` if they had
+   * succeeded. Refused while any export runs, naming them.
    * Files of an export that starts meanwhile are kept too: only folders whose job is finished (or gone) are removed.
    * Answers, as the original did with `os.listdir`, the folders left.
    */
@@ -68,11 +69,17 @@ export class SmsRioService {
     }
     const jobs = await this.repository.jobs([...folders]);
     const left: string[] = [];
+    const cleared: string[] = [];
     for (const id of folders) {
       const job = jobs.get(id);
-      if (job && !isFinal(job.state)) left.push(id);
-      else await this.storage.deletePrefix(`${WORKING_PREFIX}${id}/`);
+      if (job && !isFinal(job.state)) {
+        left.push(id);
+        continue;
+      }
+      await this.storage.deletePrefix(`${WORKING_PREFIX}${id}/`);
+      cleared.push(id);
     }
+    await this.repository.expire(cleared);
     // files in no export's folder belong to no running export
     for (const key of loose) await this.storage.delete(key);
     return left;
