@@ -29,6 +29,7 @@ export * from './health/health.module.js';
 export * from './jobs/worker.js';
 export * from './jobs/workers.js';
 export * from './jobs/noop.runner.js';
+export * from './jobs/periodic-task.js';
 export * from './bootstrap/bootstrap.js';
 export * from './database/database.js';
 export * from './database/roles.js';

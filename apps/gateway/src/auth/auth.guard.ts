@@ -2,7 +2,7 @@ import { ForbiddenException, Inject, Injectable, UnauthorizedException, type Can
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { IS_PUBLIC } from '#shared';
-import { KEY_IN_QUERY, ROLES_ALLOWED } from './auth.decorators.js';
+import { KEY_IN_QUERY, ROLES_ALLOWED, TOKEN_IN_QUERY } from './auth.decorators.js';
 import { assertWithinScope, AuthService } from './auth.service.js';
 import type { Principal, Role } from './principal.js';
 
@@ -21,7 +21,9 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
     const queryKey = this.reflector.getAllAndOverride<boolean>(KEY_IN_QUERY, targets) ? request.query.key : undefined;
-    const principal = await this.auth.authenticate(request.headers.authorization, typeof queryKey === 'string' ? queryKey : undefined);
+    const queryToken = this.reflector.getAllAndOverride<boolean>(TOKEN_IN_QUERY, targets) ? request.query.token : undefined;
+    const authorization = request.headers.authorization ?? (typeof queryToken === 'string' ? `TmpToken ${queryToken}` : undefined);
+    const principal = await this.auth.authenticate(authorization, typeof queryKey === 'string' ? queryKey : undefined);
     if (!principal) throw new UnauthorizedException('a valid credential is required: Authorization: Bearer <token>, ApiKey <key> or TmpToken <token>');
 
     assertWithinScope(principal, request.method, request.path);

@@ -55,6 +55,14 @@ export class AuthService implements OnApplicationBootstrap {
     return { ...this.issue(claims, seconds), token_type: 'TmpToken' };
   }
 
+  /**
+   * The credential of a link handed to someone else (a result's `downloadUrl`): GET on `path` only, as `owner` with the
+   * reader role, so that it can read that one thing of the owner's and change nothing.
+   */
+  linkToken(owner: string, path: string, seconds: number): string {
+    return this.issue({ sub: owner, role: 'reader', typ: 'temporary', scope: { methods: ['GET'], paths: [path] } }, seconds).access_token;
+  }
+
   async createUser(username: string, password: string, role: Role): Promise<boolean> {
     return this.credentials.createUser(username, await hashPassword(password), role);
   }

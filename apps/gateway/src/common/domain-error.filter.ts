@@ -1,4 +1,13 @@
-import { BadRequestException, Catch, ConflictException, NotFoundException, type ArgumentsHost, type ExceptionFilter, type HttpException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Catch,
+  ConflictException,
+  GoneException,
+  NotFoundException,
+  type ArgumentsHost,
+  type ExceptionFilter,
+  type HttpException,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, InvalidRequestError } from './domain-error.js';
 
@@ -23,5 +32,7 @@ export function toHttp(error: DomainError): HttpException {
       return new NotFoundException(error.message);
     case 'conflict':
       return new ConflictException(error.message);
+    case 'gone':
+      return new GoneException(error.message);
   }
 }

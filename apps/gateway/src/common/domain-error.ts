@@ -2,12 +2,12 @@
  * An error of the gateway's domain: it names what went wrong with a stable `code`, never an HTTP status. What
  * kind of failure it is (the request is wrong, the thing does not exist, the thing's state forbids it) is its
  * `kind`, set by the three classes below that every domain error extends; DomainErrorFilter alone maps kinds to
- * 400 / 404 / 409 at the HTTP edge, so the same errors may be thrown where no HTTP request is involved (a
+ * 400 / 404 / 409 / 410 at the HTTP edge, so the same errors may be thrown where no HTTP request is involved (a
  * followup submitting a job, a service's fan-out) and caught there by class.
  */
 export abstract class DomainError extends Error {
   abstract readonly code: string;
-  abstract readonly kind: 'invalid' | 'not-found' | 'conflict';
+  abstract readonly kind: 'invalid' | 'not-found' | 'conflict' | 'gone';
 
   constructor(message: string) {
     super(message);
@@ -32,4 +32,9 @@ export abstract class NotFoundError extends DomainError {
 /** What was asked contradicts the present state of what it is asked of. */
 export abstract class ConflictError extends DomainError {
   readonly kind = 'conflict';
+}
+
+/** What was asked for existed and was removed on purpose (a result file past its retention): it will not come back. */
+export abstract class GoneError extends DomainError {
+  readonly kind = 'gone';
 }

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, Validate } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, Validate } from 'class-validator';
 import { AllowListEntries, commaSeparated, ANALYTICS_DESTINATIONS, ServiceConfig, type AnalyticsDestination } from '#shared';
 
 export class GatewayConfig extends ServiceConfig {
@@ -95,6 +95,34 @@ export class GatewayConfig extends ServiceConfig {
   @Transform(commaSeparated)
   @Validate(AllowListEntries)
   GEOJOBS_ALLOWED_HOSTS: string[] = [];
+
+  /** The gateway's address as users reach it (behind a proxy, the public one): the base of the `downloadUrl` links in results. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^/]+(\/.*)?$/, { message: 'must be an http(s):// URL' })
+  GEOJOBS_PUBLIC_URL?: string;
+
+  /** How long the TmpToken of a result's `downloadUrl` stays valid, from the moment the job is read. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.01)
+  GEOJOBS_DOWNLOAD_TOKEN_HOURS = 24;
+
+  /** Result files (exports and any other job's `file`) are removed this long after their job finished; the job becomes `expired`. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  GEOJOBS_EXPORT_RETENTION_HOURS = 168;
+
+  /** How often the retention sweep looks for result files past their time. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  GEOJOBS_RETENTION_SWEEP_MS = 60_000;
+
+  /** The base of links: GEOJOBS_PUBLIC_URL, else the gateway's own address. */
+  get publicUrl(): string {
+    return (this.GEOJOBS_PUBLIC_URL ?? `http://${this.GEOJOBS_HTTP_HOST}:${this.GEOJOBS_GATEWAY_PORT}`).replace(/\/$/, '');
+  }
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

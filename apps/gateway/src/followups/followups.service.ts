@@ -9,6 +9,7 @@ import { CreateJobDto, type ActionDto } from '../jobs/dto/create-job.dto.js';
 import { toView, type JobRow } from '../job-model/job.model.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { ResultLinks } from '../jobs/result-links.js';
 import { FollowupsRepository, type FollowupRunKey } from './followups.repository.js';
 import { WebhookClient } from './webhook.client.js';
 
@@ -36,6 +37,7 @@ export class FollowupsService {
   constructor(
     @Inject(JobsRepository) private readonly jobs: JobsRepository,
     @Inject(JobsService) private readonly jobsService: JobsService,
+    @Inject(ResultLinks) private readonly links: ResultLinks,
     @Inject(FollowupsRepository) private readonly runs: FollowupsRepository,
     @Inject(Broker) private readonly broker: Broker,
     @Inject(WebhookClient) private readonly http: WebhookClient,
@@ -76,7 +78,7 @@ export class FollowupsService {
   /** POSTs the job as JSON, signed when the action has a secret; retries with backoff, recording every try. */
   private async webhook(key: FollowupRunKey, job: JobRow, action: ActionDto): Promise<void> {
     const children = await this.jobs.childrenSummaries([job.id]);
-    const body = JSON.stringify(toView(job, children.get(job.id) ?? null));
+    const body = JSON.stringify(this.links.present(toView(job, children.get(job.id) ?? null)));
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'geojobs' };
     if (action.secret) headers[SIGNATURE_HEADER] = signature(action.secret, body);
     await this.runs.record(key, { type: 'webhook', state: 'running' });

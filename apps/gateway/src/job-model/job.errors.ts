@@ -1,4 +1,4 @@
-import { ConflictError, InvalidRequestError, NotFoundError } from '../common/domain-error.js';
+import { ConflictError, GoneError, InvalidRequestError, NotFoundError } from '../common/domain-error.js';
 
 /** A job names a type the gateway does not take (or one it only creates itself). */
 export class UnknownJobTypeError extends InvalidRequestError {
@@ -53,4 +53,16 @@ export class SubmissionContendedError extends ConflictError {
 /** A job names layers that are not (or no longer) previewed. */
 export class UnknownLayersError extends InvalidRequestError {
   readonly code = 'JOB.UNKNOWN_LAYERS';
+}
+
+/** The job's result file was removed at the end of its retention period (the job is `expired`). */
+export class ResultExpiredError extends GoneError {
+  readonly code = 'JOB.RESULT_EXPIRED';
+
+  constructor(
+    readonly jobId: string,
+    readonly expiredAt: Date | null,
+  ) {
+    super(`the result file of job ${jobId} expired${expiredAt ? ` at ${expiredAt.toISOString()}` : ''} and was removed; submit the job again for a new one`);
+  }
 }

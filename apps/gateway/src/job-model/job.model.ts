@@ -126,6 +126,8 @@ export interface SagaMerge {
   type: string;
   input: Record<string, unknown>;
   always?: boolean;
+  /** The parent ends as the merge ends, with the merge's result as its own (see FanoutMergeV1.decides). */
+  decides?: boolean;
 }
 
 /** A job to insert, with the command that starts it (written to the outbox in the same transaction). */

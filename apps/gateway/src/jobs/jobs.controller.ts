@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, Sse, 
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { concatMap, map, Observable, startWith, takeWhile } from 'rxjs';
-import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal, TokenInQuery } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ResultFiles } from './result-files.js';
 import { CreateJobDto, ListJobsQuery } from './dto/create-job.dto.js';
@@ -67,8 +67,12 @@ export class JobsController {
     return this.jobs.cancel(principal, id);
   }
 
-  /** The job's result file, streamed from storage. */
+  /**
+   * The job's result file, streamed from storage; 410 once it has expired. Also takes the `?token=` of the result's
+   * `downloadUrl`, so the link works in a browser.
+   */
   @Get(':id/result')
+  @TokenInQuery()
   async result(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() response: Response) {
     await this.files.stream(await this.jobs.resultFile(principal, id), response);
   }

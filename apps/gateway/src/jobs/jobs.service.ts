@@ -7,6 +7,7 @@ import {
   JobAlreadyFinishedError,
   JobBatchSizeError,
   JobNotFoundError,
+  ResultExpiredError,
   ResultFileNotFoundError,
   SubmissionContendedError,
   UnknownJobTypeError,
@@ -21,6 +22,7 @@ import { SagasRepository } from '../sagas/sagas.repository.js';
 import { sagaOptions, subtaskJobs, type SubtaskOrigin } from '../sagas/subtask-jobs.js';
 import { CreateJobDto, type ListJobsQuery } from './dto/create-job.dto.js';
 import { JobsRepository } from './jobs.repository.js';
+import { ResultLinks } from './result-links.js';
 
 export const MAX_BULK_JOBS = 1_000;
 /** Children listed by `GET /jobs/:id`; the tree endpoint shows them all. */
@@ -45,6 +47,7 @@ export class JobsService {
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
     @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
+    @Inject(ResultLinks) private readonly links: ResultLinks,
   ) {}
 
   /** Validates a job or an array of jobs (each field problem named with its place), then submits them together. */
@@ -121,7 +124,7 @@ export class JobsService {
     ]);
     const summary = summaries.get(row.id);
     const view = toView(row, summary ? { ...summary, jobs: children.map((child) => ({ id: child.id, type: child.type, state: child.state })) } : null);
-    return { ...view, followupRuns };
+    return this.links.present({ ...view, followupRuns });
   }
 
   /** The whole saga below a job, nested (capped in depth and size). */
@@ -141,7 +144,7 @@ export class JobsService {
       offset: query.offset ?? 0,
     });
     const children = await this.jobs.childrenSummaries(rows.map((row) => row.id));
-    return rows.map((row) => toView(row, children.get(row.id) ?? null));
+    return rows.map((row) => this.links.present(toView(row, children.get(row.id) ?? null)));
   }
 
   /** Cancels a queued or running job and its subtasks; cancelling a cancelled job again is a no-op. */
@@ -159,6 +162,7 @@ export class JobsService {
    */
   async resultFile(principal: Principal, id: string): Promise<string> {
     const row = await this.visible(principal, id);
+    if (row.state === 'expired') throw new ResultExpiredError(id, row.expires_at);
     const file = typeof row.result?.file === 'string' ? row.result.file : undefined;
     if (!file) throw new ResultFileNotFoundError(`job ${id} has no result file${row.state === 'succeeded' ? '' : ` (it is ${row.state})`}`);
     try {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { LOGGER } from '#shared';
+import { LOGGER, PeriodicTask } from '#shared';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { SagaCoordinator } from './saga.coordinator.js';
 import { SagasRepository } from './sagas.repository.js';
@@ -15,31 +15,23 @@ const BATCH = 100;
  */
 @Injectable()
 export class SagaDeadlineSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<void> = Promise.resolve();
+  private readonly task: PeriodicTask;
 
   constructor(
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
     @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
     @Inject(OutboxRelay) private readonly outbox: OutboxRelay,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const tick = () => {
-      this.sweeping = this.sweep()
-        .catch((error: Error) => this.logger.warn({ err: error }, 'saga deadline sweep failed'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, SWEEP_EVERY_MS);
-        });
-    };
-    this.timer = setTimeout(tick, SWEEP_EVERY_MS);
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.task = new PeriodicTask('saga deadline sweep', SWEEP_EVERY_MS, () => this.sweep(), logger);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.sweeping;
+  onApplicationBootstrap(): void {
+    this.task.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Fails the overdue sagas, a batch at a time. */

@@ -158,6 +158,19 @@ describe('the outcome of a saga whose merge job settled', () => {
     expect(outcome.error?.class).toBe('SubtasksFailed');
     expect(outcome.result.errors).toEqual([failure('a', 'boom')]);
   });
+
+  it('a merge that decides: the parent succeeds with the merge, with its result, although subtasks failed', () => {
+    const decides = saga({ settled: 3, failed: 1, merge: { type: 'export.dataset.merge', input: {}, always: true, decides: true } });
+    const outcome = mergedOutcome(decides, { state: 'succeeded', result: { file: 'x.zip', failedResources: ['a'] }, error: null }, [failure('a', 'boom')]);
+    expect(outcome).toEqual({
+      id: 'parent',
+      state: 'succeeded',
+      result: { file: 'x.zip', failedResources: ['a'], children: { total: 3, succeeded: 2, failed: 1, cancelled: 0 }, errors: [failure('a', 'boom')] },
+      error: null,
+    });
+    const failed = mergedOutcome(decides, { state: 'failed', result: null, error: { type: 'export', class: 'X', message: 'nothing made' } }, []);
+    expect(failed).toMatchObject({ state: 'failed', error: { class: 'MergeFailed', message: 'the merge step failed: nothing made' } });
+  });
 });
 
 describe('the merge that runs always, on a saga cut short', () => {

@@ -110,9 +110,12 @@ export function concludedOutcome(
   return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result: { children, errors: [...failures] }, error };
 }
 
-/** The outcome of a saga whose merge job settled: the parent ends as the merge did — failed all the same if subtasks did. */
+/**
+ * The outcome of a saga whose merge job settled: the parent ends as the merge did — failed all the same if subtasks
+ * did, unless the merge `decides` (then the merge's result is the parent's, beside the subtasks' tally).
+ */
 export function mergedOutcome(
-  saga: Pick<SagaCount, 'job_id' | 'total' | 'settled' | 'failed' | 'cancelled'>,
+  saga: Pick<SagaCount, 'job_id' | 'total' | 'settled' | 'failed' | 'cancelled' | 'merge'>,
   merge: { state: JobState; result: Record<string, unknown> | null; error: JobError | null },
   failures: readonly SubtaskFailure[],
 ): SagaOutcome {
@@ -125,6 +128,9 @@ export function mergedOutcome(
           class: 'MergeFailed',
           message: `the merge step ${merge.state === 'cancelled' ? 'was cancelled' : `failed: ${merge.error?.message ?? 'unknown error'}`}`,
         };
+  if (saga.merge?.decides) {
+    return { id: saga.job_id, state: mergeError ? 'failed' : 'succeeded', result: { ...merge.result, children, errors: [...failures] }, error: mergeError };
+  }
   const error = mergeError ?? subtasksFailed(children);
   return { id: saga.job_id, state: error ? 'failed' : 'succeeded', result: { children, errors: [...failures], merge: merge.result ?? merge.error }, error };
 }

@@ -102,7 +102,11 @@ export class SagaCoordinator {
       causes.set(parent.id, causationId);
       try {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
-        const merge = fanout.merge && { ...declared(fanout.merge, 'merge.'), ...(fanout.merge.always ? { always: true } : {}) };
+        const merge = fanout.merge && {
+          ...declared(fanout.merge, 'merge.'),
+          ...(fanout.merge.always ? { always: true } : {}),
+          ...(fanout.merge.always && fanout.merge.decides ? { decides: true } : {}),
+        };
         const job = { id: parent.id, saga: sagaOptions(fanout) };
         const origin = { budget: { left: MAX_SUBTASKS }, path: 'fanout.', maxSubtasks: MAX_SUBTASKS, causationId };
         sagaParents.push({ ...job, subtasks: subtaskJobs(parent.owner, job, subtasks, origin), merge });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { LOGGER, STORAGE, type Storage } from '#shared';
+import { LOGGER, PeriodicTask, STORAGE, type Storage } from '#shared';
 import { StagingTablesRepository } from './staging-tables.repository.js';
 import { SHARED_PREFIX_ROOT } from './steps/share.step.js';
 
@@ -17,31 +17,24 @@ const SWEEP_EVERY_MS = 3_600_000;
  */
 @Injectable()
 export class LeftoversSweeper implements OnModuleInit, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<void> = Promise.resolve();
+  private readonly task: PeriodicTask;
 
   constructor(
     @Inject(StagingTablesRepository) private readonly staging: StagingTablesRepository,
     @Inject(STORAGE) private readonly storage: Storage,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask('leftovers sweep', SWEEP_EVERY_MS, () => this.sweep(), logger);
+  }
 
   /** The first sweep is waited for: geo-service takes commands, and says it is up, once it has swept. */
   async onModuleInit(): Promise<void> {
-    this.sweeping = this.sweep();
-    await this.sweeping;
-    const tick = () => {
-      this.sweeping = this.sweep().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, SWEEP_EVERY_MS).unref();
-      });
-    };
-    this.timer = setTimeout(tick, SWEEP_EVERY_MS).unref();
+    await this.sweep();
+    this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.sweeping;
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Never rejects: a sweep that fails is logged, and the next one tries again. */

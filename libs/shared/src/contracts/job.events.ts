@@ -105,6 +105,15 @@ export class FanoutMergeV1 extends DeclaredJobV1 {
   @IsOptional()
   @IsBoolean()
   always?: boolean;
+
+  /**
+   * The merge decides the saga's outcome (with `always`): the parent ends as the merge ends, with the merge's result
+   * as its own — succeeded although some subtasks failed, when the merge made something of the rest (a dataset export
+   * whose ZIP names the resources it could not get). Without it, a failed subtask fails the parent whatever the merge did.
+   */
+  @IsOptional()
+  @IsBoolean()
+  decides?: boolean;
 }
 
 /**

@@ -19,7 +19,14 @@ describe('routing', () => {
 
   it('knows the commands each work queue receives from its bindings', () => {
     expect(commandsRoutedTo('geo_q').sort()).toEqual(['geo.layer.delete', 'geo.noop', 'geo.preview', 'geo.preview.merge']);
-    expect(commandsRoutedTo('export_q')).toEqual(['export.noop']);
+    expect(commandsRoutedTo('export_q').sort()).toEqual([
+      'export.convert',
+      'export.dataset',
+      'export.dataset.merge',
+      'export.layers',
+      'export.noop',
+      'export.resource',
+    ]);
     expect(commandsRoutedTo('analytics_q').sort()).toEqual(['analytics.noop', 'analytics.track']);
     expect(commandsRoutedTo('followup_q').sort()).toEqual(['followup.ckan-callback', 'followup.run']);
   });
