@@ -169,6 +169,22 @@ describe('RemoteFiles: gs://, s3:// and http(s) files of export.convert (local S
     await expect(remoteFiles().download('ftp://host/x', join(folder, 'x'), { maxBytes: 1 })).rejects.toMatchObject({ reason: 'invalid-uri' });
   });
 
+  it('fails on an endpoint that stops answering, after the read timeout, rather than holding the job', async () => {
+    const stalled = createServer(() => undefined); // takes requests, never answers
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+      const files = remoteFiles({ readTimeoutMs: 300, gcs: { endpoint, region: 'auto', accessKeyId: 'a', secretAccessKey: 'b' } });
+      const started = Date.now();
+      await expect(files.stat('gs://sms-rio/in/BACKUP.GDB')).rejects.toThrow();
+      await expect(files.download(`${endpoint}/BACKUP.GDB`, join(folder, 'stalled'), { maxBytes: MiB })).rejects.toThrow(/no answer within 300 ms|timeout/i);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise<void>((resolve) => stalled.close(() => resolve()));
+    }
+  });
+
   it('downloads http(s) through redirects and uploads with one PUT', async () => {
     const path = join(folder, 'http.gdb');
     expect(await remoteFiles().download(`${httpUrl}/redirect`, path, { maxBytes: MiB })).toMatchObject({ size: 6 });

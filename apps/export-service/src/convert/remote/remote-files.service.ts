@@ -238,6 +238,8 @@ export class RemoteFiles implements OnApplicationShutdown {
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: {
         connectionTimeout: this.options.connectTimeoutMs ?? 10_000,
+        // a stalled endpoint fails the request (and the SDK retries it) instead of holding the job until its deadline
+        socketTimeout: this.readTimeoutMs,
         httpAgent: new HttpAgent({ keepAlive: true, lookup }),
         httpsAgent: new HttpsAgent({ keepAlive: true, lookup }),
       },
