@@ -7,17 +7,7 @@ import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { waitForJob, type Job } from '../harness/jobs.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
-import {
-  csvText,
-  GDB_LAYERS,
-  GPKG_LAYERS,
-  makeFixtures,
-  parseCsv,
-  readZip,
-  SHP_LAYER,
-  SQLITE_LAYERS,
-  type FixtureLayer,
-} from './convert-fixtures.js';
+import { csvText, GDB_LAYERS, GPKG_LAYERS, makeFixtures, parseCsv, readZip, SHP_LAYER, SQLITE_LAYERS, type FixtureLayer } from './convert-fixtures.js';
 
 /** The result of an `export.convert` job. */
 interface ConvertResult {
@@ -113,7 +103,7 @@ describe('export.convert: GeoPackage, SQLite, FileGDB and shapefile inputs to a 
     expect([...zip.keys()].sort()).toEqual(['Lugares_SP_Rio.csv', 'README.txt', 'notes.csv', 'roads.csv']);
     const roads = zip.get('roads.csv')!.toString('utf8');
     expect(parseCsv(roads)[0]).toEqual(['fid', 'name', 'lanes', 'opened', 'length', 'seen', 'geom']);
-    expect(roads).toContain('\r\n2,"Rua ""Direita"", centro",,,,,LINESTRING (0 0,1 1)\r\n');
+    expect(roads).toContain('\r\n2,"Rua ""Direita"", centro",,,,,"LINESTRING (0 0,1 1)"\r\n');
     expectLayer(roads, GPKG_LAYERS[0], 'geom', true);
     expect(recordsOf(roads).map((record) => record.fid)).toEqual(['1', '2', '3']);
     expectLayer(zip.get('Lugares_SP_Rio.csv')!.toString('utf8'), GPKG_LAYERS[1], 'geom', true);

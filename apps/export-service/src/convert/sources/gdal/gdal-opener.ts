@@ -11,6 +11,18 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 export const isSqlite = (head: Buffer): boolean => head.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC);
 
+/**
+ * The size an SQLite file's header declares (page size × page count), when the header vouches for that count (its
+ * "version-valid-for" equals its change counter); undefined otherwise. A shorter file was cut off in transit.
+ */
+export function sqliteDeclaredBytes(head: Buffer): number | undefined {
+  if (head.length < 100 || !isSqlite(head)) return undefined;
+  const pageSize = head.readUInt16BE(16) === 1 ? 65_536 : head.readUInt16BE(16);
+  const pages = head.readUInt32BE(28);
+  if (pages === 0 || head.readUInt32BE(24) !== head.readUInt32BE(92)) return undefined;
+  return pageSize * pages;
+}
+
 /** A zip's local file header, or the end record of an empty zip. */
 export const isZip = (head: Buffer): boolean => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && [0x0304, 0x0506].includes(head.readUInt16BE(2));
 
@@ -89,14 +101,20 @@ export class GdalOpener implements TableSourceOpener {
   }
 
   async open(path: string, scratchDir: string, signal: AbortSignal): Promise<TableSource> {
-    const head = Buffer.alloc(16);
+    const head = Buffer.alloc(100);
     const file = await openFile(path);
+    let size: number;
     try {
       await file.read(head, 0, head.length, 0);
+      size = (await file.stat()).size;
     } finally {
       await file.close();
     }
     if (isSqlite(head)) {
+      const declared = sqliteDeclaredBytes(head);
+      if (declared !== undefined && size < declared) {
+        throw new ConvertInputError(`the SQLite database is truncated: ${size} bytes of the ${declared} its header declares`);
+      }
       const dataset = await openDataset(path, ['GPKG', 'SQLite'], 'the SQLite database');
       return new GdalTableSource([dataset], ENGINES[dataset.driver.description] ?? dataset.driver.description, 'UTF-8');
     }
