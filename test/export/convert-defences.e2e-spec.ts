@@ -23,10 +23,10 @@ describe('export.convert refuses bad inputs and stops when cancelled, leaving no
 
   beforeAll(async () => {
     context = await createTestContext();
+    await files.start();
     const folder = await mkdtemp(join(tmpdir(), 'geojobs-convert-defences-'));
     const fixtures = await makeFixtures(join(folder, 'f'));
     await bigGeoPackage(join(folder, 'big.gpkg'), BIG_ROWS);
-    await files.start();
     files.routes.set('/data/several.gpkg', fixtures.gpkg);
     files.routes.set('/data/page.html', '<!doctype html><html><body>not a database</body></html>');
     files.routes.set('/data/truncated.gpkg', fixtures.gpkg.subarray(0, Math.floor(fixtures.gpkg.length / 3)));

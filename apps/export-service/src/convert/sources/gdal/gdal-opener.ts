@@ -94,7 +94,12 @@ async function openDataset(path: string, drivers: string[], label: string): Prom
 export class GdalOpener implements TableSourceOpener {
   readonly name = 'gdal';
 
-  constructor(private readonly limits: ArchiveLimits) {}
+  constructor(private readonly limits: ArchiveLimits) {
+    // A database converted to CSV is every table of it, not only the spatial ones GDAL's SQLite driver lists by default
+    // (its LIST_ALL_TABLES open option, which gdal-async cannot pass, falls back on this process-wide setting); the
+    // system tables this brings in are left out by `userTables`.
+    gdal.config.set('SQLITE_LIST_ALL_TABLES', 'YES');
+  }
 
   recognises(head: Buffer): boolean {
     return isSqlite(head) || isZip(head);
