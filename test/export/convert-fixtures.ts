@@ -2,8 +2,9 @@
  * What the convert tests share: databases they make with gdal-async (a GeoPackage of several layers, an SQLite
  * database, a zipped FileGDB, a zipped shapefile), a way to read the ZIP a convert wrote, and an RFC 4180 reader.
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import gdal from 'gdal-async';
 import yauzl from 'yauzl';
 import { freshFolder, zip, zipFolder } from '../geo/geo-files.js';
@@ -80,6 +81,7 @@ function writeLayer(dataset: gdal.Dataset, spec: FixtureLayer, options: string[]
 
 /** Writes layers with a GDAL driver (GPKG, SQLite, OpenFileGDB, ESRI Shapefile) to `path`. */
 export function writeDatabase(driver: string, path: string, layers: FixtureLayer[], layerOptions: string[] = []): void {
+  mkdirSync(dirname(path), { recursive: true });
   const dataset = gdal.drivers.get(driver).create(path);
   for (const spec of layers) writeLayer(dataset, spec, layerOptions);
   dataset.close();
@@ -133,7 +135,7 @@ export const SHP_LAYER: FixtureLayer = {
   ],
   rows: [
     { values: ['Copacabana', '1892-07-06'], wkt: 'POINT (-43.18 -22.97)' },
-    { values: ['Ipanema', null], wkt: 'POINT (-43.2 -22.98)' },
+    { values: ['Méier', null], wkt: 'POINT (-43.28 -22.9)' },
   ],
 };
 
@@ -150,8 +152,7 @@ export async function makeFixtures(folder: string): Promise<Fixtures> {
   writeDatabase('GPKG', join(folder, 'several.gpkg'), GPKG_LAYERS);
   writeDatabase('SQLite', join(folder, 'plain.sqlite'), SQLITE_LAYERS);
   writeDatabase('OpenFileGDB', join(folder, 'gdb', 'cadastre.gdb'), GDB_LAYERS);
-  await mkdir(join(folder, 'shp'), { recursive: true });
-  writeDatabase('ESRI Shapefile', join(folder, 'shp', 'bairros.shp'), [SHP_LAYER]);
+  writeDatabase('ESRI Shapefile', join(folder, 'shp', 'bairros.shp'), [SHP_LAYER], ['ENCODING=UTF-8']);
   return {
     gpkg: await readFile(join(folder, 'several.gpkg')),
     sqlite: await readFile(join(folder, 'plain.sqlite')),

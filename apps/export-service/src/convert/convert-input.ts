@@ -47,9 +47,7 @@ export async function readHead(path: string): Promise<Buffer> {
 export function pickOpener(openers: readonly TableSourceOpener[], head: Buffer, fileName: string): TableSourceOpener {
   const opener = head.length > 0 ? openers.find((candidate) => candidate.recognises(head, fileName)) : undefined;
   if (!opener) {
-    throw new ConvertInputError(
-      `"${fileName}" is not a database geojobs can convert (GeoPackage, SQLite, FileGDB, Shapefile zip, Firebird .fbk/.fdb)`,
-    );
+    throw new ConvertInputError(`"${fileName}" is not a database geojobs can convert (GeoPackage, SQLite, FileGDB, Shapefile zip, Firebird .fbk/.fdb)`);
   }
   return opener;
 }

@@ -4,17 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import {
-  JobFailure,
-  LOGGER,
-  STORAGE,
-  storageUri,
-  type Envelope,
-  type ExportConvertV1,
-  type JobContext,
-  type JobOutcome,
-  type Storage,
-} from '#shared';
+import { JobFailure, LOGGER, STORAGE, storageUri, type Envelope, type ExportConvertV1, type JobContext, type JobOutcome, type Storage } from '#shared';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
 import { writeBundle } from './convert-bundle.js';
 import { inputBaseName, inputFileName, pickOpener, readHead } from './convert-input.js';
@@ -65,7 +55,11 @@ export class ConvertService {
     } catch (error) {
       if (job.signal.aborted) throw job.signal.reason;
       if (deadline.aborted) {
-        throw new JobFailure({ type: 'export', class: 'DeadlineExceeded', message: `the export took longer than ${seconds} s (GEOJOBS_EXPORT_DEADLINE_SECONDS)` });
+        throw new JobFailure({
+          type: 'export',
+          class: 'DeadlineExceeded',
+          message: `the export took longer than ${seconds} s (GEOJOBS_EXPORT_DEADLINE_SECONDS)`,
+        });
       }
       if (error instanceof ConvertInputError || error instanceof RemoteFileError) throw JobFailure.of('export', error);
       throw error;

@@ -19,9 +19,7 @@ export function selectTables(tables: readonly SourceTable[], wanted?: readonly s
   if (wanted === undefined || wanted.length === 0) {
     if (tables.length === 0) throw new ConvertInputError('the database holds no tables');
     if (tables.length > limit) {
-      throw new ConvertInputError(
-        `the database holds ${tables.length} tables, over the limit of ${limit} for one export: name the ones you want in "tables"`,
-      );
+      throw new ConvertInputError(`the database holds ${tables.length} tables, over the limit of ${limit} for one export: name the ones you want in "tables"`);
     }
     return [...tables];
   }

@@ -14,7 +14,9 @@ describe('archive checks', () => {
     const limits = { maxUnpackedBytes: 1_000_000, maxRatio: 100, maxEntries: 10 };
     expect(checkArchiveSize({ entries: 11, unpackedBytes: 10, archiveBytes: 10 }, limits)).toBe('the archive holds 11 entries, over the limit of 10');
     expect(checkArchiveSize({ entries: 1, unpackedBytes: 2_000_000, archiveBytes: 1_000_000 }, limits)).toMatch(/expands to 2000000 bytes/);
-    expect(checkArchiveSize({ entries: 1, unpackedBytes: 500_000, archiveBytes: 1_000 }, limits)).toBe('the archive expands 500 times its size, over the limit of 100');
+    expect(checkArchiveSize({ entries: 1, unpackedBytes: 500_000, archiveBytes: 1_000 }, limits)).toBe(
+      'the archive expands 500 times its size, over the limit of 100',
+    );
     expect(checkArchiveSize({ entries: 3, unpackedBytes: 5_000, archiveBytes: 1_000 }, limits)).toBeNull();
   });
 });

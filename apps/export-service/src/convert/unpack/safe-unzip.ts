@@ -61,7 +61,8 @@ export async function safeUnzip(archive: string, folder: string, limits: Archive
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           written += chunk.length;
-          if (written > limits.maxUnpackedBytes) return callback(new ConvertInputError(`refusing the zip: it expands to more than ${limits.maxUnpackedBytes} bytes`));
+          if (written > limits.maxUnpackedBytes)
+            return callback(new ConvertInputError(`refusing the zip: it expands to more than ${limits.maxUnpackedBytes} bytes`));
           callback(null, chunk);
         },
       });

@@ -11,6 +11,18 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 export const isSqlite = (head: Buffer): boolean => head.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC);
 
+/**
+ * The size an SQLite file's header declares (page size × page count), when the header vouches for that count (its
+ * "version-valid-for" equals its change counter); undefined otherwise. A shorter file was cut off in transit.
+ */
+export function sqliteDeclaredBytes(head: Buffer): number | undefined {
+  if (head.length < 100 || !isSqlite(head)) return undefined;
+  const pageSize = head.readUInt16BE(16) === 1 ? 65_536 : head.readUInt16BE(16);
+  const pages = head.readUInt32BE(28);
+  if (pages === 0 || head.readUInt32BE(24) !== head.readUInt32BE(92)) return undefined;
+  return pageSize * pages;
+}
+
 /** A zip's local file header, or the end record of an empty zip. */
 export const isZip = (head: Buffer): boolean => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && [0x0304, 0x0506].includes(head.readUInt16BE(2));
 
@@ -82,21 +94,32 @@ async function openDataset(path: string, drivers: string[], label: string): Prom
 export class GdalOpener implements TableSourceOpener {
   readonly name = 'gdal';
 
-  constructor(private readonly limits: ArchiveLimits) {}
+  constructor(private readonly limits: ArchiveLimits) {
+    // A database converted to CSV is every table of it, not only the spatial ones GDAL's SQLite driver lists by default
+    // (its LIST_ALL_TABLES open option, which gdal-async cannot pass, falls back on this process-wide setting); the
+    // system tables this brings in are left out by `userTables`.
+    gdal.config.set('SQLITE_LIST_ALL_TABLES', 'YES');
+  }
 
   recognises(head: Buffer): boolean {
     return isSqlite(head) || isZip(head);
   }
 
   async open(path: string, scratchDir: string, signal: AbortSignal): Promise<TableSource> {
-    const head = Buffer.alloc(16);
+    const head = Buffer.alloc(100);
     const file = await openFile(path);
+    let size: number;
     try {
       await file.read(head, 0, head.length, 0);
+      size = (await file.stat()).size;
     } finally {
       await file.close();
     }
     if (isSqlite(head)) {
+      const declared = sqliteDeclaredBytes(head);
+      if (declared !== undefined && size < declared) {
+        throw new ConvertInputError(`the SQLite database is truncated: ${size} bytes of the ${declared} its header declares`);
+      }
       const dataset = await openDataset(path, ['GPKG', 'SQLite'], 'the SQLite database');
       return new GdalTableSource([dataset], ENGINES[dataset.driver.description] ?? dataset.driver.description, 'UTF-8');
     }

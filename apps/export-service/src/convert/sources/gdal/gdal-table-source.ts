@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import gdal from 'gdal-async';
 import { ConvertInputError, type SourceColumn, type SourceTable, type SourceValue, type TableSource } from '../../table-source.js';
 import { ogrFieldPlan } from './ogr-values.js';
+import { userTables } from './sqlite-system-tables.js';
 
 /** Features read in one turn of the event loop at most, and for at most this long (see `rows`). */
 const FEATURES_PER_TURN = 2_000;
@@ -120,12 +121,17 @@ export class GdalTableSource implements TableSource {
     const taken = new Set<string>();
     try {
       for (const dataset of this.datasets) {
-        dataset.layers.forEach((layer) => {
+        const layers: gdal.Layer[] = [];
+        dataset.layers.forEach((layer) => void layers.push(layer));
+        // GDAL's SQLite driver lists SQLite's and SpatiaLite's own tables too when it lists them all
+        const kept = dataset.driver.description === 'SQLite' ? new Set(userTables(layers.map((layer) => layer.name))) : undefined;
+        for (const layer of layers) {
+          if (kept && !kept.has(layer.name)) continue;
           let name = layer.name;
           for (let n = 2; taken.has(name); n++) name = `${layer.name} (${n})`;
           taken.add(name);
           plans.push(planLayer(name, layer));
-        });
+        }
       }
     } catch (error) {
       throw new ConvertInputError(`the database's tables cannot be listed: ${gdalMessage(error)}`);

@@ -39,7 +39,13 @@ const isDateObject = (raw: unknown): raw is OgrDateTime => typeof raw === 'objec
 
 const asIs = (raw: unknown): SourceValue => (raw === undefined ? null : (raw as SourceValue));
 
-const textOf = (raw: unknown): SourceValue => (raw === null || raw === undefined ? null : String(raw));
+/** Text as it is; anything else GDAL hands a text column (a number, a list) as it prints, or as JSON. */
+const textOf = (raw: unknown): SourceValue => {
+  if (raw === null || raw === undefined) return null;
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'boolean') return String(raw);
+  return JSON.stringify(raw);
+};
 
 /** A date, datetime or time as OGR gives it (an object, or the string a format stores, GeoPackage's times) to ISO 8601 text. */
 const dateValue = (format: (value: OgrDateTime) => string) => (raw: unknown) => (isDateObject(raw) ? format(raw) : textOf(raw));
@@ -48,7 +54,7 @@ const dateValue = (format: (value: OgrDateTime) => string) => (raw: unknown) => 
 const binaryValue = (raw: unknown): SourceValue => {
   if (raw === null || raw === undefined) return null;
   if (Buffer.isBuffer(raw)) return raw;
-  const text = String(raw);
+  const text = textOf(raw) as string;
   return /^(?:[0-9A-Fa-f]{2})*$/.test(text) ? Buffer.from(text, 'hex') : text;
 };
 
