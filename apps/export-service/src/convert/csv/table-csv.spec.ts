@@ -1,7 +1,7 @@
 import { text } from 'node:stream/consumers';
 import iconv from 'iconv-lite';
 import type { SourceTable, SourceValue, TableSource } from '../table-source.js';
-import { encoder, tableCsv } from './table-csv.js';
+import { csvField, csvRecord, encoder, tableCsv } from './table-csv.js';
 
 const table: SourceTable = {
   name: 'people',
@@ -39,6 +39,19 @@ describe('tableCsv', () => {
     expect(await text(csv.stream)).toBe('id,name,born,photo\r\n1,"Zoë ""Z"", the first",1990-01-02,aGk=\r\n2,"two\nlines",,\r\n');
     expect(csv.rows()).toBe(2);
     expect(seen).toEqual([2]);
+  });
+
+  it('quotes a field only when it holds a comma, a quote or a line break', () => {
+    expect(['plain', ' spaced ', 'a,b', 'say "hi"', 'cr\ronly', 'lf\nonly', ''].map(csvField)).toEqual([
+      'plain',
+      ' spaced ',
+      '"a,b"',
+      '"say ""hi"""',
+      '"cr\ronly"',
+      '"lf\nonly"',
+      '',
+    ]);
+    expect(csvRecord(['id', 'nome da cidade'])).toBe('id,nome da cidade\r\n');
   });
 
   it('encodes to the charset asked for', () => {
