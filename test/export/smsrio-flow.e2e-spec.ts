@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
-import yauzl from 'yauzl';
 import { S3Storage } from '#shared';
 import { waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { S3TestServer } from '../harness/s3-server.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
+import { unzip } from './smsrio-zip.js';
 
 interface Check {
   status: 'PENDING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE' | 'REVOKED';
@@ -34,27 +34,6 @@ interface Check {
 const BIG_ROWS = Number(process.env.SMSRIO_BIG_ROWS ?? 800_000);
 /** A whole export of the big table on a loaded machine, and the wait for any state. */
 const EXPORT_TIMEOUT_MS = 300_000;
-
-/** Entries of a ZIP, whole (the test's ZIPs are tens of MB at most). */
-function unzip(bytes: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true }, (error, zip) => {
-      if (error) return reject(error);
-      const entries = new Map<string, Buffer>();
-      zip.on('entry', (entry: yauzl.Entry) =>
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError) return reject(streamError);
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('end', () => (entries.set(entry.fileName, Buffer.concat(chunks)), zip.readEntry()));
-        }),
-      );
-      zip.on('end', () => resolve(entries));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
-}
 
 /** A clinical-system-like SQLite database: two small tables (accents, NULLs, dates) and one big one. */
 function makeDatabase(path: string): void {
