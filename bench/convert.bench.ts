@@ -16,7 +16,7 @@ import amqp from 'amqplib';
 import { pino } from 'pino';
 import { Broker, EXCHANGES } from '#shared';
 import { serveFile } from '../libs/testing/src/index.js';
-import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
+import { benchEnv, benchNodeArgs, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
 import { median } from './support/stats.js';
 
 const run = promisify(execFile);
@@ -204,7 +204,7 @@ console.log(
   `  ogr2ogr -f CSV per table + zip                                      ${String(rate(cliMs)).padStart(7)} rows/s   (${(cliMs / 1000).toFixed(2)} s)`,
 );
 console.log(`  ratio export-service / (ogr2ogr + zip)   ${(serviceMs / cliMs).toFixed(2)}×   (target ≤ 1.00×)`);
-console.log(`  export-service peak RSS (VmHWM)          ${peak} MB   (target < 300 MB)`);
+console.log(`  export-service peak RSS (VmHWM)          ${peak} MB   (target < 300 MB; node flags: ${benchNodeArgs().join(' ') || 'defaults'})`);
 console.log(
   `  per round: ${service.map((round, index) => `${(round.ms / 1000).toFixed(2)} s vs ${(cli[index] / 1000).toFixed(2)} s (${(round.ms / cli[index]).toFixed(2)}×)`).join(', ')}`,
 );

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
 import { ConvertService, TABLE_SOURCE_OPENERS } from './convert.service.js';
 import { RemoteModule } from './remote/remote.module.js';
+import { FirebirdOpener, firebirdServer } from './sources/firebird/firebird.opener.js';
 import { GdalOpener } from './sources/gdal/gdal-opener.js';
 import type { TableSourceOpener } from './table-source.js';
 
@@ -24,7 +25,7 @@ const MAX_ARCHIVE_ENTRIES = 20_000;
           maxRatio: MAX_UNPACK_RATIO,
           maxEntries: MAX_ARCHIVE_ENTRIES,
         }),
-        // the Firebird opener (sources/firebird) goes here
+        new FirebirdOpener(firebirdServer(config)),
       ],
       inject: [EXPORT_CONFIG],
     },
