@@ -22,7 +22,8 @@ export const TEST_INFRA_ENV: Record<string, string> = {
   GEOJOBS_AMQP_PORT: process.env.GEOJOBS_TEST_AMQP_PORT ?? '25672',
   GEOJOBS_RABBITMQ_MGMT_PORT: process.env.GEOJOBS_TEST_MGMT_PORT ?? '25673',
   GEOJOBS_RABBITMQ_DIST_PORT: process.env.GEOJOBS_TEST_DIST_PORT ?? '25674',
-  GEOJOBS_FIREBIRD_PORT: process.env.GEOJOBS_TEST_FIREBIRD_PORT ?? '25050',
+  // Beside the PostgreSQL test port (25432 → 25050, 21432 → 21050), so runs given ports of their own get this one too.
+  GEOJOBS_FIREBIRD_PORT: process.env.GEOJOBS_TEST_FIREBIRD_PORT ?? String(Number(process.env.GEOJOBS_TEST_PG_PORT ?? '25432') - 382),
   GEOJOBS_DB_NAME: 'geojobs_test',
 };
 

@@ -27,6 +27,10 @@ const SERVER_FAILURES = [
  * Restores a gbak backup into `target` (an absolute path on the server's machine, in the job's scratch folder), with
  * the gbak client reading the backup here and the server writing the database. The password goes through the
  * environment (ISC_PASSWORD), not the process list. Stops gbak when the signal fires; the caller removes the folder.
+ *
+ * Not through the service manager (`gbak -se`), although that restores about 7× faster (no round trip per record):
+ * Firebird 3 cannot cancel a service, which runs on to the end after its client is killed, and a cut backup comes
+ * back from it as "Error reading data from the connection". Killing this gbak ends the restore's attachment at once.
  */
 export async function restoreBackup(server: FirebirdServer, backup: string, target: string, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
