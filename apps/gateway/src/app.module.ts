@@ -17,6 +17,7 @@ import { PackagesModule } from './packages/packages.module.js';
 import { HttpMetricsMiddleware, MetricsModule } from './metrics/metrics.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { UiModule } from './ui/ui.module.js';
+import { SmsRioModule } from './smsrio/smsrio.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -43,6 +44,7 @@ export class AppModule implements NestModule {
         MetricsModule,
         QueuesModule,
         UiModule,
+        SmsRioModule,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, Validate, ValidateIf } from 'class-validator';
 import { AllowListEntries, commaSeparated, ServiceConfig } from '#shared';
 
 export class ExportConfig extends ServiceConfig {
@@ -89,6 +89,42 @@ export class ExportConfig extends ServiceConfig {
   @IsInt()
   @Min(10)
   GEOJOBS_PACKAGES_STALE_SECONDS = 600;
+
+  /**
+   * Remote files of `export.convert` (convert/remote). `gs://bucket/key` goes through Google Cloud Storage's
+   * S3-compatible XML API, signed with an HMAC key of a service account (both or neither; without them gs:// URIs are
+   * refused). The endpoint is configurable so tests use a local S3-compatible server.
+   */
+  @ValidateIf((config: ExportConfig) => config.GEOJOBS_GCS_HMAC_SECRET !== undefined)
+  @IsString({ message: 'must be set together with GEOJOBS_GCS_HMAC_SECRET' })
+  GEOJOBS_GCS_HMAC_ACCESS_ID?: string;
+
+  @ValidateIf((config: ExportConfig) => config.GEOJOBS_GCS_HMAC_ACCESS_ID !== undefined)
+  @IsString({ message: 'must be set together with GEOJOBS_GCS_HMAC_ACCESS_ID' })
+  GEOJOBS_GCS_HMAC_SECRET?: string;
+
+  @Matches(/^https?:\/\/[^/]+\/?$/, { message: 'must be an http(s):// origin' })
+  GEOJOBS_GCS_ENDPOINT = 'https://storage.googleapis.com';
+
+  /**
+   * `s3://bucket/key` inputs and outputs: their own endpoint (AWS when unset; path-style addressing when set) and
+   * credentials, never those of geojobs' storage (GEOJOBS_S3_*), so a user's URI cannot reach geojobs' own bucket.
+   * Without credentials s3:// URIs are refused.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^/]+\/?$/, { message: 'must be an http(s):// origin' })
+  GEOJOBS_REMOTE_S3_ENDPOINT?: string;
+
+  @IsString()
+  GEOJOBS_REMOTE_S3_REGION = 'us-east-1';
+
+  @ValidateIf((config: ExportConfig) => config.GEOJOBS_REMOTE_S3_SECRET_ACCESS_KEY !== undefined)
+  @IsString({ message: 'must be set together with GEOJOBS_REMOTE_S3_SECRET_ACCESS_KEY' })
+  GEOJOBS_REMOTE_S3_ACCESS_KEY_ID?: string;
+
+  @ValidateIf((config: ExportConfig) => config.GEOJOBS_REMOTE_S3_ACCESS_KEY_ID !== undefined)
+  @IsString({ message: 'must be set together with GEOJOBS_REMOTE_S3_ACCESS_KEY_ID' })
+  GEOJOBS_REMOTE_S3_SECRET_ACCESS_KEY?: string;
 }
 
 export const EXPORT_CONFIG = Symbol('EXPORT_CONFIG');

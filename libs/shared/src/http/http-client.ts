@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Agent, buildConnector, interceptors, type Dispatcher } from 'undici';
 import { backoffDelay, sleep, type BackoffPolicy } from '../backoff/backoff.js';
 import { AddressNotAllowedError, type HostPolicy } from './host-policy.js';
@@ -212,6 +213,30 @@ export class HttpClient {
       bodyTimeout: options.timeoutMs,
       signal: options.signal,
     });
+  }
+
+  /**
+   * PUTs a streamed body, one try (a stream cannot be sent twice), and resolves with the answer whatever its status:
+   * for uploads to an address someone gave (a presigned PUT URL). `size` is sent as Content-Length, which object
+   * stores demand; without it the body goes chunked. Rejects like `post` when no answer came.
+   */
+  async put(url: string | URL, body: Readable, options: Omit<SendOptions, 'retry' | 'onRetry'> & { size?: number }): Promise<HttpAnswer> {
+    const headers = { ...options.headers, ...(options.size !== undefined ? { 'content-length': String(options.size) } : {}) };
+    try {
+      const response = await this.agent.request({
+        ...this.target(url),
+        method: 'PUT',
+        headers,
+        body,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        signal: options.signal,
+      });
+      return { status: response.statusCode, headers: response.headers, body: await readCapped(response.body) };
+    } catch (error) {
+      if (error instanceof AddressNotAllowedError || options.signal?.aborted) throw options.signal?.aborted ? options.signal.reason : error;
+      throw new HttpRequestError(describe(error, options.timeoutMs), 1, isRetryableError(error), { cause: error });
+    }
   }
 
   /** Closes idle connections and waits for running requests: for a graceful stop. */

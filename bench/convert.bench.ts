@@ -1,0 +1,215 @@
+/**
+ * `npm run bench:convert`: a generated GeoPackage of 1,000,000 rows in 6 tables (an integer, a text, a real, a date,
+ * a timestamp and a point each) converted to a ZIP of CSVs by geojobs — the whole `export.convert` job on a spawned
+ * export-service (HTTP download, open, CSVs streamed through archiver into storage), timed from publishing the command
+ * to `job.succeeded` — and by `ogr2ogr -f CSV` per table plus `zip`, in interleaved rounds. Prints the medians, their
+ * ratio, and export-service's peak RSS (VmHWM from /proc/<pid>/status).
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import amqp from 'amqplib';
+import { pino } from 'pino';
+import { Broker, EXCHANGES } from '#shared';
+import { serveFile } from '../libs/testing/src/index.js';
+import { benchEnv, benchNodeArgs, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
+import { median } from './support/stats.js';
+
+const run = promisify(execFile);
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const TABLES = Number(process.env.BENCH_TABLES ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const env = process.env;
+if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMIN_DATABASE_URL || !env.GEOJOBS_EXPORT_DATABASE_URL) {
+  throw new Error('run through npm run bench:convert (needs the infra variables)');
+}
+const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'convert');
+
+/** What the bench reads of an `export.convert` job's final event. */
+interface JobEndedEvent {
+  type: string;
+  payload: { jobId: string; error?: unknown; result?: { file: string; bytes: number; tables: { name: string; rows: number }[] } };
+}
+
+const peakRssMb = (pid: number): number => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((text) => text.startsWith('VmHWM:'))!;
+  return Math.round(Number(/(\d+)/.exec(line)![1]) / 1024);
+};
+
+/**
+ * A GeoPackage of `rows` rows over `tables` tables, made once per size: each table's schema from a one-line CSV and
+ * its type sidecar, then its rows appended by ogr2ogr from an SQL series (GDAL's SQLite dialect), in a few seconds.
+ */
+async function geoPackage(rows: number, tables: number): Promise<string> {
+  const path = join(DATA, `convert-${rows}-${tables}.gpkg`);
+  if (existsSync(path)) return path;
+  await mkdir(DATA, { recursive: true });
+  const schema = join(DATA, 'schema.csv');
+  await writeFile(schema, 'code,name,value,day,seen\n');
+  await writeFile(join(DATA, 'schema.csvt'), 'Integer,String,Real,Date,DateTime\n');
+  const partial = `${path}.partial`;
+  await rm(partial, { force: true });
+  for (let table = 0; table < tables; table++) {
+    const count = Math.floor(rows / tables) + (table < rows % tables ? 1 : 0);
+    const name = `table_${table}`;
+    await run('ogr2ogr', [
+      '-f',
+      'GPKG',
+      ...(table > 0 ? ['-update'] : []),
+      partial,
+      schema,
+      '-nln',
+      name,
+      '-nlt',
+      'POINT',
+      '-a_srs',
+      'EPSG:4326',
+      '-lco',
+      'GEOMETRY_NAME=geom',
+    ]);
+    const sql = `WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < ${count})
+      SELECT i AS code, 'name ' || i || ' é, "quoted"' AS name, i * 0.5 AS value,
+        date('2020-01-01', '+' || (i % 3650) || ' days') AS day,
+        strftime('%Y-%m-%dT%H:%M:%SZ', 1600000000 + i * 37, 'unixepoch') AS seen,
+        MakePoint(i % 36000 / 100.0 - 180, i % 16000 / 100.0 - 80, 4326) AS geom
+      FROM series`;
+    await run('ogr2ogr', ['-append', partial, schema, '-dialect', 'SQLite', '-sql', sql, '-nln', name, '-gt', '65536'], { maxBuffer: 1 << 24 });
+  }
+  await run('mv', [partial, path]);
+  return path;
+}
+
+/** The command-line way: `ogr2ogr -f CSV` (geometry as WKT) per table, then `zip` of the CSVs. */
+async function throughOgr2ogr(file: string, tables: number): Promise<number> {
+  const folder = join(DATA, 'ogr2ogr');
+  await rm(folder, { recursive: true, force: true });
+  await mkdir(folder, { recursive: true });
+  const start = performance.now();
+  for (let table = 0; table < tables; table++) {
+    await run('ogr2ogr', ['-f', 'CSV', join(folder, `table_${table}.csv`), file, `table_${table}`, '-lco', 'GEOMETRY=AS_WKT']);
+  }
+  await run('sh', ['-c', 'cd "$0" && zip -q ../ogr2ogr.zip *.csv', folder]);
+  const ms = performance.now() - start;
+  await rm(folder, { recursive: true, force: true });
+  await rm(join(DATA, 'ogr2ogr.zip'), { force: true });
+  return ms;
+}
+
+/** export-service and a broker client that publishes `export.convert` and waits for the job's end. */
+async function startExportService(amqpUrl: string, exportUrl: string) {
+  const service = await startBenchService('export-service', 'GEOJOBS_EXPORT_PORT', {
+    GEOJOBS_AMQP_URL: amqpUrl,
+    GEOJOBS_EXPORT_DATABASE_URL: exportUrl,
+    GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
+    GEOJOBS_EXPORT_SCRATCH_DIR: join(DATA, 'scratch'),
+  });
+  const connection = await amqp.connect(amqpUrl);
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, EXCHANGES.events, 'job.#');
+  const broker = new Broker(
+    { url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 },
+    pino({ level: 'warn' }),
+  );
+  await broker.start();
+  await broker.ready();
+  const waiting = new Map<string, (event: JobEndedEvent) => void>();
+  await channel.consume(
+    queue,
+    (message) => {
+      if (!message) return;
+      const event = JSON.parse(message.content.toString()) as JobEndedEvent;
+      if (event.type === 'job.succeeded' || event.type === 'job.failed') waiting.get(event.payload.jobId)?.(event);
+    },
+    { noAck: true },
+  );
+  /** One `export.convert` job, timed from publishing the command to its end; its ZIP removed afterwards. */
+  const convert = async (uri: string) => {
+    const jobId = randomUUID();
+    const ended = new Promise<JobEndedEvent>((resolve) => waiting.set(jobId, resolve));
+    const start = performance.now();
+    await broker.publishCommand('export.convert', { jobId, uri }, { correlationId: jobId });
+    const event = await ended;
+    const ms = performance.now() - start;
+    if (event.type !== 'job.succeeded') throw new Error(`the job failed: ${JSON.stringify(event.payload.error)}`);
+    const result = event.payload.result!;
+    await rm(join(benchEnv('GEOJOBS_DATA_DIR'), 'storage', 'convert', jobId), { recursive: true, force: true });
+    return { ms, rows: result.tables.reduce((sum, table) => sum + table.rows, 0), bytes: result.bytes };
+  };
+  return {
+    convert,
+    rssMb: () => peakRssMb(service.process.pid!),
+    stop: async () => {
+      await broker.close();
+      await connection.close();
+      await service.stop();
+    },
+  };
+}
+
+const file = await geoPackage(ROWS, TABLES);
+const { size } = await stat(file);
+const server = await serveFile(file, size);
+const small = await geoPackage(20_000, 2);
+const warmUpServer = await serveFile(small, (await stat(small)).size);
+const database = await freshDatabase('geojobs_bench_convert');
+const vhost = await freshVhost('geojobs_bench_convert');
+const exporter = await startExportService(vhost.url, withDatabase(benchEnv('GEOJOBS_EXPORT_DATABASE_URL'), database.name));
+
+const service: { ms: number; bytes: number }[] = [];
+const cli: number[] = [];
+const peaks: number[] = [];
+try {
+  // a service runs job after job: its code is compiled and its connections open when one arrives (ogr2ogr has nothing to warm)
+  await exporter.convert(warmUpServer.url);
+  for (let round = 0; round < ROUNDS; round++) {
+    // each side goes first every other round, so neither always runs in the other's wake (page cache, CPU heat)
+    const cliFirst = round % 2 === 1;
+    if (cliFirst) cli.push(await throughOgr2ogr(file, TABLES));
+    const converted = await exporter.convert(server.url);
+    if (converted.rows !== ROWS) throw new Error(`converted ${converted.rows} rows, expected ${ROWS}`);
+    service.push(converted);
+    if (!cliFirst) cli.push(await throughOgr2ogr(file, TABLES));
+  }
+  peaks.push(exporter.rssMb());
+
+  // ── Firebird: a database of 100,000 and of 1,000,000 rows converted (rows/s; the larger at most 11× the smaller's
+  // time). The lead glues the firebird helper's fixture builder in here: build both databases, serve each, run
+  // `exporter.convert(url)` for each (a few rounds, medians), print rows/s and the time ratio, and fold the service's
+  // VmHWM after them into `peaks`.
+} finally {
+  await exporter.stop();
+  server.close();
+  warmUpServer.close();
+  await vhost.remove();
+  await database.remove();
+}
+
+const serviceMs = median(service.map((round) => round.ms));
+const cliMs = median(cli);
+const peak = Math.max(...peaks);
+const rate = (ms: number) => Math.round((ROWS / ms) * 1000);
+console.log(`convert benchmark: GeoPackage of ${ROWS} rows in ${TABLES} tables (${(size / 1e6).toFixed(1)} MB), median of ${ROUNDS} rounds`);
+console.log(
+  `  export-service, whole job (HTTP download, CSVs, ZIP into storage)   ${String(rate(serviceMs)).padStart(7)} rows/s   (${(serviceMs / 1000).toFixed(2)} s, ZIP ${(service[0].bytes / 1e6).toFixed(1)} MB)`,
+);
+console.log(
+  `  ogr2ogr -f CSV per table + zip                                      ${String(rate(cliMs)).padStart(7)} rows/s   (${(cliMs / 1000).toFixed(2)} s)`,
+);
+console.log(`  ratio export-service / (ogr2ogr + zip)   ${(serviceMs / cliMs).toFixed(2)}×   (target ≤ 1.00×)`);
+console.log(`  export-service peak RSS (VmHWM)          ${peak} MB   (target < 300 MB; node flags: ${benchNodeArgs().join(' ') || 'defaults'})`);
+console.log(
+  `  per round: ${service.map((round, index) => `${(round.ms / 1000).toFixed(2)} s vs ${(cli[index] / 1000).toFixed(2)} s (${(round.ms / cli[index]).toFixed(2)}×)`).join(', ')}`,
+);
+console.log(
+  `  load average at the end: ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')} on this machine`,
+);
