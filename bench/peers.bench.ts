@@ -20,13 +20,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { benchEnv } from './support/bench-env.js';
 import { median, percentile } from './support/stats.js';
 import { compareImport } from './peers/import.js';
+import { findIORedis } from './peers/redis-client.js';
 import { DEBIAN_PYTHON, startBullmq, startCelery, startGeojobs, startRedis, WebhookReceiver, type PeerSystem } from './peers/systems.js';
 
 const SECTIONS = ['fanout', 'throughput', 'intake', 'import', 'export', 'tiles', 'analytics'] as const;
@@ -47,13 +47,7 @@ const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 26_379);
  * BullMQ 6 talks to Redis through ioredis (or node-redis), optional peer dependencies of its: without one of them in
  * node_modules, the BullMQ side cannot run, and its rows say so.
  */
-const BULLMQ_CLIENT = (() => {
-  try {
-    return createRequire(join(process.cwd(), 'node_modules', 'bullmq', 'package.json')).resolve('ioredis') && 'ioredis';
-  } catch {
-    return null;
-  }
-})();
+const BULLMQ_CLIENT = findIORedis();
 const NO_BULLMQ = 'not run: ioredis, the Redis client BullMQ 6 takes as an optional peer dependency, is not in node_modules (add it as a devDependency)';
 // the scale of the benches whose functions are reused (read by them when imported, below)
 process.env.BENCH_FEATURES ??= String(scale(500_000, 50_000));
@@ -332,7 +326,7 @@ async function versions(): Promise<string[]> {
     `RabbitMQ ${overview.rabbitmq_version}, Erlang ${overview.erlang_version}`,
     `Redis ${quiet('redis-server', ['--version']).replace(/^Redis server v=(\S+).*$/, '$1')} (Debian's redis-server, a private instance)`,
     `Celery ${python[1]}, kombu ${python[2]}, redis-py ${python[3]} on Python ${python[0]} (Debian's python3-celery)`,
-    `BullMQ ${packageVersion('bullmq')} (npm), ${BULLMQ_CLIENT ? `ioredis ${packageVersion('ioredis')}` : 'no ioredis (BullMQ not run)'}`,
+    `BullMQ ${packageVersion('bullmq')} (npm), ${BULLMQ_CLIENT ? `ioredis ${BULLMQ_CLIENT.version} (from ${BULLMQ_CLIENT.from})` : 'no ioredis (BullMQ not run)'}`,
     `${quiet('ogr2ogr', ['--version'])}`,
     `mixpanel ${packageVersion('mixpanel')} (npm)`,
   ];

@@ -4,17 +4,18 @@
  * parent, run once its children are done, which calls the bench's webhook receiver as geojobs' followup does).
  * Concurrency BULLMQ_CONCURRENCY (100 by default: a no-op holds nothing). Prints `ready` once both workers run.
  *
- * Environment: BULLMQ_REDIS_PORT, BULLMQ_CONCURRENCY.
+ * Environment: BULLMQ_REDIS_PORT, BULLMQ_CONCURRENCY (and BENCH_IOREDIS_DIR, see redis-client.ts).
  */
 import { Worker } from 'bullmq';
+import { redisConnection } from './redis-client.js';
 
 const port = Number(process.env.BULLMQ_REDIS_PORT);
 if (!port) throw new Error('BULLMQ_REDIS_PORT is needed');
-const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
 const concurrency = Number(process.env.BULLMQ_CONCURRENCY ?? 100);
+const connections = [redisConnection(port), redisConnection(port)];
 
 const workers = [
-  new Worker('peers-noop', async () => null, { connection, concurrency }),
+  new Worker('peers-noop', async () => null, { connection: connections[0].connection, concurrency }),
   new Worker(
     'peers-parent',
     async (job) => {
@@ -23,7 +24,7 @@ const workers = [
       if (!response.ok) throw new Error(`webhook: HTTP ${response.status}`);
       return null;
     },
-    { connection, concurrency: 1 },
+    { connection: connections[1].connection, concurrency: 1 },
   ),
 ];
 await Promise.all(workers.map((worker) => worker.waitUntilReady()));

@@ -26,6 +26,7 @@ import {
   withDatabase,
   type BenchService,
 } from '../support/bench-env.js';
+import { redisConnection } from './redis-client.js';
 
 /** Debian's Python, which python3-celery is installed for (the `python3` first on PATH may be another build). */
 export const DEBIAN_PYTHON = '/usr/bin/python3';
@@ -226,15 +227,19 @@ export async function startCelery(receiver: WebhookReceiver, redisPort: number):
 
 /** BullMQ: the worker process (bench/peers/bullmq-worker.ts); flows and jobs added from here, as an app would. */
 export async function startBullmq(receiver: WebhookReceiver, redisPort: number): Promise<PeerSystem> {
-  const connection = { host: '127.0.0.1', port: redisPort };
   const worker = spawn(process.execPath, [...benchNodeArgs(), 'dist/bench/peers/bullmq-worker.js'], {
-    env: { PATH: process.env.PATH, BULLMQ_REDIS_PORT: String(redisPort) },
+    env: {
+      PATH: process.env.PATH,
+      BULLMQ_REDIS_PORT: String(redisPort),
+      ...(process.env.BENCH_IOREDIS_DIR ? { BENCH_IOREDIS_DIR: process.env.BENCH_IOREDIS_DIR } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const next = lines(worker);
   if ((await next()) !== 'ready') throw new Error('the BullMQ worker did not start');
-  const flows = new FlowProducer({ connection });
-  const queue = new Queue('peers-noop', { connection });
+  const connections = [redisConnection(redisPort), redisConnection(redisPort)];
+  const flows = new FlowProducer({ connection: connections[0].connection });
+  const queue = new Queue('peers-noop', { connection: connections[1].connection });
   await queue.waitUntilReady();
   return {
     async fanout(subtasks) {
@@ -270,6 +275,7 @@ export async function startBullmq(receiver: WebhookReceiver, redisPort: number):
     async stop() {
       await flows.close();
       await queue.close();
+      for (const { disconnect } of connections) disconnect();
       await stopProcess(worker);
     },
   };
