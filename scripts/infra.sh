@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Local infrastructure for geojobs without Docker: PostgreSQL 15 + PostGIS and
-# RabbitMQ (with the management UI), each running from a data folder of its own.
+# Local infrastructure for geojobs without Docker: PostgreSQL 15 + PostGIS, RabbitMQ (with the management UI) and
+# a Firebird 3 server (export.convert reads Firebird databases through it), each running from a data folder of its own.
 #
-#   scripts/infra.sh up       start both (creating data, secrets, roles, database, broker user on first run)
-#   scripts/infra.sh down     stop both (fine when they are not running)
-#   scripts/infra.sh up|down postgres|rabbitmq   the same for one of them (tests restart the broker alone)
-#   scripts/infra.sh status   "running"/"stopped" for each (exit 0 when both run, 3 otherwise)
+#   scripts/infra.sh up       start all three (creating data, secrets, roles, database, users on first run)
+#   scripts/infra.sh down     stop all three (fine when they are not running)
+#   scripts/infra.sh up|down postgres|rabbitmq|firebird   the same for one of them (tests restart the broker alone)
+#   scripts/infra.sh status   "running"/"stopped" for each (exit 0 when all run, 3 otherwise)
 #   scripts/infra.sh env      print `export` lines for the services:  eval "$(scripts/infra.sh env)"
 #
 # Environment (all optional; every address is bound to 127.0.0.1 only):
@@ -20,6 +20,9 @@
 #   GEOJOBS_INFRA_TIMEOUT       seconds to wait for each server to start (default 60)
 #   GEOJOBS_PG_BIN              PostgreSQL binaries       (default /usr/lib/postgresql/15/bin)
 #   GEOJOBS_RABBITMQ_BIN        unwrapped RabbitMQ scripts (default /usr/lib/rabbitmq/bin)
+#   GEOJOBS_FIREBIRD_PORT       Firebird port             (default 3050)
+#   GEOJOBS_FIREBIRD_BIN        Firebird server binary    (default /usr/sbin/firebird)
+#   GEOJOBS_FIREBIRD_LIB        Firebird's own folder     (default /usr/lib/<multiarch>/firebird/3.0: intl, messages)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,10 +36,15 @@ MGMT_PORT="${GEOJOBS_RABBITMQ_MGMT_PORT:-15672}"
 TIMEOUT="${GEOJOBS_INFRA_TIMEOUT:-60}"
 PG_BIN="${GEOJOBS_PG_BIN:-/usr/lib/postgresql/15/bin}"
 RMQ_BIN="${GEOJOBS_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
+FB_PORT="${GEOJOBS_FIREBIRD_PORT:-3050}"
+FB_BIN="${GEOJOBS_FIREBIRD_BIN:-/usr/sbin/firebird}"
+FB_LIB="${GEOJOBS_FIREBIRD_LIB:-$(compgen -G '/usr/lib/*/firebird/3.0' | head -n1 || true)}"
 
 HOST=127.0.0.1
 AMQP_USER=geojobs
-SECRET_KEYS=(PG_SUPERUSER_PASSWORD PG_GATEWAY_PASSWORD PG_GEO_PASSWORD PG_EXPORT_PASSWORD AMQP_PASSWORD JWT_SECRET)
+FB_USER=SYSDBA
+SECRET_KEYS=(PG_SUPERUSER_PASSWORD PG_GATEWAY_PASSWORD PG_GEO_PASSWORD PG_EXPORT_PASSWORD AMQP_PASSWORD JWT_SECRET
+  FIREBIRD_SYSDBA_PASSWORD)
 
 SECRETS_FILE="$DATA_DIR/secrets.env"
 LOCK_FILE="$DATA_DIR/.infra.lock"
@@ -47,6 +55,9 @@ RMQ_HOME="$RMQ_DIR/home"
 RMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid"
 RMQ_LOG_DIR="$RMQ_DIR/log"
 RMQ_STATE_FILE="$RMQ_DIR/running-settings" # "<nodename> <amqp> <mgmt> <dist>" of the node last started
+FB_DIR="$DATA_DIR/firebird" # the server's root: its firebird.conf, security database, lock files and temp files
+FB_PID_FILE="$FB_DIR/firebird.pid"
+FB_LOG="$DATA_DIR/log/firebird.log"
 
 # ---------------------------------------------------------------- helpers
 
@@ -65,6 +76,7 @@ validate_settings() {
   check_port_value "$AMQP_PORT" GEOJOBS_AMQP_PORT
   check_port_value "$MGMT_PORT" GEOJOBS_RABBITMQ_MGMT_PORT
   check_port_value "$DIST_PORT" GEOJOBS_RABBITMQ_DIST_PORT
+  check_port_value "$FB_PORT" GEOJOBS_FIREBIRD_PORT
   [[ "$DB_NAME" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "GEOJOBS_DB_NAME='$DB_NAME' must be letters, digits and _"
   [[ "$NODENAME" =~ ^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+$ ]] || die "GEOJOBS_RABBITMQ_NODENAME='$NODENAME' is not name@host"
   [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "GEOJOBS_INFRA_TIMEOUT='$TIMEOUT' is not a number of seconds"
@@ -429,28 +441,152 @@ rmq_stop() {
   epmd_cleanup
 }
 
+# ---------------------------------------------------------------- Firebird
+#
+# Debian's system-wide Firebird service stays off (scripts/install.sh keeps it from starting): this server runs from
+# $FB_DIR, which FIREBIRD= makes the engine's root (its own firebird.conf, databases.conf and security database) and
+# FIREBIRD_LOCK its lock folder. It runs as the user that runs this script, which is the user that runs export-service:
+# export.convert restores and attaches databases in the job's scratch folder, which the server must read and write.
+# It listens on 127.0.0.1 only and takes SYSDBA with the password of secrets.env.
+
+FB_ENV=(FIREBIRD="$FB_DIR" FIREBIRD_LOCK="$FB_DIR/lock" FIREBIRD_TMP="$FB_DIR/tmp")
+
+fb_pid() { # pid of our running server, if any (not a reused pid, not another instance)
+  local pid
+  pid="$(head -n1 "$FB_PID_FILE" 2>/dev/null)" && proc_is "$pid" firebird || return 1
+  if [[ -r "/proc/$pid/environ" ]]; then
+    grep -qxF "FIREBIRD=$FB_DIR" < <(tr '\0' '\n' <"/proc/$pid/environ") || return 1
+  fi
+  echo "$pid"
+}
+
+fb_running() { fb_pid >/dev/null; }
+
+fb_running_port() { sed -n 2p "$FB_PID_FILE" 2>/dev/null; }
+
+fb_write_files() { # settings re-written on every start
+  [[ -x "$FB_BIN" ]] || die "no $FB_BIN; run scripts/install.sh (or set GEOJOBS_FIREBIRD_BIN)"
+  [[ -n "$FB_LIB" && -f "$FB_LIB/firebird.msg" && -f "$FB_LIB/intl/libfbintl.so" ]] ||
+    die "no Firebird 3 folder at '$FB_LIB'; run scripts/install.sh (or set GEOJOBS_FIREBIRD_LIB)"
+  command -v isql-fb >/dev/null 2>&1 || die "no isql-fb; run scripts/install.sh"
+  mkdir -p "$FB_DIR/lock" "$FB_DIR/tmp" "$FB_DIR/intl" "$DATA_DIR/log"
+  chmod 700 "$FB_DIR"
+  ln -sfn "$FB_LIB/firebird.msg" "$FB_DIR/firebird.msg"
+  # The engine loads its character sets from <root>/intl and refuses a module whose real path lies elsewhere:
+  # a copy, refreshed when the package changes it.
+  cmp -s "$FB_LIB/intl/libfbintl.so" "$FB_DIR/intl/libfbintl.so" || cp "$FB_LIB/intl/libfbintl.so" "$FB_DIR/intl/libfbintl.so"
+  cat >"$FB_DIR/firebird.conf" <<EOF
+# Written by scripts/infra.sh on every 'up'; local edits are overwritten.
+RemoteBindAddress = $HOST
+RemoteServicePort = $FB_PORT
+SecurityDatabase = $FB_DIR/security3.fdb
+AuthServer = Srp256, Srp
+UserManager = Srp
+# node-firebird and gbak both encrypt the wire; Enabled (not Required) also lets older clients in.
+WireCrypt = Enabled
+# The databases this server opens come from users: no UDF libraries, no external table files, no UDR modules
+# (plugins.conf is empty).
+UdfAccess = None
+ExternalFileAccess = None
+TempDirectories = $FB_DIR/tmp
+EOF
+  cat >"$FB_DIR/databases.conf" <<EOF
+# Written by scripts/infra.sh on every 'up'; local edits are overwritten.
+security.db = $FB_DIR/security3.fdb
+{
+  RemoteAccess = false
+}
+EOF
+  echo '# Written by scripts/infra.sh: no plugins beyond the built-in ones.' >"$FB_DIR/plugins.conf"
+}
+
+fb_embedded_isql() { # SQL on stdin, run by the engine inside isql itself: only while the server is stopped
+  (cd "$FB_DIR" && env "${FB_ENV[@]}" isql-fb -q -bail -user "$FB_USER" "$@") >>"$FB_LOG" 2>&1 9>&-
+}
+
+fb_provision() { # the security database, and SYSDBA's password (re-set on every start, so it follows secrets.env)
+  if [[ ! -f "$FB_DIR/security3.fdb" ]]; then
+    info "creating the Firebird security database in $FB_DIR"
+    rm -f "$FB_DIR/security3.fdb.new"
+    echo "CREATE DATABASE '$FB_DIR/security3.fdb.new';" | fb_embedded_isql ||
+      die "could not create the Firebird security database; see $FB_LOG"
+    mv "$FB_DIR/security3.fdb.new" "$FB_DIR/security3.fdb"
+  fi
+  # The password goes through stdin, not the process list.
+  printf "CREATE OR ALTER USER %s PASSWORD '%s' USING PLUGIN Srp;\nCOMMIT;\n" "$FB_USER" "$FIREBIRD_SYSDBA_PASSWORD" |
+    fb_embedded_isql "$FB_DIR/security3.fdb" || die "could not set the Firebird $FB_USER password; see $FB_LOG"
+}
+
+fb_login_ok() { # the server answers and takes our password
+  (cd "$FB_DIR" && ISC_USER="$FB_USER" ISC_PASSWORD="$FIREBIRD_SYSDBA_PASSWORD" \
+    fbsvcmgr "$HOST/$FB_PORT:service_mgr" info_server_version) >/dev/null 2>&1 9>&-
+}
+
+fb_start() {
+  if fb_running; then
+    if [[ "$(fb_running_port)" == "$FB_PORT" ]]; then
+      info "Firebird already running on $HOST:$FB_PORT"
+      return 0
+    fi
+    info "Firebird is running on port $(fb_running_port), restarting on $FB_PORT"
+    fb_stop
+  fi
+  require_free_port "$FB_PORT" GEOJOBS_FIREBIRD_PORT Firebird
+  fb_write_files
+  fb_provision
+  info "starting Firebird on $HOST:$FB_PORT (log $FB_LOG)"
+  (cd "$FB_DIR" && exec setsid env "${FB_ENV[@]}" "$FB_BIN" >>"$FB_LOG" 2>&1 </dev/null 9>&-) &
+  local pid=$!
+  printf '%s\n%s\n' "$pid" "$FB_PORT" >"$FB_PID_FILE"
+  local deadline=$((SECONDS + TIMEOUT))
+  until fb_login_ok; do
+    kill -0 "$pid" 2>/dev/null || die "Firebird exited while starting; see $FB_LOG:
+$(tail -n 15 "$FB_LOG" 2>/dev/null)"
+    ((SECONDS < deadline)) || die "Firebird did not start within ${TIMEOUT}s; see $FB_LOG"
+    sleep 0.2
+  done
+}
+
+fb_stop() {
+  local pid
+  pid="$(fb_pid)" || { rm -f "$FB_PID_FILE"; return 0; }
+  info "stopping Firebird ($FB_DIR)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + TIMEOUT))
+  while proc_is "$pid" firebird; do
+    ((SECONDS < deadline)) || { warn "Firebird ($pid) ignores SIGTERM, killing it"; kill -KILL "$pid"; }
+    sleep 0.2
+  done
+  rm -f "$FB_PID_FILE"
+}
+
 # ---------------------------------------------------------------- commands
 
-cmd_up() { # $1: all|postgres|rabbitmq
+cmd_up() { # $1: all|postgres|rabbitmq|firebird
   take_lock
   ensure_secrets
   load_secrets
-  if [[ "$1" != rabbitmq ]]; then
+  if [[ "$1" == all || "$1" == postgres ]]; then
     pg_up
     info "PostgreSQL: postgres://$HOST:$PG_PORT/$DB_NAME (data $PGDATA)"
   fi
-  if [[ "$1" != postgres ]]; then
+  if [[ "$1" == all || "$1" == rabbitmq ]]; then
     rmq_up
     info "AMQP: amqp://$HOST:$AMQP_PORT (user $AMQP_USER)"
     info "RabbitMQ management UI: http://$HOST:$MGMT_PORT/ (user $AMQP_USER; passwords in $SECRETS_FILE)"
   fi
+  if [[ "$1" == all || "$1" == firebird ]]; then
+    fb_start
+    info "Firebird: $HOST/$FB_PORT (user $FB_USER; data $FB_DIR)"
+  fi
 }
 
-cmd_down() { # $1: all|postgres|rabbitmq
+cmd_down() { # $1: all|postgres|rabbitmq|firebird
   [[ -d "$DATA_DIR" ]] || { info "nothing to stop in $DATA_DIR"; return 0; }
   take_lock
-  [[ "$1" == postgres ]] || rmq_stop
-  [[ "$1" == rabbitmq ]] || pg_stop
+  if [[ "$1" == all || "$1" == firebird ]]; then fb_stop; fi
+  if [[ "$1" == all || "$1" == rabbitmq ]]; then rmq_stop; fi
+  if [[ "$1" == all || "$1" == postgres ]]; then pg_stop; fi
   info "stopped $1 ($DATA_DIR)"
 }
 
@@ -468,6 +604,12 @@ cmd_status() { # one write, so `infra.sh status | grep -q ...` never meets SIGPI
     out+=$'\n'"[infra] RabbitMQ: running (pid $pid) as $node on $HOST:$amqp, management http://$HOST:$mgmt/"
   else
     out+=$'\n'"[infra] RabbitMQ: stopped (data $RMQ_DIR)"
+    rc=3
+  fi
+  if pid="$(fb_pid)"; then
+    out+=$'\n'"[infra] Firebird: running (pid $pid) on $HOST:$(fb_running_port), data $FB_DIR"
+  else
+    out+=$'\n'"[infra] Firebird: stopped (data $FB_DIR)"
     rc=3
   fi
   printf '%s\n' "$out"
@@ -488,18 +630,22 @@ export GEOJOBS_GATEWAY_DATABASE_URL='postgres://geojobs_gateway:$PG_GATEWAY_PASS
 export GEOJOBS_GEO_DATABASE_URL='postgres://geojobs_geo:$PG_GEO_PASSWORD@$pg'
 export GEOJOBS_EXPORT_DATABASE_URL='postgres://geojobs_export:$PG_EXPORT_PASSWORD@$pg'
 export GEOJOBS_JWT_SECRET='$JWT_SECRET'
+export GEOJOBS_FIREBIRD_HOST='$HOST'
+export GEOJOBS_FIREBIRD_PORT='$FB_PORT'
+export GEOJOBS_FIREBIRD_USER='$FB_USER'
+export GEOJOBS_FIREBIRD_PASSWORD='$FIREBIRD_SYSDBA_PASSWORD'
 EOF
 }
 
 usage() {
-  echo "usage: scripts/infra.sh up|down [postgres|rabbitmq] | status | env   (settings: see the top of this file)" >&2
+  echo "usage: scripts/infra.sh up|down [postgres|rabbitmq|firebird] | status | env   (settings: see the top of this file)" >&2
   exit 2
 }
 
 main() {
   (($# == 1 || $# == 2)) || usage
   local component="${2:-all}"
-  [[ "$component" =~ ^(all|postgres|rabbitmq)$ ]] || usage
+  [[ "$component" =~ ^(all|postgres|rabbitmq|firebird)$ ]] || usage
   validate_settings
   case "$1" in
     up) cmd_up "$component" ;;

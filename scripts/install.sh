@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages geojobs needs (Debian 12): RabbitMQ, PostgreSQL 15 with PostGIS, GDAL.
+# Installs the system packages geojobs needs (Debian 12): RabbitMQ, PostgreSQL 15 with PostGIS, GDAL, and Firebird 3
+# (server and gbak) for converting Firebird databases.
 # Idempotent: does nothing when everything is installed. Never prompts (works with CI=true and no stdin).
 # Debian's maintainer scripts are kept from starting system-wide services: scripts/infra.sh runs
 # private instances from data folders instead, and they need the ports free.
 set -euo pipefail
 
-PACKAGES=(rabbitmq-server postgresql-15 postgresql-15-postgis-3 libgdal-dev gdal-bin)
+PACKAGES=(rabbitmq-server postgresql-15 postgresql-15-postgis-3 libgdal-dev gdal-bin firebird3.0-server firebird3.0-utils)
 POLICY_RC_D=/usr/sbin/policy-rc.d
 
 info() { echo "[install] $*"; }
@@ -82,6 +83,21 @@ stop_started_rabbitmq() {
   if system_rabbitmq_running; then "${SUDO[@]}" pkill -u rabbitmq -f beam || true; fi
 }
 
+system_firebird_running() { # Debian's service runs fbguard and firebird as user firebird
+  pgrep -u firebird -x 'firebird|fbguard' >/dev/null 2>&1
+}
+
+stop_started_firebird() {
+  system_firebird_running || return 0
+  info "stopping the system Firebird started by the package install"
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl stop firebird3.0 || true
+  else
+    "${SUDO[@]}" service firebird3.0 stop || true
+  fi
+  if system_firebird_running; then "${SUDO[@]}" pkill -u firebird -x 'firebird|fbguard' || true; fi
+}
+
 main() {
   command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this installer supports Debian/Ubuntu only"
   mapfile -t MISSING < <(missing_packages)
@@ -90,15 +106,17 @@ main() {
     return 0
   fi
   setup_sudo
-  local pg_before rabbit_before=0
+  local pg_before rabbit_before=0 firebird_before=0
   pg_before="$(system_postgres_online)"
   if system_rabbitmq_running; then rabbit_before=1; fi
+  if system_firebird_running; then firebird_before=1; fi
   trap unblock_service_starts EXIT
   block_service_starts
   apt_install "${MISSING[@]}"
   unblock_service_starts
   stop_started_postgres "$pg_before"
   if [[ "$rabbit_before" == 0 ]]; then stop_started_rabbitmq; fi
+  if [[ "$firebird_before" == 0 ]]; then stop_started_firebird; fi
   mapfile -t MISSING < <(missing_packages)
   ((${#MISSING[@]} == 0)) || die "still missing after apt-get install: ${MISSING[*]}"
   info "done"

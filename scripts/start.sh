@@ -48,6 +48,7 @@ cat <<MSG
   health                $base/health, and each service's: geo http://${GEOJOBS_HTTP_HOST}:${GEOJOBS_GEO_PORT:-3001}/health, export :${GEOJOBS_EXPORT_PORT:-3002}, analytics :${GEOJOBS_ANALYTICS_PORT:-3003}
   RabbitMQ management   $mgmt_display (user geojobs, password in ${GEOJOBS_DATA_DIR:-.data/dev}/secrets.env as AMQP_PASSWORD)
   PostgreSQL            127.0.0.1:${GEOJOBS_PG_PORT:-5432}
+  Firebird              ${GEOJOBS_FIREBIRD_HOST}/${GEOJOBS_FIREBIRD_PORT} (user ${GEOJOBS_FIREBIRD_USER}, password in ${GEOJOBS_DATA_DIR:-.data/dev}/secrets.env as FIREBIRD_SYSDBA_PASSWORD)
   Ctrl-C stops everything started here.
 MSG
 wait -n "${pids[@]}" || true

@@ -22,6 +22,7 @@ export const TEST_INFRA_ENV: Record<string, string> = {
   GEOJOBS_AMQP_PORT: process.env.GEOJOBS_TEST_AMQP_PORT ?? '25672',
   GEOJOBS_RABBITMQ_MGMT_PORT: process.env.GEOJOBS_TEST_MGMT_PORT ?? '25673',
   GEOJOBS_RABBITMQ_DIST_PORT: process.env.GEOJOBS_TEST_DIST_PORT ?? '25674',
+  GEOJOBS_FIREBIRD_PORT: process.env.GEOJOBS_TEST_FIREBIRD_PORT ?? '25050',
   GEOJOBS_DB_NAME: 'geojobs_test',
 };
 
@@ -72,6 +73,15 @@ export function separateRabbitNode(name: string, portOffset: number): Record<str
     GEOJOBS_AMQP_PORT: port('GEOJOBS_AMQP_PORT'),
     GEOJOBS_RABBITMQ_MGMT_PORT: port('GEOJOBS_RABBITMQ_MGMT_PORT'),
     GEOJOBS_RABBITMQ_DIST_PORT: port('GEOJOBS_RABBITMQ_DIST_PORT'),
+  };
+}
+
+/** The environment of a PostgreSQL of a test file's own (its folder and port), for tests that stop or restart it. */
+export function separatePostgres(name: string, portOffset: number): Record<string, string> {
+  return {
+    ...TEST_INFRA_ENV,
+    GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-${name}`,
+    GEOJOBS_PG_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_PG_PORT) + portOffset),
   };
 }
 

@@ -43,6 +43,10 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
   };
   const database = context.databaseUrls[prefix.toLowerCase() as 'gateway' | 'geo' | 'export'];
   if (database) env[`GEOJOBS_${prefix}_DATABASE_URL`] = database;
+  if (name === 'export-service') {
+    const { GEOJOBS_FIREBIRD_HOST, GEOJOBS_FIREBIRD_PORT, GEOJOBS_FIREBIRD_USER, GEOJOBS_FIREBIRD_PASSWORD } = readHarness().env;
+    Object.assign(env, { GEOJOBS_FIREBIRD_HOST, GEOJOBS_FIREBIRD_PORT, GEOJOBS_FIREBIRD_USER, GEOJOBS_FIREBIRD_PASSWORD });
+  }
   if (name === 'gateway') {
     Object.assign(env, {
       GEOJOBS_JWT_SECRET: readHarness().env.GEOJOBS_JWT_SECRET,

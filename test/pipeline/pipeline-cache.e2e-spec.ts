@@ -126,7 +126,8 @@ describe('pipeline step cache (real PostgreSQL)', () => {
     const [{ count }] = await exporter.query<{ count: string }[]>('SELECT count(*) FROM packages.step_cache');
     expect(Number(count)).toBe(2);
 
-    await expect(exporter.query('SELECT * FROM layers.step_cache')).rejects.toThrow(/permission denied for schema layers/);
+    // export-service reads layers (the layers reader role), but not geo-service's cache in that schema
+    await expect(exporter.query('SELECT * FROM layers.step_cache')).rejects.toThrow(/permission denied for table step_cache/);
     const geo = await connect(context.databaseUrls.geo);
     await expect(geo.query('SELECT * FROM packages.step_cache')).rejects.toThrow(/permission denied for schema packages/);
     const gateway = await connect(context.databaseUrls.gateway);

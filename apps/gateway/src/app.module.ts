@@ -5,7 +5,7 @@ import { BrokerModule, brokerOptionsFrom, databaseModule, HealthModule, LoggerMo
 import { AnalyticsIntakeModule } from './analytics/analytics-intake.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CkanModule } from './ckan/ckan.module.js';
-import { DomainErrorFilter } from './common/domain-error.filter.js';
+import { ApiErrorFilter } from './common/api-error.filter.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { GeopreviewModule } from './geopreview/geopreview.module.js';
 import { ExportsModule } from './exports/exports.module.js';
@@ -40,7 +40,7 @@ export class AppModule implements NestModule {
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: APP_FILTER, useClass: DomainErrorFilter },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
       ],
       exports: [GATEWAY_CONFIG],
     };

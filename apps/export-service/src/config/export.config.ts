@@ -48,6 +48,27 @@ export class ExportConfig extends ServiceConfig {
   @Min(1)
   GEOJOBS_EXPORT_MAX_DOWNLOAD_BYTES = 4 * 1024 * 1024 * 1024;
 
+  /**
+   * The Firebird 3 server that export.convert reads Firebird databases through (scripts/infra.sh starts it). It opens
+   * the files of the job's scratch folder itself, so it runs on this machine, as this service's user.
+   */
+  @IsString()
+  GEOJOBS_FIREBIRD_HOST = '127.0.0.1';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65_535)
+  GEOJOBS_FIREBIRD_PORT = 3050;
+
+  @IsString()
+  GEOJOBS_FIREBIRD_USER = 'SYSDBA';
+
+  /** Absent: Firebird inputs fail with a message saying so. */
+  @IsOptional()
+  @IsString()
+  GEOJOBS_FIREBIRD_PASSWORD?: string;
+
   /** Where jobs make their scratch folders; the system temp folder when absent. */
   @IsOptional()
   @IsString()

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { LayersExportService } from './layers-export.service.js';
+import { LayersRepository } from './layers.repository.js';
 
 @Module({
-  providers: [LayersExportService],
+  providers: [LayersExportService, LayersRepository],
   exports: [LayersExportService],
 })
 export class LayersExportModule {}

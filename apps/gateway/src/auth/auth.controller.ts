@@ -1,4 +1,17 @@
-import { Body, ConflictException, Controller, HttpCode, Inject, Post, UnauthorizedException, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { CurrentPrincipal, Public, Roles } from './auth.decorators.js';
@@ -48,5 +61,14 @@ export class AuthController {
   createApiKey(@Body() body: CreateApiKeyDto) {
     const role = body.role ?? 'portal';
     return this.auth.createApiKey(body.name, role, body.owner ?? body.name).then((created) => ({ ...created, name: body.name, role }));
+  }
+
+  /** Revokes an API key at once: every request with it is a 401 from then on. */
+  @ApiBearerAuth()
+  @Roles('admin')
+  @Delete('api-keys/:id')
+  @HttpCode(204)
+  async revokeApiKey(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    if (!(await this.auth.revokeApiKey(id))) throw new NotFoundException(`no API key ${id} (or it is revoked already)`);
   }
 }

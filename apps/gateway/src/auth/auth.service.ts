@@ -93,6 +93,10 @@ export class AuthService implements OnApplicationBootstrap {
     return queryKey ? this.fromApiKey(queryKey) : undefined;
   }
 
+  revokeApiKey(id: string): Promise<boolean> {
+    return this.credentials.revokeApiKey(id);
+  }
+
   async fromApiKey(key: string): Promise<Principal | undefined> {
     const found = await this.credentials.findApiKey(hashApiKey(key));
     return found && { name: found.owner, role: found.role, via: 'api-key' };

@@ -37,6 +37,12 @@ export class CredentialsRepository {
     return rows[0];
   }
 
+  /** Revokes an API key (kept, marked, so the revocation is on record); false when there is no such key not revoked yet. */
+  async revokeApiKey(id: string): Promise<boolean> {
+    const rows: { id: string }[] = await this.db.query('UPDATE jobs.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id]);
+    return rows.length > 0;
+  }
+
   async createApiKey(name: string, keyHash: string, role: Role, owner: string): Promise<string> {
     const id = randomUUID();
     await this.db.query('INSERT INTO jobs.api_keys (id, name, key_hash, role, owner) VALUES ($1, $2, $3, $4, $5)', [id, name, keyHash, role, owner]);

@@ -1,7 +1,7 @@
 /**
  * An error of the gateway's domain: it names what went wrong with a stable `code`, never an HTTP status. What
  * kind of failure it is (the request is wrong, the thing does not exist, the thing's state forbids it) is its
- * `kind`, set by the three classes below that every domain error extends; DomainErrorFilter alone maps kinds to
+ * `kind`, set by the three classes below that every domain error extends; ApiErrorFilter alone maps kinds to
  * 400 / 404 / 409 / 410 at the HTTP edge, so the same errors may be thrown where no HTTP request is involved (a
  * followup submitting a job, a service's fan-out) and caught there by class.
  */

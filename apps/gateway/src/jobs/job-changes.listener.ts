@@ -6,6 +6,8 @@ import { Observable } from 'rxjs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { JOB_CHANGES_CHANNEL } from '../outbox/outbox.repository.js';
 
+const RECONNECT_MS = 1_000;
+
 /**
  * Hears every change of a job's row, whichever gateway made it: the writers announce the job id in the
  * same transaction (OutboxRepository.notifyJobChanges), and this LISTENs on one dedicated connection. Used by the SSE progress streams.
@@ -52,12 +54,23 @@ export class JobChangesListener implements OnModuleInit, OnApplicationShutdown {
     client.on('error', (error) => {
       this.logger.warn({ err: error }, 'job changes listener lost its connection; reconnecting');
       client.end().catch(() => undefined);
-      if (!this.stopped) setTimeout(() => void this.connect().catch(() => undefined), 1_000);
+      this.reconnect();
     });
     await client.connect();
     await client.query(`LISTEN ${JOB_CHANGES_CHANNEL}`);
     this.client = client;
     // Anything that changed while we were away: let every stream re-read its job.
     for (const listeners of this.subscribers.values()) for (const listener of listeners) listener();
+  }
+
+  /** Tries again every second until the database answers (it may be down for a while: a restart, a failover). */
+  private reconnect(): void {
+    if (this.stopped) return;
+    setTimeout(() => {
+      this.connect().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'job changes listener could not reconnect yet');
+        this.reconnect();
+      });
+    }, RECONNECT_MS).unref();
   }
 }

@@ -1,5 +1,5 @@
 import { ConflictError, InvalidRequestError, NotFoundError } from './domain-error.js';
-import { toHttp } from './domain-error.filter.js';
+import { toHttp } from './api-error.filter.js';
 
 class Invalid extends InvalidRequestError {
   readonly code = 'TEST.INVALID';
