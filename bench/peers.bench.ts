@@ -243,7 +243,13 @@ async function exportSection(): Promise<void> {
     }
     process.stdout.write(`${name}: node ${script}\n`);
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // its comparison at the run's scale; its memory sizes (up to 1M features) are its own bench's business
+      const env = {
+        ...process.env,
+        BENCH_ROUNDS: process.env.BENCH_EXPORT_ROUNDS ?? String(scale(3, 1)),
+        BENCH_RSS_SIZES: process.env.BENCH_RSS_SIZES ?? process.env.BENCH_FEATURES,
+      };
+      const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
       let text = '';
       child.stdout.on('data', (chunk: Buffer) => {
         text += chunk.toString();
