@@ -342,8 +342,12 @@ function command(): string {
   const settings = Object.entries(process.env)
     .filter(([name]) => /^(BENCH_|GEOJOBS_BENCH_)/.test(name) && !['BENCH_FEATURES', 'BENCH_TILES', 'BENCH_EVENTS'].includes(name))
     .map(([name, value]) => `${name}=${value}`);
-  const given = (process.env.BENCH_GIVEN ?? '').split(' ').filter(Boolean);
-  return [...new Set([...given, ...settings])].sort().concat('npm run bench:peers').join(' ');
+  if (process.env.npm_lifecycle_event === 'bench:peers') return [...settings.sort(), 'npm run bench:peers'].join(' ');
+  // started by hand on servers already up (as scripts/with-infra.sh starts them, without its setup step)
+  const infra = ['GEOJOBS_DATA_DIR', 'GEOJOBS_PG_PORT', 'GEOJOBS_AMQP_PORT', 'GEOJOBS_RABBITMQ_MGMT_PORT', 'GEOJOBS_RABBITMQ_DIST_PORT']
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]}`);
+  return `${[...infra, ...settings.sort()].join(' ')} bash -c 'bash scripts/infra.sh up && eval "$(bash scripts/infra.sh env)" && node dist/bench/peers.bench.js'`;
 }
 
 function markdown(started: Date, seconds: number, startLoad: string, versionList: string[]): string {
