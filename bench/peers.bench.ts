@@ -29,6 +29,7 @@ import { compareImport } from './peers/import.js';
 import { findIORedis } from './peers/redis-client.js';
 import { DEBIAN_PYTHON, startBullmq, startCelery, startGeojobs, startRedis, WebhookReceiver, type PeerSystem } from './peers/systems.js';
 
+const FINDINGS = join('bench', 'peers', 'FINDINGS.md');
 const SECTIONS = ['fanout', 'throughput', 'intake', 'import', 'export', 'tiles', 'analytics'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((name) => name.trim()) as Section[];
@@ -408,6 +409,8 @@ function markdown(started: Date, seconds: number, startLoad: string, versionList
     '- **tiles** and **analytics** are bench:tiles and bench:analytics, run in this process; see their headers for the details.',
     '',
     ...(notes.length ? ['## Notes', '', ...notes.map((note) => `- ${note}`), ''] : []),
+    // what the profiles of the shortfalls found, kept by hand beside the bench
+    ...(existsSync(FINDINGS) ? [readFileSync(FINDINGS, 'utf8').trim(), ''] : []),
   ].join('\n');
 }
 
