@@ -139,6 +139,7 @@ async function queueSystems(): Promise<void> {
           met: ours / theirs <= peer.fanoutTarget,
         });
       }
+      if (systems.geojobs.lastFanout) notes.push(`fan-out: geojobs' last saga, from its rows: ${await systems.geojobs.lastFanout()}.`);
       loads.push(`after fan-out: ${load()}`);
     }
     if (only.includes('throughput')) {
