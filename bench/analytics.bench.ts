@@ -13,7 +13,7 @@
  */
 import Mixpanel from 'mixpanel';
 import { MixpanelServer, waitFor } from '../libs/testing/src/index.js';
-import { freshDatabase, startBenchGateway, startBenchService, withVhost, type BenchService } from './support/bench-env.js';
+import { freshDatabase, isMain, startBenchGateway, startBenchService, withVhost, type BenchService } from './support/bench-env.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 /** Events per `POST /analytics/events` (the gateway's default GEOJOBS_ANALYTICS_MAX_BATCH). */
@@ -44,7 +44,7 @@ async function json<T>(response: Promise<Response>): Promise<T> {
   return (await reply.json()) as T;
 }
 
-interface GatewayRun {
+export interface GatewayRun {
   /** Events per second delivered: first POST to the last event at the server. */
   delivered: number;
   /** Events per second accepted: first POST to the last 202. */
@@ -97,7 +97,7 @@ async function throughGateway(vhostUrl: string, latencyMs: number): Promise<Gate
   }
 }
 
-interface TrackRun {
+export interface TrackRun {
   rate: number;
   sent: number;
 }
@@ -134,26 +134,41 @@ async function onePerEvent(concurrency: number, latencyMs: number): Promise<Trac
   }
 }
 
-const pad = (n: number) => String(n).padStart(7);
-console.log(
-  `analytics benchmark: ${EVENTS} events, POST /analytics/events in batches of ${BATCH} by ${CLIENTS} clients (API key) → gateway → ` +
-    'outbox → RabbitMQ → analytics-service → a local Mixpanel-compatible HTTP server on loopback',
-);
-for (const latencyMs of LATENCIES_MS) {
-  const run = await withVhost('geojobs_bench_analytics', (url) => throughGateway(url, latencyMs));
-  const singles: { concurrency: number; run: TrackRun }[] = [];
-  for (const concurrency of TRACK_CONCURRENCIES) singles.push({ concurrency, run: await onePerEvent(concurrency, latencyMs) });
-  console.log(
-    latencyMs > 0
-      ? `\n  with a SIMULATED ${latencyMs} ms round trip per request (the local server waits ${latencyMs} ms before answering each request, in both paths):`
-      : '\n  real loopback, no simulated latency (≈ 0.1 ms per request: the one-per-event path pays nothing for its many requests):',
-  );
-  console.log(
-    `    through the gateway, delivered at the server (accepted: ${run.accepted} events/s)${' '.repeat(2)}${pad(run.delivered)} events/s   (target ≥ 20,000)`,
-  );
-  for (const { concurrency, run: single } of singles) {
-    const sample = single.sent < EVENTS ? `, first ${single.sent} events` : '';
-    const label = `mixpanel package, one track() per event, ${concurrency} in flight${sample}`.padEnd(80);
-    console.log(`    ${label}${pad(single.rate)} events/s   ratio ${(run.delivered / single.rate).toFixed(1)}×   (target ≥ 20×)`);
-  }
+/** What one simulated round trip gave: the gateway's delivered rate and each one-per-event sender's. */
+export interface AnalyticsResult {
+  latencyMs: number;
+  gateway: GatewayRun;
+  singles: { concurrency: number; run: TrackRun }[];
 }
+
+/** Both paths at each simulated round trip (BENCH_LATENCY_MS); prints and returns the rates. */
+export async function runAnalytics(): Promise<AnalyticsResult[]> {
+  const results: AnalyticsResult[] = [];
+  const pad = (n: number) => String(n).padStart(7);
+  console.log(
+    `analytics benchmark: ${EVENTS} events, POST /analytics/events in batches of ${BATCH} by ${CLIENTS} clients (API key) → gateway → ` +
+      'outbox → RabbitMQ → analytics-service → a local Mixpanel-compatible HTTP server on loopback',
+  );
+  for (const latencyMs of LATENCIES_MS) {
+    const run = await withVhost('geojobs_bench_analytics', (url) => throughGateway(url, latencyMs));
+    const singles: { concurrency: number; run: TrackRun }[] = [];
+    for (const concurrency of TRACK_CONCURRENCIES) singles.push({ concurrency, run: await onePerEvent(concurrency, latencyMs) });
+    results.push({ latencyMs, gateway: run, singles });
+    console.log(
+      latencyMs > 0
+        ? `\n  with a SIMULATED ${latencyMs} ms round trip per request (the local server waits ${latencyMs} ms before answering each request, in both paths):`
+        : '\n  real loopback, no simulated latency (≈ 0.1 ms per request: the one-per-event path pays nothing for its many requests):',
+    );
+    console.log(
+      `    through the gateway, delivered at the server (accepted: ${run.accepted} events/s)${' '.repeat(2)}${pad(run.delivered)} events/s   (target ≥ 20,000)`,
+    );
+    for (const { concurrency, run: single } of singles) {
+      const sample = single.sent < EVENTS ? `, first ${single.sent} events` : '';
+      const label = `mixpanel package, one track() per event, ${concurrency} in flight${sample}`.padEnd(80);
+      console.log(`    ${label}${pad(single.rate)} events/s   ratio ${(run.delivered / single.rate).toFixed(1)}×   (target ≥ 20×)`);
+    }
+  }
+  return results;
+}
+
+if (isMain(import.meta.url)) await runAnalytics();

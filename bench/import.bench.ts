@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import { Broker, EXCHANGES } from '#shared';
 import { pgConnectionString } from '../apps/geo-service/src/geopreview/layer-name.js';
 import { pointsFile, serveFile } from '../libs/testing/src/index.js';
-import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
+import { benchEnv, freshDatabase, freshVhost, isMain, startBenchService, withDatabase } from './support/bench-env.js';
 import { median } from './support/stats.js';
 
 /** What the bench reads of a geopreview's final event. */
@@ -49,7 +49,7 @@ const peakRssMb = (pid: number): number => {
  * import runs first, untimed: a service runs job after job, so its code is compiled and its connections are open
  * when a job arrives (ogr2ogr, a C program, has nothing to warm).
  */
-async function throughGeoService(
+export async function throughGeoService(
   fileUrl: string,
   warmUpUrl: string,
   amqpUrl: string,
@@ -105,74 +105,78 @@ async function throughGeoService(
   }
 }
 
-async function throughOgr2ogr(file: string, geoUrl: string, table: string): Promise<number> {
+export async function throughOgr2ogr(file: string, geoUrl: string, table: string): Promise<number> {
   const start = performance.now();
   await promisify(execFile)('ogr2ogr', ['-f', 'PostgreSQL', `PG:${pgConnectionString(geoUrl)}`, file, '-nln', table, '-lco', 'SCHEMA=layers']);
   return performance.now() - start;
 }
 
-const { path: file, bytes } = await pointsFile(DATA, FEATURES);
-const server = await serveFile(file, bytes);
-const fileUrl = server.url;
-const small = await pointsFile(DATA, 20_000);
-const warmUpServer = await serveFile(small.path, small.bytes);
-const database = await freshDatabase('geojobs_bench_import');
-const geoUrl = withDatabase(benchEnv('GEOJOBS_GEO_DATABASE_URL'), database.name);
-const vhost = await freshVhost('geojobs_bench_import');
-if (EXISTING_LAYERS > 0) {
-  process.stdout.write(`making ${EXISTING_LAYERS} layer tables in the layers schema …\n`);
-  const admin = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
-  await admin.connect();
-  await admin.query(`DO $$ BEGIN FOR i IN 1..${EXISTING_LAYERS} LOOP
+async function main(): Promise<void> {
+  const { path: file, bytes } = await pointsFile(DATA, FEATURES);
+  const server = await serveFile(file, bytes);
+  const fileUrl = server.url;
+  const small = await pointsFile(DATA, 20_000);
+  const warmUpServer = await serveFile(small.path, small.bytes);
+  const database = await freshDatabase('geojobs_bench_import');
+  const geoUrl = withDatabase(benchEnv('GEOJOBS_GEO_DATABASE_URL'), database.name);
+  const vhost = await freshVhost('geojobs_bench_import');
+  if (EXISTING_LAYERS > 0) {
+    process.stdout.write(`making ${EXISTING_LAYERS} layer tables in the layers schema …\n`);
+    const admin = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
+    await admin.connect();
+    await admin.query(`DO $$ BEGIN FOR i IN 1..${EXISTING_LAYERS} LOOP
       EXECUTE format('CREATE TABLE layers.pre_existing_%s (ogc_fid serial PRIMARY KEY, wkb_geometry geometry(Point, 4326), name text)', i);
       IF i % 500 = 0 THEN COMMIT; END IF; -- within the shared lock table
     END LOOP; END $$`);
-  await admin.end();
+    await admin.end();
+  }
+
+  const service: { ms: number; rssMb: number; steps: string }[] = [];
+  const cli: number[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each side goes first every other round, so neither always runs in the other's wake (WAL, checkpoints, caches).
+      const cliFirst = round % 2 === 1;
+      if (cliFirst) cli.push(await throughOgr2ogr(file, geoUrl, `ogr2ogr_${round}`));
+      const run = await throughGeoService(fileUrl, warmUpServer.url, vhost.url, geoUrl);
+      if (run.features !== FEATURES) throw new Error(`imported ${run.features} features, expected ${FEATURES}`);
+      service.push(run);
+      if (!cliFirst) cli.push(await throughOgr2ogr(file, geoUrl, `ogr2ogr_${round}`));
+    }
+  } finally {
+    server.close();
+    warmUpServer.close();
+    await vhost.remove();
+    await database.remove();
+  }
+  const serviceMs = median(service.map((run) => run.ms));
+  const cliMs = median(cli);
+  const rate = (ms: number) => Math.round((FEATURES / ms) * 1000);
+  const peak = Math.max(...service.map((run) => run.rssMb));
+  console.log(
+    `import benchmark: ${FEATURES} points, 5 attributes, GeoJSON of ${(bytes / 1e6).toFixed(1)} MB, median of ${ROUNDS} rounds; ${EXISTING_LAYERS} other layers in the schema`,
+  );
+  console.log(
+    `  geo-service, whole job (HTTP download, import, clean, index, describe)   ${String(rate(serviceMs)).padStart(7)} features/s   (${(serviceMs / 1000).toFixed(2)} s)`,
+  );
+  console.log(
+    `  ogr2ogr -f PostgreSQL PG:… file.geojson (same PostGIS, role, schema)      ${String(rate(cliMs)).padStart(7)} features/s   (${(cliMs / 1000).toFixed(2)} s)`,
+  );
+  console.log(`  ratio geo-service / ogr2ogr   ${(cliMs / serviceMs).toFixed(2)}×   (target ≥ 1.00×)`);
+  console.log(`  geo-service peak RSS (VmHWM)  ${peak} MB   (target < 500 MB)`);
+  // The machine may be shared: each round's own ratio (both sides measured one right after the other) and the load show
+  // how much of a difference is noise.
+  console.log(
+    `  per round: ${service.map((run, round) => `${(run.ms / 1000).toFixed(2)} s vs ${(cli[round] / 1000).toFixed(2)} s (${(cli[round] / run.ms).toFixed(2)}×)`).join(', ')}`,
+  );
+  console.log(
+    `  geo-service's steps, last round (the rest of the job's time is the broker hops, notify and the process's own work): ${service[service.length - 1].steps}`,
+  );
+  console.log(
+    `  load average at the end: ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')} on this machine`,
+  );
 }
 
-const service: { ms: number; rssMb: number; steps: string }[] = [];
-const cli: number[] = [];
-try {
-  for (let round = 0; round < ROUNDS; round++) {
-    // Each side goes first every other round, so neither always runs in the other's wake (WAL, checkpoints, caches).
-    const cliFirst = round % 2 === 1;
-    if (cliFirst) cli.push(await throughOgr2ogr(file, geoUrl, `ogr2ogr_${round}`));
-    const run = await throughGeoService(fileUrl, warmUpServer.url, vhost.url, geoUrl);
-    if (run.features !== FEATURES) throw new Error(`imported ${run.features} features, expected ${FEATURES}`);
-    service.push(run);
-    if (!cliFirst) cli.push(await throughOgr2ogr(file, geoUrl, `ogr2ogr_${round}`));
-  }
-} finally {
-  server.close();
-  warmUpServer.close();
-  await vhost.remove();
-  await database.remove();
-}
-const serviceMs = median(service.map((run) => run.ms));
-const cliMs = median(cli);
-const rate = (ms: number) => Math.round((FEATURES / ms) * 1000);
-const peak = Math.max(...service.map((run) => run.rssMb));
-console.log(
-  `import benchmark: ${FEATURES} points, 5 attributes, GeoJSON of ${(bytes / 1e6).toFixed(1)} MB, median of ${ROUNDS} rounds; ${EXISTING_LAYERS} other layers in the schema`,
-);
-console.log(
-  `  geo-service, whole job (HTTP download, import, clean, index, describe)   ${String(rate(serviceMs)).padStart(7)} features/s   (${(serviceMs / 1000).toFixed(2)} s)`,
-);
-console.log(
-  `  ogr2ogr -f PostgreSQL PG:… file.geojson (same PostGIS, role, schema)      ${String(rate(cliMs)).padStart(7)} features/s   (${(cliMs / 1000).toFixed(2)} s)`,
-);
-console.log(`  ratio geo-service / ogr2ogr   ${(cliMs / serviceMs).toFixed(2)}×   (target ≥ 1.00×)`);
-console.log(`  geo-service peak RSS (VmHWM)  ${peak} MB   (target < 500 MB)`);
-// The machine may be shared: each round's own ratio (both sides measured one right after the other) and the load show
-// how much of a difference is noise.
-console.log(
-  `  per round: ${service.map((run, round) => `${(run.ms / 1000).toFixed(2)} s vs ${(cli[round] / 1000).toFixed(2)} s (${(cli[round] / run.ms).toFixed(2)}×)`).join(', ')}`,
-);
-console.log(
-  `  geo-service's steps, last round (the rest of the job's time is the broker hops, notify and the process's own work): ${service[service.length - 1].steps}`,
-);
-console.log(
-  `  load average at the end: ${loadavg()
-    .map((load) => load.toFixed(2))
-    .join(' ')} on this machine`,
-);
+if (isMain(import.meta.url)) await main();

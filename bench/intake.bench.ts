@@ -6,51 +6,64 @@
  */
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchEnv, freshDatabase, freshVhost, startBenchGateway, withDatabase } from './support/bench-env.js';
+import { benchEnv, freshDatabase, freshVhost, isMain, startBenchGateway, withDatabase } from './support/bench-env.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
-
-const database = await freshDatabase('geojobs_bench_intake');
-const vhost = await freshVhost('geojobs_bench_intake');
-const gateway = await startBenchGateway(vhost.url, database.name);
-const { token } = gateway;
-
-try {
-  let counter = 0;
-  const result = await autocannon({
-    url: `${gateway.url}/jobs`,
-    connections: CLIENTS,
-    duration: SECONDS,
-    requests: [
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        setupRequest: (request) => ({ ...request, body: JSON.stringify({ type: 'noop', input: { service: 'geo', sleepMs: 1, fail: `job ${counter++}` } }) }),
-      },
-    ],
-  });
-  const accepted = result['2xx'];
-  const drainStarted = performance.now();
-  const db = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
-  await db.connect();
-  for (;;) {
-    const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM jobs.outbox');
-    if (rows[0].count === '0') break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM jobs.jobs');
-  await db.end();
-
-  console.log(`intake benchmark: POST /jobs, ${CLIENTS} concurrent clients, ${SECONDS} s, every job distinct`);
-  console.log(
-    `  accepted   ${Math.round(accepted / SECONDS)} jobs/s (${accepted} jobs, ${result.non2xx} non-2xx, ${result.errors} errors; ${rows[0].count} rows in jobs.jobs)`,
-  );
-  console.log(`  latency    p50 ${result.latency.p50} ms   p90 ${result.latency.p90} ms   p99 ${result.latency.p99} ms   max ${result.latency.max} ms`);
-  console.log(`  outbox     drained to RabbitMQ ${Math.round(performance.now() - drainStarted)} ms after the load stopped`);
-  console.log('  target     ≥ 1,500 jobs/s with p99 < 100 ms (2-core machine)');
-} finally {
-  await gateway.stop();
-  await vhost.remove();
-  await database.remove();
+export interface IntakeResult {
+  /** Accepted jobs per second. */
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
 }
+
+/** POST /jobs from `clients` concurrent clients for `seconds` against a fresh gateway; prints and returns the figures. */
+export async function runIntake(seconds: number, clients: number): Promise<IntakeResult> {
+  const SECONDS = seconds;
+  const CLIENTS = clients;
+  const database = await freshDatabase('geojobs_bench_intake');
+  const vhost = await freshVhost('geojobs_bench_intake');
+  const gateway = await startBenchGateway(vhost.url, database.name);
+  const { token } = gateway;
+
+  try {
+    let counter = 0;
+    const result = await autocannon({
+      url: `${gateway.url}/jobs`,
+      connections: CLIENTS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          setupRequest: (request) => ({ ...request, body: JSON.stringify({ type: 'noop', input: { service: 'geo', sleepMs: 1, fail: `job ${counter++}` } }) }),
+        },
+      ],
+    });
+    const accepted = result['2xx'];
+    const drainStarted = performance.now();
+    const db = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
+    await db.connect();
+    for (;;) {
+      const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM jobs.outbox');
+      if (rows[0].count === '0') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM jobs.jobs');
+    await db.end();
+
+    console.log(`intake benchmark: POST /jobs, ${CLIENTS} concurrent clients, ${SECONDS} s, every job distinct`);
+    console.log(
+      `  accepted   ${Math.round(accepted / SECONDS)} jobs/s (${accepted} jobs, ${result.non2xx} non-2xx, ${result.errors} errors; ${rows[0].count} rows in jobs.jobs)`,
+    );
+    console.log(`  latency    p50 ${result.latency.p50} ms   p90 ${result.latency.p90} ms   p99 ${result.latency.p99} ms   max ${result.latency.max} ms`);
+    console.log(`  outbox     drained to RabbitMQ ${Math.round(performance.now() - drainStarted)} ms after the load stopped`);
+    console.log('  target     ≥ 1,500 jobs/s with p99 < 100 ms (2-core machine)');
+    return { rate: Math.round(accepted / SECONDS), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  } finally {
+    await gateway.stop();
+    await vhost.remove();
+    await database.remove();
+  }
+}
+
+if (isMain(import.meta.url)) await runIntake(Number(process.env.BENCH_SECONDS ?? 30), Number(process.env.BENCH_CLIENTS ?? 50));

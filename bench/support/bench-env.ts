@@ -5,6 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { freePort, waitFor } from '../../libs/testing/src/index.js';
 
@@ -136,3 +137,6 @@ export async function startBenchGateway(amqpUrl: string, database: string, env: 
   const { access_token: token } = (await login.json()) as { access_token: string };
   return { ...gateway, token };
 }
+
+/** Whether the module at `moduleUrl` is the script node was started with (a bench run alone), not imported by bench:peers. */
+export const isMain = (moduleUrl: string): boolean => process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href;
