@@ -80,6 +80,11 @@ const RULES: Record<string, Rule> = {
   'GET /v1/packages/{boundary_name}': { public: true },
   'POST /v1/jobs': writers,
   'GET /v1/jobs/{job_id}': { ...anyone, owned: true },
+  // SMS-Rio's export API
+  'POST /export': writers,
+  'GET /check/{id}': { ...anyone, owned: true },
+  'GET /list': anyone,
+  'GET /clear': admins,
   // CKAN's service-provider protocol: its own credentials, the body's api_key and the job_key (checked below)
   'POST /job': { public: true },
   'GET /job/{id}': { public: true },
