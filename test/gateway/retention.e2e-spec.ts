@@ -92,8 +92,9 @@ describe('result files: downloadUrl with a scoped TmpToken, expiry after the ret
   it('expires a file past its retention: the job becomes expired, the file goes, GET /jobs/:id/result answers 410 saying when', async () => {
     await storage.write('exports/expiry/shared.zip', Readable.from([Buffer.from('reused')]));
     await storage.write('exports/expiry/own.zip', Readable.from([Buffer.from('own')]));
-    const older = await jobWithFile('exports/expiry/shared.zip', 60);
+    // the recent job that reused the file first: the sweep runs every 200 ms, and must find it there when the old one is due
     const reusing = await jobWithFile('exports/expiry/shared.zip', -3_600); // an export reused from the cache, recent
+    const older = await jobWithFile('exports/expiry/shared.zip', 60);
     const own = await jobWithFile('exports/expiry/own.zip', 60);
 
     const expired = await waitFor(
