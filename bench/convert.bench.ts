@@ -6,17 +6,14 @@
  * ratio, and export-service's peak RSS (VmHWM from /proc/<pid>/status).
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import amqp from 'amqplib';
-import { pino } from 'pino';
-import { Broker, EXCHANGES } from '#shared';
 import { serveFile } from '../libs/testing/src/index.js';
 import { benchEnv, benchNodeArgs, freshDatabase, freshVhost, startBenchService, withDatabase } from './support/bench-env.js';
+import { jobRunner, peakRssMb } from './support/job-runner.js';
 import { median } from './support/stats.js';
 
 const run = promisify(execFile);
@@ -28,20 +25,14 @@ const env = process.env;
 if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMIN_DATABASE_URL || !env.GEOJOBS_EXPORT_DATABASE_URL) {
   throw new Error('run through npm run bench:convert (needs the infra variables)');
 }
-const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'convert');
-
-/** What the bench reads of an `export.convert` job's final event. */
-interface JobEndedEvent {
-  type: string;
-  payload: { jobId: string; error?: unknown; result?: { file: string; bytes: number; tables: { name: string; rows: number }[] } };
+/** What the bench reads of an `export.convert` job's result. */
+interface ConvertResult {
+  file: string;
+  bytes: number;
+  tables: { name: string; rows: number }[];
 }
 
-const peakRssMb = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((text) => text.startsWith('VmHWM:'))!;
-  return Math.round(Number(/(\d+)/.exec(line)![1]) / 1024);
-};
+const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'convert');
 
 /**
  * A GeoPackage of `rows` rows over `tables` tables, made once per size: each table's schema from a one-line CSV and
@@ -110,36 +101,10 @@ async function startExportService(amqpUrl: string, exportUrl: string) {
     GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
     GEOJOBS_EXPORT_SCRATCH_DIR: join(DATA, 'scratch'),
   });
-  const connection = await amqp.connect(amqpUrl);
-  const channel = await connection.createChannel();
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, EXCHANGES.events, 'job.#');
-  const broker = new Broker(
-    { url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 },
-    pino({ level: 'warn' }),
-  );
-  await broker.start();
-  await broker.ready();
-  const waiting = new Map<string, (event: JobEndedEvent) => void>();
-  await channel.consume(
-    queue,
-    (message) => {
-      if (!message) return;
-      const event = JSON.parse(message.content.toString()) as JobEndedEvent;
-      if (event.type === 'job.succeeded' || event.type === 'job.failed') waiting.get(event.payload.jobId)?.(event);
-    },
-    { noAck: true },
-  );
+  const jobs = await jobRunner(amqpUrl);
   /** One `export.convert` job, timed from publishing the command to its end; its ZIP removed afterwards. */
   const convert = async (uri: string) => {
-    const jobId = randomUUID();
-    const ended = new Promise<JobEndedEvent>((resolve) => waiting.set(jobId, resolve));
-    const start = performance.now();
-    await broker.publishCommand('export.convert', { jobId, uri }, { correlationId: jobId });
-    const event = await ended;
-    const ms = performance.now() - start;
-    if (event.type !== 'job.succeeded') throw new Error(`the job failed: ${JSON.stringify(event.payload.error)}`);
-    const result = event.payload.result!;
+    const { jobId, ms, result } = await jobs.run<ConvertResult, 'export.convert'>('export.convert', { uri });
     await rm(join(benchEnv('GEOJOBS_DATA_DIR'), 'storage', 'convert', jobId), { recursive: true, force: true });
     return { ms, rows: result.tables.reduce((sum, table) => sum + table.rows, 0), bytes: result.bytes };
   };
@@ -147,8 +112,7 @@ async function startExportService(amqpUrl: string, exportUrl: string) {
     convert,
     rssMb: () => peakRssMb(service.process.pid!),
     stop: async () => {
-      await broker.close();
-      await connection.close();
+      await jobs.close();
       await service.stop();
     },
   };

@@ -8,22 +8,21 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import amqp from 'amqplib';
 import pg from 'pg';
-import { pino } from 'pino';
-import { Broker, EXCHANGES, type ExportFormat } from '#shared';
+import type { ExportFormat } from '#shared';
 import { libpqConnectionString } from '../apps/export-service/src/formats/index.js';
 import { benchEnv, freshDatabase, freshVhost, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
+import { jobRunner, peakRssMb } from './support/job-runner.js';
 import { median } from './support/stats.js';
 
-interface JobEndedEvent {
-  type: string;
-  payload: { jobId: string; error?: unknown; result?: { file: string; bytes: number; steps: { name: string; status: string; ms: number }[] } };
+interface ExportResult {
+  file: string;
+  bytes: number;
+  steps: { name: string; status: string; ms: number }[];
 }
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
@@ -32,13 +31,6 @@ const RSS_SIZES = (process.env.BENCH_RSS_SIZES ?? '100000,500000,1000000').split
 const ALL: ExportFormat[] = ['csv', 'shp', 'gpkg', 'geojson'];
 const run = promisify(execFile);
 const DATA = join(benchEnv('GEOJOBS_DATA_DIR'), 'export');
-
-const peakRssMb = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((text) => text.startsWith('VmHWM:'))!;
-  return Math.round(Number(/(\d+)/.exec(line)![1]) / 1024);
-};
 
 /** A point layer as geo-service leaves one: in the layers schema, owned by geo's role, with 5 attributes. */
 async function makeLayer(geoUrl: string, table: string, features: number): Promise<void> {
@@ -63,40 +55,14 @@ async function exportService(amqpUrl: string, exportUrl: string) {
     GEOJOBS_EXPORT_DATABASE_URL: exportUrl,
     GEOJOBS_EXPORT_SCRATCH_DIR: join(DATA, 'scratch'),
   });
-  const connection = await amqp.connect(amqpUrl);
-  const channel = await connection.createChannel();
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, EXCHANGES.events, 'job.#');
-  const broker = new Broker(
-    { url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 },
-    pino({ level: 'warn' }),
-  );
-  await broker.start();
-  await broker.ready();
-  const waiting = new Map<string, (event: JobEndedEvent) => void>();
-  await channel.consume(
-    queue,
-    (message) => {
-      if (!message) return;
-      const event = JSON.parse(message.content.toString()) as JobEndedEvent;
-      if (event.type === 'job.succeeded' || event.type === 'job.failed') waiting.get(event.payload.jobId)?.(event);
-    },
-    { noAck: true },
-  );
+  const jobs = await jobRunner(amqpUrl);
   return {
     pid: service.process.pid!,
     async export(layer: string, formats: ExportFormat[], name: string) {
-      const jobId = randomUUID();
-      const ended = new Promise<JobEndedEvent>((resolve) => waiting.set(jobId, resolve));
-      const start = performance.now();
-      await broker.publishCommand('export.layers', { jobId, layers: [layer], formats, name }, { correlationId: jobId });
-      const event = await ended;
-      if (event.type !== 'job.succeeded') throw new Error(`the export failed: ${JSON.stringify(event.payload.error)}`);
-      return { ms: performance.now() - start, result: event.payload.result! };
+      return jobs.run<ExportResult, 'export.layers'>('export.layers', { layers: [layer], formats, name });
     },
     async stop() {
-      await broker.close();
-      await connection.close();
+      await jobs.close();
       await service.stop();
     },
   };

@@ -14,6 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { FirebirdOpener } from '../apps/export-service/src/convert/sources/firebird/firebird.opener.js';
 import { backupFirebirdDatabase, createRowsDatabase, firebirdFixtureServer } from '../libs/testing/src/firebird-fixtures.js';
+import { peakRssMb } from './support/job-runner.js';
 
 const SIZES = (process.env.BENCH_FIREBIRD_ROWS ?? '100000,1000000').split(',').map(Number);
 const WITH_BACKUP = process.env.BENCH_FIREBIRD_BACKUP === '1';
@@ -26,8 +27,6 @@ const cpuSeconds = (pid: number | 'self'): number => {
 };
 const serverPid = (): number =>
   Number(readFileSync(join(process.env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'dev'), 'firebird', 'firebird.pid'), 'utf8').split('\n')[0]);
-
-const peakRssMb = (): number => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024);
 
 async function main(): Promise<void> {
   const server = firebirdFixtureServer(process.env);
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
     const restore = WITH_BACKUP ? `, restore ${(restoreMs / 1000).toFixed(1)} s` : '';
     console.log(
       `${rows} rows: ${(ms / 1000).toFixed(2)} s, ${Math.round(rows / (ms / 1000))} rows/s${restore}; CPU ${cpu.self.toFixed(1)} s here + ` +
-        `${cpu.server.toFixed(1)} s in the server (${Math.round(rows / (cpu.self + cpu.server))} rows per CPU second); peak RSS ${peakRssMb()} MB; ` +
+        `${cpu.server.toFixed(1)} s in the server (${Math.round(rows / (cpu.self + cpu.server))} rows per CPU second); peak RSS ${peakRssMb('self')} MB; ` +
         `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
     );
   }

@@ -8,23 +8,20 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import amqp from 'amqplib';
 import pg from 'pg';
-import { pino } from 'pino';
-import { Broker, EXCHANGES } from '#shared';
 import { pgConnectionString } from '../apps/geo-service/src/geopreview/layer-name.js';
 import { pointsFile, serveFile } from '../libs/testing/src/index.js';
 import { benchEnv, freshDatabase, freshVhost, isMain, startBenchService, withDatabase } from './support/bench-env.js';
+import { jobRunner, peakRssMb } from './support/job-runner.js';
 import { median } from './support/stats.js';
 
-/** What the bench reads of a geopreview's final event. */
-interface JobEndedEvent {
-  type: string;
-  payload: { jobId: string; error?: unknown; result?: { featureCount: number; steps: { name: string; status: string; ms: number }[] } };
+/** What the bench reads of a geopreview's result. */
+interface PreviewResult {
+  featureCount: number;
+  steps: { name: string; status: string; ms: number }[];
 }
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
@@ -36,13 +33,6 @@ if (!env.GEOJOBS_AMQP_URL || !env.GEOJOBS_RABBITMQ_MGMT_URL || !env.GEOJOBS_ADMI
   throw new Error('run through npm run bench:import (needs the infra variables)');
 }
 const DATA = join(env.GEOJOBS_DATA_DIR ?? join(process.cwd(), '.data', 'bench'), 'import');
-
-const peakRssMb = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((text) => text.startsWith('VmHWM:'))!;
-  return Math.round(Number(/(\d+)/.exec(line)![1]) / 1024);
-};
 
 /**
  * One geopreview job through a fresh geo-service, timed from publishing `geo.preview` to `job.succeeded`. A small
@@ -61,40 +51,12 @@ export async function throughGeoService(
     GEOJOBS_ALLOWED_HOSTS: '127.0.0.1',
   });
   try {
-    const connection = await amqp.connect(amqpUrl);
-    const channel = await connection.createChannel();
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, EXCHANGES.events, 'job.#');
-    const broker = new Broker(
-      { url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 },
-      pino({ level: 'warn' }),
-    );
-    await broker.start();
-    await broker.ready();
-    const waiting = new Map<string, (event: JobEndedEvent) => void>();
-    await channel.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        const event = JSON.parse(message.content.toString()) as JobEndedEvent;
-        if (event.type === 'job.succeeded' || event.type === 'job.failed') waiting.get(event.payload.jobId)?.(event);
-      },
-      { noAck: true },
-    );
-    const preview = async (url: string) => {
-      const jobId = randomUUID();
-      const ended = new Promise<JobEndedEvent>((resolve) => waiting.set(jobId, resolve));
-      const start = performance.now();
-      await broker.publishCommand('geo.preview', { jobId, datasetId: 'bench', resourceId: `bench-${jobId}`, url }, { correlationId: jobId });
-      const event = await ended;
-      if (event.type !== 'job.succeeded') throw new Error(`the job failed: ${JSON.stringify(event.payload.error)}`);
-      return { ms: performance.now() - start, result: event.payload.result! };
-    };
+    const jobs = await jobRunner(amqpUrl);
+    const preview = (url: string) => jobs.run<PreviewResult, 'geo.preview'>('geo.preview', { datasetId: 'bench', resourceId: `bench-${randomUUID()}`, url });
     await preview(warmUpUrl);
     const { ms, result } = await preview(fileUrl);
     const rssMb = peakRssMb(geo.process.pid!);
-    await broker.close();
-    await connection.close();
+    await jobs.close();
     const steps = result.steps
       .filter((step) => step.status === 'done')
       .map((step) => `${step.name} ${step.ms} ms`)

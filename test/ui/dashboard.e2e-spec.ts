@@ -282,12 +282,12 @@ describe('dashboard at /ui in headless Chromium (real gateway, geo-service, Rabb
     await letter.getByRole('button', { name: 'Replay' }).click();
     await letter.waitFor({ state: 'detached' });
     await waitFor(async () => (await depth('geo_q.dlq')) === 0 && (await depth('geo_q')) >= 1, 'the dead letter to be back in geo_q', { timeoutMs: 15_000 });
-    const replayed = await waitFor(async () => {
-      const message = await channel.get('geo_q', { noAck: true });
-      return message && message.properties.messageId === 'malformed-1' && message;
-    }, 'the replayed message in geo_q');
+    // read with a manual ack: a message that is not the one looked for stays in the queue (the channel's close requeues it)
+    const replayed = await waitFor(() => channel.get('geo_q', { noAck: false }), 'the replayed message in geo_q');
+    expect(replayed.properties.messageId).toBe('malformed-1');
     expect(replayed.properties.headers?.[HEADERS.reason]).toBeUndefined();
     expect(replayed.properties.headers?.[HEADERS.originalRoutingKey]).toBe('geo.noop');
+    channel.ack(replayed);
 
     // one more dead letter, discarded for good after a second question
     channel.publish(EXCHANGES.deadLetter, 'geo_q.dlq', Buffer.from('{}'), { messageId: 'stray-1', headers: { [HEADERS.reason]: 'rejected' } });
