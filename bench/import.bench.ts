@@ -12,11 +12,11 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { pgConnectionString } from '../apps/geo-service/src/geopreview/layer-name.js';
 import { pointsFile, serveFile } from '../libs/testing/src/index.js';
 import { benchEnv, freshDatabase, freshVhost, isMain, startBenchService, withDatabase } from './support/bench-env.js';
 import { jobRunner, peakRssMb } from './support/job-runner.js';
 import { median } from './support/stats.js';
+import { libpqConnectionString } from '#shared';
 
 /** What the bench reads of a geopreview's result. */
 interface PreviewResult {
@@ -69,7 +69,7 @@ export async function throughGeoService(
 
 export async function throughOgr2ogr(file: string, geoUrl: string, table: string): Promise<number> {
   const start = performance.now();
-  await promisify(execFile)('ogr2ogr', ['-f', 'PostgreSQL', `PG:${pgConnectionString(geoUrl)}`, file, '-nln', table, '-lco', 'SCHEMA=layers']);
+  await promisify(execFile)('ogr2ogr', ['-f', 'PostgreSQL', `PG:${libpqConnectionString(geoUrl)}`, file, '-nln', table, '-lco', 'SCHEMA=layers']);
   return performance.now() - start;
 }
 

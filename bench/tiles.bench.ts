@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { LayersRepository, quoteIdent, tileStatement, tileValues } from '../apps/gateway/src/layers/layers.repository.js';
+import { LayersRepository, tileStatement, tileValues } from '../apps/gateway/src/layers/layers.repository.js';
 import { freePort, pointOf, pointsFile, serveFile } from '../libs/testing/src/index.js';
 import {
   benchEnv,
@@ -32,6 +32,7 @@ import {
   type BenchService,
 } from './support/bench-env.js';
 import { percentile } from './support/stats.js';
+import { quoteIdent } from '#shared';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 500_000);
 const TILES = Number(process.env.BENCH_TILES ?? 1_000);

@@ -16,8 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { webMercatorPredicate } from '#shared';
-import { pgConnectionString } from '../../apps/geo-service/src/geopreview/layer-name.js';
+import { webMercatorPredicate, libpqConnectionString } from '#shared';
 import { pointsFile } from '../../libs/testing/src/index.js';
 import { throughGeoService } from '../import.bench.js';
 import { benchEnv, freshDatabase, freshVhost, withDatabase } from '../support/bench-env.js';
@@ -65,7 +64,7 @@ async function ogr2ogrAndIndex(url: string, geoUrl: string, table: string, copy:
       ...(copy ? [] : ['--config', 'PG_USE_COPY', 'NO']),
       '-f',
       'PostgreSQL',
-      `PG:${pgConnectionString(geoUrl)}`,
+      `PG:${libpqConnectionString(geoUrl)}`,
       `/vsicurl/${url}`,
       '-nln',
       table,

@@ -35,6 +35,7 @@ export * from './jobs/periodic-task.js';
 export * from './bootstrap/bootstrap.js';
 export * from './database/database.js';
 export * from './database/roles.js';
+export * from './database/sql-text.js';
 export * from './http/public.decorator.js';
 export * from './http/host-policy.js';
 export * from './http/retry-policy.js';

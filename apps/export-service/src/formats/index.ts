@@ -6,7 +6,7 @@
 export { ZipSink, StorageSink, type ExportSink, type ZipSinkOptions } from './export-sink.js';
 export type { ExportedFile, LayerField, RowsProgress } from './exported-file.js';
 export { GdalFileLayer, crsName } from './gdal-file-layer.js';
-export { PostgisLayer, libpqConnectionString, quoteIdent, EXPORT_APPLICATION_NAME } from './postgis-layer.js';
+export { PostgisLayer, EXPORT_APPLICATION_NAME } from './postgis-layer.js';
 export { renderReadme, type ReadmeContent } from './readme.js';
 export {
   shapefileFieldNames,

@@ -3,32 +3,13 @@ import { Transform, type Readable } from 'node:stream';
 import gdal from 'gdal-async';
 import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { LAYER_FID_COLUMN, LAYER_GEOMETRY_COLUMN, LAYERS_SCHEMA } from '#shared';
+import { LAYER_FID_COLUMN, LAYER_GEOMETRY_COLUMN, LAYERS_SCHEMA, libpqConnectionString, quoteIdent } from '#shared';
 import type { LayerField } from './exported-file.js';
 import { shapefileKindOf, shpRecordBytes, type FieldKind, type ShapefileKind } from './shapefile-rules.js';
 import { stopOnAbort, type ShapefileSelection, type ShapefileStats, type TranslateOptions, type VectorLayer } from './vector-layer.js';
 
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 /** Prefix of the `application_name` of GDAL's connections: a cancelled export ends its own sessions by it. */
 export const EXPORT_APPLICATION_NAME = 'geojobs-export';
-
-/** A postgres:// URL as a libpq keyword string (GDAL's `PG:` form), with extra keywords. */
-export function libpqConnectionString(url: string, extra: Record<string, string> = {}): string {
-  const parsed = new URL(url);
-  const words: Record<string, string> = {
-    host: parsed.hostname,
-    port: parsed.port || '5432',
-    dbname: decodeURIComponent(parsed.pathname.slice(1)),
-    user: decodeURIComponent(parsed.username),
-    password: decodeURIComponent(parsed.password),
-    ...extra,
-  };
-  return Object.entries(words)
-    .filter(([, value]) => value !== '')
-    .map(([key, value]) => `${key}='${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
-    .join(' ');
-}
 
 const KIND_OF_TYPE: Record<string, FieldKind> = {
   int2: 'integer',

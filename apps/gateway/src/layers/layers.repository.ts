@@ -3,10 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { LAYER_FID_COLUMN, LAYER_GEOMETRY_COLUMN, LAYER_ID_PATTERN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate } from '#shared';
-
-/** `"it""s"` */
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+import { LAYER_FID_COLUMN, LAYER_GEOMETRY_COLUMN, LAYER_ID_PATTERN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate, quoteIdent } from '#shared';
 
 export interface LayerColumn {
   name: string;

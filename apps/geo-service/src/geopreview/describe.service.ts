@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA } from '#shared';
+import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, quoteIdent } from '#shared';
 import { DescribeError } from './geopreview.errors.js';
-import { quoteIdent } from './layer-name.js';
 
 export interface LayerField {
   field_name: string;

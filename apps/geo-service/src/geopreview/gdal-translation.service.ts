@@ -1,7 +1,7 @@
 import gdal from 'gdal-async';
 import type { DataSource } from 'typeorm';
-import { LAYER_FID_COLUMN as FID_COLUMN, LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN } from '#shared';
-import { pgConnectionString, STAGING_SCHEMA } from './layer-name.js';
+import { LAYER_FID_COLUMN as FID_COLUMN, LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, libpqConnectionString } from '#shared';
+import { STAGING_SCHEMA } from './layer-name.js';
 import type { OpenedSource } from './source.service.js';
 import { stopOnAbort } from './stop-on-abort.js';
 
@@ -71,7 +71,7 @@ export class GdalTranslationService {
     // stop), so a cancelled import ends GDAL's database session instead: its connection carries a name of its own,
     // by which the service's role may terminate its own backend, and GDAL fails at its next write.
     const applicationName = `${IMPORT_APPLICATION_NAME}-${staging}`;
-    const libpq = pgConnectionString(this.databaseUrl, {
+    const libpq = libpqConnectionString(this.databaseUrl, {
       application_name: applicationName,
       options: '-c synchronous_commit=off',
       ...(attempt.latin1 ? { client_encoding: 'LATIN1' } : {}),

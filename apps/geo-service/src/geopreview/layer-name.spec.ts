@@ -1,4 +1,5 @@
-import { layerTableName, MAX_TABLE_NAME, pgConnectionString, quoteIdent } from './layer-name.js';
+import { layerTableName, MAX_TABLE_NAME } from './layer-name.js';
+import { libpqConnectionString, quoteIdent } from '#shared';
 
 describe('layer table names', () => {
   it('derives the table from the resource id, HDX style', () => {
@@ -26,7 +27,7 @@ describe('layer table names', () => {
   });
 
   it('builds a quoted libpq connection string from a URL', () => {
-    expect(pgConnectionString('postgres://geo:p%27w%5Cd@127.0.0.1:5433/db', { schemas: 'layers' })).toBe(
+    expect(libpqConnectionString('postgres://geo:p%27w%5Cd@127.0.0.1:5433/db', { schemas: 'layers' })).toBe(
       "host='127.0.0.1' port='5433' dbname='db' user='geo' password='p\\'w\\\\d' schemas='layers'",
     );
   });

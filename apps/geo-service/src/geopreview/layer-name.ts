@@ -26,23 +26,3 @@ export function layerTableName(resourceId: string, layerKey?: string): string {
     .slice(0, 12);
   return `${full.slice(0, MAX_TABLE_NAME - hash.length - 1)}_${hash}`;
 }
-
-/** An identifier for SQL, always quoted: `"it""s"`. */
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
-/** A libpq connection string (what GDAL's `PG:` takes) from a postgres:// URL; values quoted. */
-export function pgConnectionString(url: string, extra: Record<string, string> = {}): string {
-  const parsed = new URL(url);
-  const values: Record<string, string> = {
-    host: parsed.hostname,
-    port: parsed.port || '5432',
-    dbname: decodeURIComponent(parsed.pathname.slice(1)),
-    user: decodeURIComponent(parsed.username),
-    password: decodeURIComponent(parsed.password),
-    ...extra,
-  };
-  return Object.entries(values)
-    .filter(([, value]) => value !== '')
-    .map(([key, value]) => `${key}='${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
-    .join(' ');
-}

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate } from '#shared';
-import { quoteIdent, STAGING_SCHEMA } from './layer-name.js';
+import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate, quoteIdent } from '#shared';
+import { STAGING_SCHEMA } from './layer-name.js';
 import { stopOnAbort } from './stop-on-abort.js';
 
 /** `stg_<milliseconds since 1970, base 36>_<random>`: unique, and telling when the import began. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { JobFailure, LAYERS_SCHEMA, type GeoLayerDeleteV1, type JobResult } from '#shared';
-import { layerTableName, quoteIdent } from '../geopreview/layer-name.js';
+import { JobFailure, LAYERS_SCHEMA, type GeoLayerDeleteV1, type JobResult, quoteIdent } from '#shared';
+import { layerTableName } from '../geopreview/layer-name.js';
 
 /** `LIKE` pattern text with its wildcards escaped. */
 const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (char) => `\\${char}`);

@@ -1,23 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import gdal from 'gdal-async';
 import type { DataSource } from 'typeorm';
-
-/** A libpq connection string (`key='value' …`) from a postgres:// URL, for GDAL's PostgreSQL driver. */
-export function pgConnectionString(url: string, extra: Record<string, string> = {}): string {
-  const parsed = new URL(url);
-  const values: Record<string, string> = {
-    host: parsed.hostname,
-    port: parsed.port || '5432',
-    dbname: decodeURIComponent(parsed.pathname.slice(1)),
-    user: decodeURIComponent(parsed.username),
-    password: decodeURIComponent(parsed.password),
-    ...extra,
-  };
-  return Object.entries(values)
-    .filter(([, value]) => value !== '')
-    .map(([key, value]) => `${key}='${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
-    .join(' ');
-}
+import { libpqConnectionString } from '#shared';
 
 /**
  * Runs `work` with a GDAL dataset on PostgreSQL. gdal-async cannot stop a running translation, so a cancelled job
@@ -31,7 +15,7 @@ export async function withPostgresDataset<T>(
   work: (dataset: gdal.Dataset) => Promise<T>,
 ): Promise<T> {
   const applicationName = `geojobs-package-${randomUUID()}`;
-  const dataset = await gdal.openAsync(`PG:${pgConnectionString(databaseUrl, { application_name: applicationName })}`, 'r', ['PostgreSQL']);
+  const dataset = await gdal.openAsync(`PG:${libpqConnectionString(databaseUrl, { application_name: applicationName })}`, 'r', ['PostgreSQL']);
   const stop = () =>
     void database.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]).catch(() => undefined);
   signal.addEventListener('abort', stop, { once: true });

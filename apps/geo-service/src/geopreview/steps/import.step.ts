@@ -1,6 +1,6 @@
-import { defineOptionalStep, LAYERS_SCHEMA, sha256 } from '#shared';
+import { defineOptionalStep, LAYERS_SCHEMA, sha256, quoteIdent } from '#shared';
 import { FormatError } from '../geopreview.errors.js';
-import { layerTableName, quoteIdent } from '../layer-name.js';
+import { layerTableName } from '../layer-name.js';
 import type { DownloadedSource } from './download.step.js';
 import { selects, type GeopreviewDependencies, type GeopreviewInput, type OpenedLayers } from './geopreview.steps.js';
 import type { SourceLayers } from './open.step.js';

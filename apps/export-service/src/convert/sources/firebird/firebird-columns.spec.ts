@@ -4,12 +4,12 @@ import {
   float32,
   iconvEncoding,
   planColumn,
-  quoteIdentifier,
   selectRows,
   timeOfDay,
   UnsupportedCharsetError,
   type FirebirdFieldDescription,
 } from './firebird-columns.js';
+import { quoteIdent } from '#shared';
 
 const field = (change: Partial<FirebirdFieldDescription>): FirebirdFieldDescription => ({
   name: 'C',
@@ -28,10 +28,10 @@ const field = (change: Partial<FirebirdFieldDescription>): FirebirdFieldDescript
 /** What node-firebird hands over for text on a NONE connection: each byte as one Latin-1 character. */
 const asWire = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
 
-describe('quoteIdentifier', () => {
+describe('quoteIdent', () => {
   it('quotes every name and doubles its quotes', () => {
-    expect(quoteIdentifier('Exames "2024"')).toBe('"Exames ""2024"""');
-    expect(quoteIdentifier('ID')).toBe('"ID"');
+    expect(quoteIdent('Exames "2024"')).toBe('"Exames ""2024"""');
+    expect(quoteIdent('ID')).toBe('"ID"');
   });
 });
 

@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
 import type { ColumnKind, SourceColumn } from '../../table-source.js';
+import { quoteIdent } from '#shared';
 
 /**
  * How a Firebird column is read and turned into a SourceValue: the pure part of the Firebird source, from the system
@@ -56,11 +57,6 @@ export interface FirebirdColumn extends SourceColumn {
   encoding: string | null;
   /** Digits after the point, for the 'fixed' decoder. */
   scale: number;
-}
-
-/** An identifier as SQL: always quoted, so names with spaces, quotes, lower case or accents work. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Firebird character set names whose iconv-lite name is not a simple rewrite. */
@@ -167,7 +163,7 @@ const DEFAULT_PRECISION: Record<number, number> = { [TYPE.SMALLINT]: 4, [TYPE.IN
 /** The column, with how to read it; null for what is not stored data (COMPUTED BY) or cannot be read (arrays). */
 export function planColumn(field: FirebirdFieldDescription, databaseCharset: string): FirebirdColumn | null {
   if (field.computed || (field.dimensions ?? 0) > 0) return null;
-  const column = quoteIdentifier(field.name);
+  const column = quoteIdent(field.name);
   const plan = (type: string, kind: ColumnKind, decoder: FirebirdDecoder, select = column, encoding: string | null = null, scale = 0): FirebirdColumn => ({
     name: field.name,
     type,
@@ -240,7 +236,7 @@ export class UnsupportedCharsetError extends Error {
 
 /** The SELECT that streams a table's columns in order. No ORDER BY: the natural order reads pages sequentially. */
 export function selectRows(table: string, columns: readonly FirebirdColumn[]): string {
-  return `SELECT ${columns.map((column) => column.select).join(', ')} FROM ${quoteIdentifier(table)}`;
+  return `SELECT ${columns.map((column) => column.select).join(', ')} FROM ${quoteIdent(table)}`;
 }
 
 const MS_PER_DAY = 86_400_000;
