@@ -36,6 +36,8 @@ export * from './bootstrap/bootstrap.js';
 export * from './database/database.js';
 export * from './database/roles.js';
 export * from './database/sql-text.js';
+export * from './archive/archive-entry.js';
+export * from './archive/safe-unzip.js';
 export * from './http/public.decorator.js';
 export * from './http/host-policy.js';
 export * from './http/retry-policy.js';

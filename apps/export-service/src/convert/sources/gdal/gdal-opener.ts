@@ -2,7 +2,7 @@ import { open as openFile, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import gdal from 'gdal-async';
 import { ConvertInputError, type TableSource, type TableSourceOpener } from '../../table-source.js';
-import type { ArchiveLimits } from '../../unpack/archive-checks.js';
+import type { ArchiveLimits } from '#shared';
 import { safeUnzip } from '../../unpack/safe-unzip.js';
 import { GdalTableSource } from './gdal-table-source.js';
 import { shapefileEncoding } from './shapefile-encoding.js';
