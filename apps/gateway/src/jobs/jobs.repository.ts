@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { LAYERS_SCHEMA, type FollowupOutcome } from '#shared';
 import type { ChildrenSummary, FollowupRunView, JobHistory, JobRow, JobState, NewJob } from '../job-model/job.model.js';
 import { jobFilterSql, type JobFilter } from './job-filter.js';
@@ -20,7 +21,25 @@ interface FollowupRunRow {
 /** The jobs table as the API reads it; jobs are written by the saga coordinator (SagasRepository). */
 @Injectable()
 export class JobsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
+  ) {}
+
+  /**
+   * Succeeded jobs whose result files were removed (past retention, or cleared by SMS-Rio's `/clear/`) become
+   * `expired`, and say so to the job streams; their `GET /jobs/:id/result` then answers 410. Returns those it changed.
+   */
+  async expire(ids: string[], manager: EntityManager = this.db.manager): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows: { id: string }[] = await manager.query(
+      `UPDATE jobs.jobs SET state = 'expired', expires_at = now(), updated_at = now() WHERE id = ANY($1::uuid[]) AND state = 'succeeded' RETURNING id`,
+      [ids],
+    );
+    const expired = rows.map((row) => row.id);
+    await this.outbox.notifyJobChanges(manager, expired);
+    return expired;
+  }
 
   /**
    * Of these layer ids, the ones that are tables of the layers schema now (read through the layers reader role the

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LOGGER, PeriodicTask, STORAGE, storageKeyOf, type Storage } from '#shared';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { JobsRepository } from './jobs.repository.js';
 
 const BATCH = 100;
 
@@ -27,7 +27,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(STORAGE) private readonly storage: Storage,
-    @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
+    @Inject(JobsRepository) private readonly jobs: JobsRepository,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -74,11 +74,12 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
       // removed before the jobs are marked: a crash in between leaves a job to expire again, never a file nobody owns
       if (key) await this.storage.delete(key);
     }
-    const ids = due.map((job) => job.id);
-    await manager.query(`UPDATE jobs.jobs SET state = 'expired', expires_at = now(), updated_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
-    await this.outbox.notifyJobChanges(manager, ids);
-    this.logger.info({ jobs: ids.length }, 'expired result files past their retention');
-    return ids.length;
+    const expired = await this.jobs.expire(
+      due.map((job) => job.id),
+      manager,
+    );
+    this.logger.info({ jobs: expired.length }, 'expired result files past their retention');
+    return due.length;
   }
 
   /** The storage key a result names (a key, or a `storage://` URI); undefined for a file elsewhere (a convert's bucket). */

@@ -27,15 +27,4 @@ export class SmsRioRepository {
     ]);
     return new Map(rows.map((row) => [row.id, { state: row.state, owner: row.owner }]));
   }
-
-  /**
-   * The succeeded ones of these jobs become `expired`: their working files were cleared, as the retention sweeper
-   * marks the jobs whose files it removed (their `GET /jobs/:id/result` then answers 410, not a 404 for a lost file).
-   */
-  async expire(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query(`UPDATE jobs.jobs SET state = 'expired', expires_at = now(), updated_at = now() WHERE id = ANY($1::uuid[]) AND state = 'succeeded'`, [
-      ids,
-    ]);
-  }
 }

@@ -8,6 +8,7 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { checkAnswer, type CheckAnswer } from './check-answer.js';
 import { exportRequest } from './export-request.js';
 import { formatBytes } from './format-bytes.js';
+import { JobsRepository } from '../jobs/jobs.repository.js';
 import { SmsRioRepository } from './smsrio.repository.js';
 import { ExportsRunningError } from './smsrio.errors.js';
 import { groupByFolder, jobIdOf, WORKING_PREFIX } from './working-files.js';
@@ -24,6 +25,7 @@ export class SmsRioService {
   constructor(
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(SmsRioRepository) private readonly repository: SmsRioRepository,
+    @Inject(JobsRepository) private readonly jobRows: JobsRepository,
     @Inject(STORAGE) private readonly storage: Storage,
   ) {}
 
@@ -79,7 +81,7 @@ export class SmsRioService {
       await this.storage.deletePrefix(`${WORKING_PREFIX}${id}/`);
       cleared.push(id);
     }
-    await this.repository.expire(cleared);
+    await this.jobRows.expire(cleared);
     // files in no export's folder belong to no running export
     for (const key of loose) await this.storage.delete(key);
     return left;
