@@ -346,6 +346,21 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect((await get(late.id)).state).toBe('failed'); // the merge's outcome does not change the parent's
   });
 
+  it('opens the saga of a fan-out that is applied before the job is seen to start (its job.started in a batch not committed yet)', async () => {
+    // no analytics service runs in this file: the job stays queued, as it does while the batch holding its
+    // job.started (and its first progress) is not committed yet when the batch holding its job.fanout is applied
+    const parent = await submit({ type: 'noop', input: { service: 'analytics' } });
+    expect((await get(parent.id)).state).toBe('queued');
+    const broker = await startTestBroker(context);
+    try {
+      await broker.publishEvent('job.fanout', { jobId: parent.id, subtasks: [{ type: 'noop', input: { service: 'geo' } }] }, { correlationId: parent.id });
+    } finally {
+      await broker.close();
+    }
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'succeeded', { what: 'the saga of the early fan-out to succeed', timeoutMs: 20_000 });
+    expect(done.result!.children).toEqual({ total: 1, succeeded: 1, failed: 0, cancelled: 0 });
+  });
+
   it('fails a running job whose fan-out declares work that cannot run, saying why', async () => {
     const parent = await submit({ type: 'noop', input: { service: 'geo', sleepMs: 5_000 } });
     await waitForJob<SagaResult>(admin, parent.id, 'running', { what: 'the job to run' });

@@ -7,6 +7,7 @@ import {
   mergeInput,
   mergesWhenCutShort,
   nextStep,
+  opensSaga,
   tallySettlements,
 } from './saga-decisions.js';
 import type { SagaCount } from './sagas.repository.js';
@@ -80,6 +81,18 @@ describe('nextStep', () => {
   it('does nothing for a saga whose parent has already ended (cut short, cancelled, past its deadline)', () => {
     expect(nextStep(saga({ settled: 3, parent_state: 'failed' }))).toBe('wait');
     expect(nextStep(saga({ policy: 'fail-fast', settled: 1, failed: 1, parent_state: 'cancelled' }))).toBe('wait');
+  });
+});
+
+describe('opensSaga', () => {
+  it('opens the saga of a running job, and of a queued one whose job.started the applier has not committed yet', () => {
+    expect(opensSaga({ state: 'running', is_saga: false })).toBe(true);
+    expect(opensSaga({ state: 'queued', is_saga: false })).toBe(true);
+  });
+
+  it('adds nothing for a job that is a saga already (a fan-out delivered again) or that has ended', () => {
+    expect(opensSaga({ state: 'running', is_saga: true })).toBe(false);
+    for (const state of ['succeeded', 'failed', 'cancelled'] as const) expect(opensSaga({ state, is_saga: false })).toBe(false);
   });
 });
 

@@ -65,6 +65,15 @@ export function nextStep(saga: Pick<SagaCount, 'parent_state' | 'total' | 'settl
   return saga.policy === 'fail-fast' && saga.failed > 0 ? 'cut-short' : 'wait';
 }
 
+/**
+ * Whether a job's `job.fanout` opens its saga: when the job has not ended and is not a saga yet (a fan-out delivered
+ * again adds nothing). A queued job counts: the event applier writes batches concurrently, so the batch holding a
+ * job's `job.started` (and its progress) may commit after the one holding its `job.fanout` — ignoring the fan-out
+ * then would leave the job running forever with no subtasks.
+ */
+export const opensSaga = (parent: { state: JobState; is_saga: boolean }): boolean =>
+  !parent.is_saga && (parent.state === 'queued' || parent.state === 'running');
+
 /** A saga cut short still starts its merge job when the merge runs `always` (to tell the portal, clean up), once. */
 export const mergesWhenCutShort = (saga: Pick<SagaCount, 'merge' | 'merge_job_id'>): boolean => Boolean(saga.merge?.always && !saga.merge_job_id);
 

@@ -13,6 +13,7 @@ import {
   mergeInput,
   mergesWhenCutShort,
   nextStep,
+  opensSaga,
   tallySettlements,
   type SagaStep,
   type SubtaskFailure,
@@ -78,9 +79,9 @@ export class SagaCoordinator {
   }
 
   /**
-   * Running jobs that fanned out (`job.fanout`), in the applier's transaction: their subtasks, validated as jobs of
-   * their types, and their saga rows are inserted at once, so the subtasks start when it commits. A job no longer
-   * running, or already a saga (a redelivered fan-out), is left as it is; a fan-out declaring jobs that cannot be
+   * Jobs that fanned out (`job.fanout`), in the applier's transaction: their subtasks, validated as jobs of their
+   * types, and their saga rows are inserted at once, so the subtasks start when it commits. A job that has ended,
+   * or is already a saga (a redelivered fan-out), is left as it is (opensSaga); a fan-out declaring jobs that cannot be
    * run fails its job, saying why. Returns the jobs that changed.
    */
   async fanOut(manager: EntityManager, fanouts: Envelope<JobFanoutV1>[]): Promise<string[]> {
@@ -98,7 +99,7 @@ export class SagaCoordinator {
     const causes = new Map<string, string>();
     for (const { id: causationId, payload: fanout } of fanouts) {
       const parent = parents.get(fanout.jobId);
-      if (!parent || parent.state !== 'running' || parent.is_saga || causes.has(fanout.jobId)) continue;
+      if (!parent || !opensSaga(parent) || causes.has(fanout.jobId)) continue;
       causes.set(parent.id, causationId);
       try {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
