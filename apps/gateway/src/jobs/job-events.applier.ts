@@ -25,11 +25,18 @@ const LINGER_MS = 5;
  * written in one transaction. Each message id goes into the inbox first, so a redelivered event is applied
  * once; and every update is guarded by the job's state, so events count only in lifecycle order — a late
  * `progress` or `started` never undoes `succeeded`, and nothing moves a job out of a final state.
+ *
+ * One batch is written at a time; the events that arrive meanwhile are the next batch (group commit). Batches
+ * written side by side would mostly wait on each other's locks (a saga's row, its parent's) while each held a
+ * connection: under a batch of package sagas they took the whole pool, and `GET /jobs/:id` queued behind them
+ * (bench:packages). One at a time, they also commit in the order the events came.
  */
 @Injectable()
 export class JobEventsApplier {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** A batch is being written; flush waits for it (a few lines rather than a queue library: one slot, no options). */
+  private writing = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -42,6 +49,7 @@ export class JobEventsApplier {
   apply(event: LifecycleEvent): Promise<void> {
     return new Promise((done, failed) => {
       this.pending.push({ event, done, failed });
+      if (this.writing) return; // the batch being written flushes these when it ends
       if (this.pending.length >= MAX_BATCH) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), LINGER_MS);
     });
@@ -50,20 +58,25 @@ export class JobEventsApplier {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+    if (this.writing || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, MAX_BATCH);
     const events = batch.map((item) => item.event);
-    // two batches settling subtasks of the same sagas may deadlock; PostgreSQL aborts one, which runs again
-    transactionRetryingDeadlocks(this.db, (manager) => this.write(manager, events)).then(
-      (finished) => {
-        for (const item of batch) item.done();
-        if (finished > 0) this.relay.kick();
-      },
-      (error: Error) => {
-        for (const item of batch) item.failed(error);
-      },
-    );
+    this.writing = true;
+    // a batch settling subtasks of the same sagas as a cancel or the deadline sweeper may deadlock with it; PostgreSQL aborts one, which runs again
+    transactionRetryingDeadlocks(this.db, (manager) => this.write(manager, events))
+      .then(
+        (finished) => {
+          for (const item of batch) item.done();
+          if (finished > 0) this.relay.kick();
+        },
+        (error: Error) => {
+          for (const item of batch) item.failed(error);
+        },
+      )
+      .finally(() => {
+        this.writing = false;
+        this.flush();
+      });
   }
 
   /** Returns how many jobs reached a final state (their followups went to the outbox). */
