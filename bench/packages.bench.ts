@@ -6,7 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import gdal from 'gdal-async';
 import pg from 'pg';
 import { benchEnv, freshDatabase, freshVhost, startBenchGateway, startBenchService, withDatabase, type BenchService } from './support/bench-env.js';
@@ -110,16 +112,46 @@ try {
     }
   };
 
-  const loaded = await settle(await submit('package.boundaries.load', { file: boundariesKey, fields: { name: 'code', nameLong: 'title' } }));
+  /**
+   * The gateway's own figures from its /metrics: CPU seconds so far, and its event loop's delay since the last read
+   * (prom-client resets that histogram at every read) — to tell a gateway that is busy from a machine that is.
+   */
+  const gatewayFigures = async () => {
+    const text = await (await fetch(`${gateway.url}/metrics`, { headers })).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return {
+      cpuSeconds: value('process_cpu_seconds_total'),
+      lagP99Ms: value('nodejs_eventloop_lag_p99_seconds') * 1000,
+      lagMaxMs: value('nodejs_eventloop_lag_max_seconds') * 1000,
+    };
+  };
+
+  const loadedId = await submit('package.boundaries.load', { file: boundariesKey, fields: { name: 'code', nameLong: 'title' } });
+  const loaded = await settle(loadedId);
   if (loaded.state !== 'succeeded') throw new Error(`loading the boundaries ${loaded.state}: ${JSON.stringify(loaded.error)}`);
+
+  // the peer in the same run: the same read of a finished job while nothing runs
+  const idle: number[] = [];
+  for (let count = 0; count < 100; count++) {
+    const at = performance.now();
+    await read(loadedId);
+    idle.push(performance.now() - at);
+    await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+  }
 
   const names = Array.from({ length: BOUNDARIES }, (_, index) => `b${run}_${index}`);
   const latencies: number[] = [];
+  // this process mostly sleeps while the batch runs: its own event-loop delay is the machine's scheduling delay
+  const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+  const before = await gatewayFigures();
+  benchLoop.enable();
   const started = performance.now();
   batchStarted = started;
   const batch = await submit('package.build', { boundaries: names, processors: ['vector_clip.version_1', 'raster_clip.version_1'] });
   const done = await settle(batch, latencies);
   const seconds = (performance.now() - started) / 1000;
+  benchLoop.disable();
+  const after = await gatewayFigures();
   if (done.state !== 'succeeded') throw new Error(`the batch ${done.state}: ${JSON.stringify(done.error)}`);
 
   const { rows: outputs } = await admin.query<{ state: string; count: string }>(
@@ -134,6 +166,9 @@ try {
       `  batch time:        ${seconds.toFixed(1)} s (${((seconds * 1000) / BOUNDARIES).toFixed(0)} ms per boundary)`,
       `  outputs:           ${outputs.map((row) => `${row.count} ${row.state}`).join(', ')}; ${datapackages[0].count} datapackage.json written`,
       `  GET /jobs/:id during the batch (${latencies.length} requests): p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))} (target p99 < 100 ms)`,
+      `  GET /jobs/:id idle, before the batch (${idle.length} requests): p50 ${ms(percentile(idle, 50))}, p99 ${ms(percentile(idle, 99))}; during / idle p99: ${(percentile(latencies, 99) / percentile(idle, 99)).toFixed(1)}×`,
+      `  gateway during the batch: CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s of ${seconds.toFixed(1)} s; event-loop delay p99 ${ms(after.lagP99Ms)}, max ${ms(after.lagMaxMs)}`,
+      `  this bench process (mostly asleep) during the batch: event-loop delay p99 ${ms(benchLoop.percentile(99) / 1e6)}, max ${ms(benchLoop.max / 1e6)} — the machine's own scheduling delay (load average ${loadavg()[0].toFixed(1)})`,
       ...(slow.length > 0 ? [`  slow answers (ms after the submission: ms taken): ${slow.map((entry) => `${entry.at}: ${entry.ms}`).join(', ')}`] : []),
       '',
     ].join('\n'),
