@@ -39,6 +39,9 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     expect(done.result).toEqual({ sleptMs: 200 });
     expect(done.progress).toMatchObject({ current: 4, total: 4 });
     expect(done.startedAt).not.toBeNull();
+    expect(done.history!.transitions.map((transition) => transition.state)).toEqual(['queued', 'running', 'succeeded']);
+    expect(done.history!.transitions.every((transition) => !Number.isNaN(Date.parse(transition.at)))).toBe(true);
+    expect(done).toMatchObject({ children: null, followupRuns: [], history: { retryOf: null, retries: [] } });
 
     const failed = await submit(admin, { service: 'geo', fail: 'the file is corrupt' });
     expect((await waitForJob(admin, failed.id, 'failed')).error).toEqual({ type: 'noop', class: 'NoopFailure', message: 'the file is corrupt' });

@@ -35,6 +35,11 @@ export const MAX_BULK_ACTION = 10_000;
 /** Children listed by `GET /jobs/:id`; the tree endpoint shows them all. */
 const MAX_LISTED_CHILDREN = 1_000;
 
+const isJobId = (id: string): boolean => /^[0-9a-f-]{36}$/i.test(id);
+
+/** A principal sees its own jobs, and every job when its role lets it. */
+const canSee = (principal: Principal, row: JobRow): boolean => canSeeAll(principal) || row.owner === principal.name;
+
 /** A job a caller may submit through POST /jobs: not one of the types the gateway only creates itself. */
 function publicJob(request: CreateJobDto, path: string): CreateJobDto {
   if (INTERNAL_JOB_TYPES.has(request.type)) throw new UnknownJobTypeError([`${path}type must be one of: ${JOB_TYPE_NAMES.join(', ')}`]);
@@ -138,18 +143,12 @@ export class JobsService {
     if (problems.length > 0) throw new UnknownBoundariesError(problems);
   }
 
-  /** The job with its children (states, overall percent; the first 1,000 listed) and its followups' outcomes. */
+  /** The job with its children (states, overall percent; the first 1,000 listed), its followups' outcomes and its history. */
   async get(principal: Principal, id: string): Promise<JobView> {
-    const row = await this.visible(principal, id);
-    const [summaries, children, followupRuns, history] = await Promise.all([
-      this.jobs.childrenSummaries([row.id]),
-      this.sagas.children(row.id, MAX_LISTED_CHILDREN),
-      this.jobs.followupRuns(row.id),
-      this.jobs.history(row.id),
-    ]);
-    const summary = summaries.get(row.id);
-    const view = toView(row, summary ? { ...summary, jobs: children.map((child) => ({ id: child.id, type: child.type, state: child.state })) } : null);
-    return this.links.present({ ...view, followupRuns, history });
+    const found = isJobId(id) ? await this.jobs.findWithDetail(id, MAX_LISTED_CHILDREN) : undefined;
+    if (!found || !canSee(principal, found.row)) throw new JobNotFoundError(id);
+    const { row, detail } = found;
+    return this.links.present({ ...toView(row, detail.children), followupRuns: detail.followupRuns, history: detail.history });
   }
 
   /** The whole saga below a job, nested (capped in depth and size). */
@@ -252,8 +251,8 @@ export class JobsService {
 
   /** The job, if this caller may see it: its owner, or an admin. Others get the same 404 as a missing job. */
   async visible(principal: Principal, id: string): Promise<JobRow> {
-    const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.jobs.findById(id) : undefined;
-    if (!row || (!canSeeAll(principal) && row.owner !== principal.name)) throw new JobNotFoundError(id);
+    const row = isJobId(id) ? await this.jobs.findById(id) : undefined;
+    if (!row || !canSee(principal, row)) throw new JobNotFoundError(id);
     return row;
   }
 

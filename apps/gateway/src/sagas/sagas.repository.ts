@@ -367,15 +367,6 @@ export class SagasRepository {
     return rows;
   }
 
-  /** The direct children of a job, oldest first, up to `limit`. */
-  async children(parentId: string, limit: number): Promise<TreeRow[]> {
-    return this.db.query(
-      `SELECT id, parent_id, type, state, progress_current, progress_total, progress_message, error, 1 AS depth
-       FROM jobs.jobs WHERE parent_id = $1 ORDER BY created_at, id LIMIT $2`,
-      [parentId, limit],
-    );
-  }
-
   /** The job and everything below it, breadth first, capped in depth and in size. */
   async tree(rootId: string): Promise<TreeRow[]> {
     return this.db.query(
