@@ -99,7 +99,7 @@ export class AuthService implements OnApplicationBootstrap {
 
   async fromApiKey(key: string): Promise<Principal | undefined> {
     const found = await this.credentials.findApiKey(hashApiKey(key));
-    return found && { name: found.owner, role: found.role, via: 'api-key' };
+    return found && { name: found.owner, role: found.role, via: 'api-key', keyId: found.id };
   }
 
   private async fromToken(token: string, expected: TokenClaims['typ']): Promise<Principal | undefined> {

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { commandEnvelope, eventEnvelope, type Envelope, type JobFanoutV1 } from '#shared';
 import { InvalidRequestError } from '../common/domain-error.js';
 import { MAX_SUBTASKS, typedInput, type Subtask } from '../job-model/job-types.js';
+import { QueueFullError } from '../job-model/job.errors.js';
 import type { JobError, JobRow, NewJob } from '../job-model/job.model.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import {
@@ -57,10 +58,26 @@ export class SagaCoordinator {
   /**
    * Inserts jobs (duplicates skipped, as SagasRepository.insertJobs does) and, for those that declare subtasks,
    * their subtasks at every level and their saga rows — all in one transaction. Returns the rows inserted.
+   *
+   * With a `queueCap`, no owner of these jobs may end up with more unfinished top-level jobs than that: each owner's
+   * queue lock is held while its jobs are inserted and counted, and a count past the cap rolls the whole insert back
+   * with a QueueFullError. Exact, not approximate: an owner's submissions pass the check one at a time, and a job only
+   * ever leaves queued/running, so nothing counted can come back.
    */
-  insert(jobs: NewJob[]): Promise<JobRow[]> {
-    if (!jobs.some((job) => job.subtasks && job.subtasks.length > 0)) return this.sagas.insertJobs(jobs); // one statement: no transaction needed
-    return this.sagas.transaction(async (manager) => this.sagas.findByIds(manager, [...(await this.insertTree(manager, jobs))]));
+  insert(jobs: NewJob[], queueCap: number | null = null): Promise<JobRow[]> {
+    const sagas = jobs.some((job) => job.subtasks && job.subtasks.length > 0);
+    if (!sagas && queueCap === null) return this.sagas.insertJobs(jobs); // one statement: no transaction needed
+    return this.sagas.transaction(async (manager) => {
+      const owners = [...new Set(jobs.map((job) => job.owner))].sort(); // in one order, so two submissions never deadlock
+      if (queueCap !== null) for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner);
+      const inserted = await this.insertTree(manager, jobs);
+      if (queueCap !== null && inserted.size > 0) {
+        for (const owner of owners) {
+          if ((await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1)) > queueCap) throw new QueueFullError(owner, queueCap);
+        }
+      }
+      return this.sagas.findByIds(manager, [...inserted]);
+    });
   }
 
   /**
