@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { QUEUE_HEADROOM } from '../../apps/gateway/src/sagas/saga.coordinator.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client, type Reply } from '../harness/http.js';
 import type { Job } from '../harness/jobs.js';
@@ -20,13 +21,17 @@ describe('per-client limits (real gateway, PostgreSQL)', () => {
   let context: TestContext;
   let capped: RunningService;
   let rated: RunningService;
+  /** A cap past the headroom that small submissions leave, so that they take the shared way until they near it. */
+  const ROOMY_CAP = QUEUE_HEADROOM + 50;
+  let roomy: RunningService;
   let db: pg.Client;
 
   beforeAll(async () => {
     context = await createTestContext();
-    [capped, rated] = await Promise.all([
+    [capped, rated, roomy] = await Promise.all([
       startService('gateway', context, { GEOJOBS_MAX_QUEUED_PER_OWNER: String(CAP) }),
       startService('gateway', context, { GEOJOBS_RATE_LIMIT_PER_MINUTE: String(RATE) }),
+      startService('gateway', context, { GEOJOBS_MAX_QUEUED_PER_OWNER: String(ROOMY_CAP) }),
     ]);
     db = new pg.Client({ connectionString: context.databaseUrls.admin });
     await db.connect();
@@ -34,7 +39,7 @@ describe('per-client limits (real gateway, PostgreSQL)', () => {
 
   afterAll(async () => {
     await db?.end();
-    await Promise.all([capped, rated].map((gateway) => gateway?.stop()));
+    await Promise.all([capped, rated, roomy].map((gateway) => gateway?.stop()));
     await context?.dispose();
   });
 
@@ -129,6 +134,15 @@ describe('per-client limits (real gateway, PostgreSQL)', () => {
       expect(statuses.filter((status) => status === 202)).toHaveLength(CAP);
       expect(statuses.filter((status) => status === 429)).toHaveLength(3 * CAP);
       expect(await unfinished('burst-a')).toBe(CAP);
+    });
+
+    it('lets small concurrent submissions far from the cap run side by side, and still stops them exactly at it', async () => {
+      const a = await portal(roomy, 'side-by-side');
+      const replies = await Promise.all(noops('side', ROOMY_CAP + 40).map((job) => a.post('/jobs', job)));
+      const statuses = replies.map((reply) => reply.status);
+      expect(statuses.filter((status) => status === 202)).toHaveLength(ROOMY_CAP); // one gateway: not one past the cap
+      expect(statuses.filter((status) => status === 429)).toHaveLength(40);
+      expect(await unfinished('side-by-side')).toBe(ROOMY_CAP);
     });
   });
 

@@ -180,11 +180,13 @@ export class SagasRepository {
   }
 
   /**
-   * Takes the owner's queue lock until the transaction ends: an owner's capped submissions count its jobs and insert
-   * theirs one after the other, so two at once cannot both see room for the last place (other owners never wait).
+   * Takes the owner's queue lock until the transaction ends (other owners never wait): `exclusive`, an owner's
+   * submission counts and inserts alone, after every one in flight has committed; `shared`, submissions far enough
+   * from the cap count and insert side by side, and only an exclusive one waits for them.
    */
-  async lockOwnerQueue(manager: EntityManager, owner: string): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('geojobs.owner-queue:' || $1, 0))`, [owner]);
+  async lockOwnerQueue(manager: EntityManager, owner: string, mode: 'shared' | 'exclusive'): Promise<void> {
+    const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    await manager.query(`SELECT ${lock}(hashtextextended('geojobs.owner-queue:' || $1, 0))`, [owner]);
   }
 
   /**
