@@ -127,6 +127,8 @@ export async function startBenchGateway(amqpUrl: string, database: string, env: 
     GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
     GEOJOBS_ADMIN_USER: BENCH_ADMIN.username,
     GEOJOBS_ADMIN_PASSWORD: BENCH_ADMIN.password,
+    // a benchmark is one client on purpose: it measures throughput, not the per-client request rate
+    GEOJOBS_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   });
   const login = await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_ADMIN) });

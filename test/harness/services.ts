@@ -52,6 +52,8 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
       GEOJOBS_JWT_SECRET: readHarness().env.GEOJOBS_JWT_SECRET,
       GEOJOBS_ADMIN_USER: TEST_ADMIN.username,
       GEOJOBS_ADMIN_PASSWORD: TEST_ADMIN.password,
+      // tests poll jobs every 50 ms, far faster than a client should; the rate-limit test sets its own limit
+      GEOJOBS_RATE_LIMIT_PER_MINUTE: '0',
     });
   }
   return env;

@@ -5,7 +5,7 @@ export const ROLES_ALLOWED = 'geojobs:roles';
 export const KEY_IN_QUERY = 'geojobs:key-in-query';
 export const TOKEN_IN_QUERY = 'geojobs:token-in-query';
 
-export { Public } from '#shared';
+export { NoRateLimit, Public } from '#shared';
 
 /** Only these roles may call the route. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_ALLOWED, roles);

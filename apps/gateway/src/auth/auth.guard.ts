@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { IS_PUBLIC } from '#shared';
 import { KEY_IN_QUERY, ROLES_ALLOWED, TOKEN_IN_QUERY } from './auth.decorators.js';
-import { assertWithinScope, AuthService } from './auth.service.js';
+import { AuthService } from './auth.service.js';
+import { assertWithinScope } from './token-scope.js';
 import type { Principal, Role } from './principal.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);

@@ -8,6 +8,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsRepository } from './credentials.repository.js';
+import { RequestRateGuard } from './request-rate.guard.js';
 
 @Module({})
 export class AuthModule {
@@ -18,10 +19,12 @@ export class AuthModule {
       imports: [
         // A ready KeyObject: given a string, jsonwebtoken tries it as a public key on every verify, and fails.
         JwtModule.register({ secret: createSecretKey(Buffer.from(config.GEOJOBS_JWT_SECRET)), signOptions: { algorithm: 'HS256' } }),
+        // the login throttle (ThrottlerGuard on POST /token); RequestRateGuard counts in the same storage
         ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.GEOJOBS_LOGIN_ATTEMPTS_PER_MINUTE }]),
       ],
       controllers: [AuthController],
-      providers: [AuthService, CredentialsRepository, { provide: APP_GUARD, useClass: AuthGuard }],
+      // global guards run in this order: AuthGuard names the caller that RequestRateGuard counts
+      providers: [AuthService, CredentialsRepository, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_GUARD, useClass: RequestRateGuard }],
       exports: [AuthService],
     };
   }

@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER } from '#shared';
 import { JwtService } from '@nestjs/jwt';
@@ -6,6 +6,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js'
 import { CredentialsRepository } from './credentials.repository.js';
 import { ROLES, type Principal, type Role, type TokenScope } from './principal.js';
 import { hashApiKey, hashPassword, newApiKey, newPassword, verifyPassword } from './secrets.js';
+import { narrow } from './token-scope.js';
 
 interface TokenClaims {
   sub: string;
@@ -99,7 +100,7 @@ export class AuthService implements OnApplicationBootstrap {
 
   async fromApiKey(key: string): Promise<Principal | undefined> {
     const found = await this.credentials.findApiKey(hashApiKey(key));
-    return found && { name: found.owner, role: found.role, via: 'api-key' };
+    return found && { name: found.owner, role: found.role, via: 'api-key', keyId: found.id };
   }
 
   private async fromToken(token: string, expected: TokenClaims['typ']): Promise<Principal | undefined> {
@@ -121,28 +122,4 @@ export class AuthService implements OnApplicationBootstrap {
       expires_in: seconds,
     };
   }
-}
-
-/** A temporary token minted with a temporary token can only narrow what the first one allowed. */
-function narrow(current: TokenScope | undefined, wanted: TokenScope): TokenScope {
-  if (!current) return wanted;
-  return {
-    methods: wanted.methods.filter((method) => current.methods.includes(method)),
-    paths: wanted.paths.filter((path) => current.paths.some((allowed) => pathWithin(path, allowed))),
-  };
-}
-
-/** Refuses (403) a request outside what the caller's temporary token allows; any other caller passes. */
-export function assertWithinScope(principal: Principal, method: string, path: string): void {
-  if (!principal.scope) return;
-  const { methods, paths } = principal.scope;
-  if (!methods.includes(method) || !paths.some((prefix) => pathWithin(path, prefix))) {
-    throw new ForbiddenException(`this temporary token does not allow ${method} ${path}`);
-  }
-}
-
-/** `path` is `prefix` or below it, on a segment boundary. */
-export function pathWithin(path: string, prefix: string): boolean {
-  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-  return path === base || path.startsWith(`${base}/`);
 }

@@ -30,10 +30,11 @@ export class CredentialsRepository {
     return Number(row.count);
   }
 
-  async findApiKey(keyHash: string): Promise<{ owner: string; role: Role } | undefined> {
-    const rows: { owner: string; role: Role }[] = await this.db.query('SELECT owner, role FROM jobs.api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [
-      keyHash,
-    ]);
+  async findApiKey(keyHash: string): Promise<{ id: string; owner: string; role: Role } | undefined> {
+    const rows: { id: string; owner: string; role: Role }[] = await this.db.query(
+      'SELECT id, owner, role FROM jobs.api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      [keyHash],
+    );
     return rows[0];
   }
 

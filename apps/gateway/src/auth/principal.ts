@@ -13,6 +13,8 @@ export interface Principal {
   role: Role;
   via: 'password' | 'api-key' | 'temporary-token';
   scope?: TokenScope;
+  /** The id of the API key the caller used (`via: 'api-key'`): what its request rate is counted by. */
+  keyId?: string;
 }
 
 /** Admins, and readers (operators watching the dashboard: they see every job and change nothing). */

@@ -1,4 +1,4 @@
-import { ConflictError, InvalidRequestError, NotFoundError } from './domain-error.js';
+import { ConflictError, InvalidRequestError, LimitReachedError, NotFoundError } from './domain-error.js';
 import { toHttp } from './api-error.filter.js';
 
 class Invalid extends InvalidRequestError {
@@ -9,6 +9,9 @@ class Missing extends NotFoundError {
 }
 class Clash extends ConflictError {
   readonly code = 'TEST.CLASH';
+}
+class Full extends LimitReachedError {
+  readonly code = 'TEST.FULL';
 }
 
 describe('domain errors at the HTTP edge', () => {
@@ -25,6 +28,12 @@ describe('domain errors at the HTTP edge', () => {
       error: 'Conflict',
       message: 'job 42 has already succeeded',
     });
+  });
+
+  it('answers a limit reached 429 with the message (the filter adds its Retry-After)', () => {
+    const error = new Full('at most 5 unfinished jobs', 30);
+    expect(toHttp(error).getResponse()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'at most 5 unfinished jobs' });
+    expect(error.retryAfterSeconds).toBe(30);
   });
 
   it('keeps the code and the message on the error itself, for code that catches it without HTTP', () => {

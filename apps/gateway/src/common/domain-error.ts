@@ -1,13 +1,13 @@
 /**
  * An error of the gateway's domain: it names what went wrong with a stable `code`, never an HTTP status. What
  * kind of failure it is (the request is wrong, the thing does not exist, the thing's state forbids it) is its
- * `kind`, set by the three classes below that every domain error extends; ApiErrorFilter alone maps kinds to
- * 400 / 404 / 409 / 410 at the HTTP edge, so the same errors may be thrown where no HTTP request is involved (a
+ * `kind`, set by the classes below that every domain error extends; ApiErrorFilter alone maps kinds to
+ * 400 / 404 / 409 / 410 / 429 at the HTTP edge, so the same errors may be thrown where no HTTP request is involved (a
  * followup submitting a job, a service's fan-out) and caught there by class.
  */
 export abstract class DomainError extends Error {
   abstract readonly code: string;
-  abstract readonly kind: 'invalid' | 'not-found' | 'conflict' | 'gone';
+  abstract readonly kind: 'invalid' | 'not-found' | 'conflict' | 'gone' | 'limit';
 
   constructor(message: string) {
     super(message);
@@ -37,4 +37,19 @@ export abstract class ConflictError extends DomainError {
 /** What was asked for existed and was removed on purpose (a result file past its retention): it will not come back. */
 export abstract class GoneError extends DomainError {
   readonly kind = 'gone';
+}
+
+/**
+ * What was asked would take the caller past a limit that keeps one client from crowding out the others (its jobs
+ * waiting to run): the same request may succeed later, after `retryAfterSeconds` or so.
+ */
+export abstract class LimitReachedError extends DomainError {
+  readonly kind = 'limit';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }

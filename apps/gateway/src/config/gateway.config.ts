@@ -40,6 +40,25 @@ export class GatewayConfig extends ServiceConfig {
   @Min(1)
   GEOJOBS_LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
+  /**
+   * Most unfinished (queued or running) top-level jobs one owner may have: a submission that would pass it is refused
+   * with 429, so one portal's bulk submission cannot fill the queues ahead of everyone else's jobs. The subtasks of
+   * sagas are not counted. 0: no cap.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  GEOJOBS_MAX_QUEUED_PER_OWNER = 10_000;
+
+  /**
+   * Requests a minute each API key, each user (all its tokens together) and each address without a credential may
+   * send; past it, 429 with Retry-After. Tiles, `/health` and the dashboard's files are not counted. 0: no limit.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  GEOJOBS_RATE_LIMIT_PER_MINUTE = 1_200;
+
   /** Vector tiles of previewed layers need no credential unless this is `false` (then any credential, or a scoped token). */
   @IsOptional()
   @IsIn(['true', 'false'])

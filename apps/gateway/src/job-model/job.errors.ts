@@ -1,4 +1,7 @@
-import { ConflictError, GoneError, InvalidRequestError, NotFoundError } from '../common/domain-error.js';
+import { ConflictError, GoneError, InvalidRequestError, LimitReachedError, NotFoundError } from '../common/domain-error.js';
+
+/** What an owner whose queue is full is told to wait: jobs take seconds to minutes, so sooner would mostly be refused again. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 30;
 
 /** A job names a type the gateway does not take (or one it only creates itself). */
 export class UnknownJobTypeError extends InvalidRequestError {
@@ -81,5 +84,23 @@ export class ResultExpiredError extends GoneError {
     readonly expiredAt: Date | null,
   ) {
     super(`the result file of job ${jobId} expired${expiredAt ? ` at ${expiredAt.toISOString()}` : ''} and was removed; submit the job again for a new one`);
+  }
+}
+
+/**
+ * A submission would take its owner past GEOJOBS_MAX_QUEUED_PER_OWNER unfinished jobs: nothing of it was written.
+ * The owner may submit again once some of its jobs have finished.
+ */
+export class QueueFullError extends LimitReachedError {
+  readonly code = 'JOB.QUEUE_FULL';
+
+  constructor(
+    readonly owner: string,
+    readonly cap: number,
+  ) {
+    super(
+      `${owner} may have at most ${cap} unfinished (queued or running) jobs (GEOJOBS_MAX_QUEUED_PER_OWNER) and this submission would pass that cap; nothing was submitted: try again when some have finished`,
+      QUEUE_FULL_RETRY_AFTER_SECONDS,
+    );
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { assertStorageKey, commandEnvelope, fingerprint, storageKeyOf } from '#shared';
 import { canSeeAll, type Principal } from '../auth/principal.js';
 import { validated } from '../common/request-validation.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import {
   JobAlreadyFinishedError,
   JobBatchSizeError,
@@ -64,6 +65,7 @@ export class JobsService {
     @Inject(SagaCoordinator) private readonly coordinator: SagaCoordinator,
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
     @Inject(ResultLinks) private readonly links: ResultLinks,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   /** Validates a job or an array of jobs (each field problem named with its place), then submits them together. */
@@ -86,6 +88,11 @@ export class JobsService {
    * is the message that made the submission (a followup's `followup.run`); a request from outside has none (the
    * envelope's causationId is null): its HTTP request id is the caller's `x-correlation-id`, which the caller may
    * choose and repeat, so it names no one message — the job id, the messages' correlation id, ties them to it.
+   *
+   * Every way jobs are submitted (POST /jobs, the feature routes, the compatibility routes, retries, a followup's
+   * next job) comes through here, and here the owner's cap on unfinished jobs is applied: a submission that would
+   * pass it is refused whole (QueueFullError). The subtasks and merges the system creates for a saga are not
+   * submissions and are never refused.
    */
   async submit(
     principal: Principal,
@@ -105,7 +112,8 @@ export class JobsService {
     let pending = newJobs;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 3) throw new SubmissionContendedError();
-      const fresh = new Map((await this.coordinator.insert(pending)).map((row) => [row.id, row])); // with the subtasks of sagas
+      const inserted = await this.coordinator.insert(pending, this.config.GEOJOBS_MAX_QUEUED_PER_OWNER || null); // with the subtasks of sagas
+      const fresh = new Map(inserted.map((row) => [row.id, row]));
       if (fresh.size > 0) this.outbox.kick();
       const unresolved: NewJob[] = [];
       for (const job of pending) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { assertWithinScope, AuthService } from '../auth/auth.service.js';
+import { AuthService } from '../auth/auth.service.js';
+import { assertWithinScope } from '../auth/token-scope.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 
 export const tilesArePublic = (config: GatewayConfig): boolean => config.GEOJOBS_PUBLIC_TILES !== 'false';

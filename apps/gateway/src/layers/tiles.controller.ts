@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../auth/auth.decorators.js';
+import { NoRateLimit, Public } from '../auth/auth.decorators.js';
 import { TilesAccessGuard } from './tiles-access.guard.js';
 import { MVT_CONTENT_TYPE, TILE_ROUTES, tileAddress, TilesRoute, writeTileAnswer } from './tiles.route.js';
 
@@ -12,6 +12,7 @@ import { MVT_CONTENT_TYPE, TILE_ROUTES, tileAddress, TilesRoute, writeTileAnswer
  */
 @ApiTags('layers')
 @Public()
+@NoRateLimit()
 @UseGuards(TilesAccessGuard)
 @Controller()
 export class TilesController {

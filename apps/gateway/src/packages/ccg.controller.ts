@@ -5,16 +5,18 @@ import { DataSource } from 'typeorm';
 import { Public } from '#shared';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { DomainError } from '../common/domain-error.js';
+import { DomainError, LimitReachedError } from '../common/domain-error.js';
 import { PackagesService, type BoundarySearch } from './packages.service.js';
 
-const STATUS_OF_KIND: Record<DomainError['kind'], number> = { invalid: 400, 'not-found': 404, conflict: 409, gone: 410 };
+const STATUS_OF_KIND: Record<DomainError['kind'], number> = { invalid: 400, 'not-found': 404, conflict: 409, gone: 410, limit: 429 };
 
 /** irv-autopkg (FastAPI) answered errors as `{detail}`; its clients read that, so the /v1 routes do too. */
 @Catch(DomainError)
 export class CcgErrorFilter implements ExceptionFilter {
   catch(error: DomainError, host: ArgumentsHost): void {
-    host.switchToHttp().getResponse<Response>().status(STATUS_OF_KIND[error.kind]).json({ detail: error.message });
+    const response = host.switchToHttp().getResponse<Response>();
+    if (error instanceof LimitReachedError) response.setHeader('retry-after', String(error.retryAfterSeconds));
+    response.status(STATUS_OF_KIND[error.kind]).json({ detail: error.message });
   }
 }
 

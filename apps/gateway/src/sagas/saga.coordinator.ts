@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { commandEnvelope, eventEnvelope, type Envelope, type JobFanoutV1 } from '#shared';
+import { commandEnvelope, DATABASE_POOL_SIZE, eventEnvelope, type Envelope, type JobFanoutV1 } from '#shared';
 import { InvalidRequestError } from '../common/domain-error.js';
 import { MAX_SUBTASKS, typedInput, type Subtask } from '../job-model/job-types.js';
+import { QueueFullError } from '../job-model/job.errors.js';
 import type { JobError, JobRow, NewJob } from '../job-model/job.model.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import {
@@ -20,6 +21,12 @@ import {
 } from './saga-decisions.js';
 import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type Settlement, type SettledJob, type SettledMerge } from './sagas.repository.js';
 import { sagaOptions, subtaskJobs } from './subtask-jobs.js';
+
+/** Submissions of at most this many jobs may take an owner's queue lock shared (see SagaCoordinator.insert). */
+export const FAST_PATH_JOBS = 10;
+
+/** The room a shared-lock submission leaves for those in flight beside it through one gateway (one per connection). */
+export const QUEUE_HEADROOM = FAST_PATH_JOBS * DATABASE_POOL_SIZE;
 
 /** What opening a saga takes of its parent. */
 type SagaParent = Pick<NewJob, 'id' | 'saga' | 'subtasks' | 'merge'>;
@@ -58,10 +65,57 @@ export class SagaCoordinator {
   /**
    * Inserts jobs (duplicates skipped, as SagasRepository.insertJobs does) and, for those that declare subtasks,
    * their subtasks at every level and their saga rows — all in one transaction. Returns the rows inserted.
+   *
+   * With a `queueCap`, no owner of these jobs may end up with more unfinished top-level jobs than that; a submission
+   * that would pass it is rolled back whole with a QueueFullError. Two ways, by the owner's advisory lock:
+   * - a small submission (at most FAST_PATH_JOBS jobs) that finds room for itself and QUEUE_HEADROOM more takes the
+   *   lock shared, so an owner's small submissions run side by side;
+   * - any other takes it exclusive: it waits for the submissions in flight to commit, then inserts and counts alone,
+   *   exactly.
+   * Shared holders do not see each other's rows, but one gateway has at most DATABASE_POOL_SIZE of them in flight,
+   * which the headroom holds: through one gateway the cap is never passed; through n gateways, by at most
+   * (n - 1) × QUEUE_HEADROOM jobs. A job only ever leaves queued/running, so nothing counted comes back.
    */
-  insert(jobs: NewJob[]): Promise<JobRow[]> {
-    if (!jobs.some((job) => job.subtasks && job.subtasks.length > 0)) return this.sagas.insertJobs(jobs); // one statement: no transaction needed
-    return this.sagas.transaction(async (manager) => this.sagas.findByIds(manager, [...(await this.insertTree(manager, jobs))]));
+  async insert(jobs: NewJob[], queueCap: number | null = null): Promise<JobRow[]> {
+    const sagas = jobs.some((job) => job.subtasks && job.subtasks.length > 0);
+    if (queueCap === null) {
+      if (!sagas) return this.sagas.insertJobs(jobs); // one statement: no transaction needed
+      return this.sagas.transaction((manager) => this.insertAll(manager, jobs, sagas));
+    }
+    const owners = [...new Set(jobs.map((job) => job.owner))].sort(); // in one order, so two submissions never deadlock
+    if (jobs.length <= FAST_PATH_JOBS) {
+      const fast = await this.sagas.transaction(async (manager) => {
+        for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'shared');
+        for (const owner of owners) {
+          const room = queueCap - (await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1));
+          if (room < jobs.filter((job) => job.owner === owner).length + QUEUE_HEADROOM) return null; // near the cap: the exact way
+        }
+        return this.insertAll(manager, jobs, sagas);
+      });
+      if (fast) return fast;
+    }
+    return this.sagas.transaction(async (manager) => {
+      for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'exclusive');
+      const rows = await this.insertAll(manager, jobs, sagas);
+      if (rows.length > 0) {
+        for (const owner of owners) {
+          if ((await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1)) > queueCap) throw new QueueFullError(owner, queueCap);
+        }
+      }
+      return rows;
+    });
+  }
+
+  /** Inserts jobs and opens the sagas of those that declare subtasks; returns the rows inserted, as they are now. */
+  private async insertAll(manager: EntityManager, jobs: NewJob[], sagas: boolean): Promise<JobRow[]> {
+    const rows = await this.sagas.insertJobs(jobs, manager);
+    if (!sagas) return rows;
+    const inserted = new Set(rows.map((row) => row.id));
+    await this.openSagas(
+      manager,
+      jobs.filter((job) => inserted.has(job.id) && job.subtasks && job.subtasks.length > 0),
+    );
+    return this.sagas.findByIds(manager, [...inserted]); // a saga parent's row changed as its saga opened
   }
 
   /**

@@ -179,6 +179,31 @@ export class SagasRepository {
     );
   }
 
+  /**
+   * Takes the owner's queue lock until the transaction ends (other owners never wait): `exclusive`, an owner's
+   * submission counts and inserts alone, after every one in flight has committed; `shared`, submissions far enough
+   * from the cap count and insert side by side, and only an exclusive one waits for them.
+   */
+  async lockOwnerQueue(manager: EntityManager, owner: string, mode: 'shared' | 'exclusive'): Promise<void> {
+    const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    await manager.query(`SELECT ${lock}(hashtextextended('geojobs.owner-queue:' || $1, 0))`, [owner]);
+  }
+
+  /**
+   * The owner's unfinished (queued or running) top-level jobs, as this transaction sees them, counted up to
+   * `atMost` (past the cap the exact number does not matter, and the count stays cheap). Subtasks and merges,
+   * which the system creates, are not counted.
+   */
+  async unfinishedTopLevel(manager: EntityManager, owner: string, atMost: number): Promise<number> {
+    const [row]: { count: string }[] = await manager.query(
+      `SELECT count(*) FROM (
+         SELECT 1 FROM jobs.jobs WHERE owner = $1 AND parent_id IS NULL AND state IN ('queued', 'running') LIMIT $2
+       ) unfinished`,
+      [owner, atMost],
+    );
+    return Number(row.count);
+  }
+
   async findByIds(manager: EntityManager, ids: string[]): Promise<JobRow[]> {
     return manager.query('SELECT * FROM jobs.jobs WHERE id = ANY($1::uuid[])', [ids]);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Controller, Get, NotFoundException, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../auth/auth.decorators.js';
+import { NoRateLimit, Public } from '../auth/auth.decorators.js';
 import { UI_DIST_DIR, uiFileFor } from './ui-assets.js';
 
 const ROOT = fileURLToPath(UI_DIST_DIR);
@@ -15,6 +15,7 @@ const ROOT = fileURLToPath(UI_DIST_DIR);
  */
 @ApiExcludeController()
 @Public()
+@NoRateLimit()
 @Controller('ui')
 export class UiController {
   @Get()

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Module, Optional, type DynamicModule } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule, TypeOrmHealthIndicator, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '../broker/broker.module.js';
-import { Public } from '../http/public.decorator.js';
+import { NoRateLimit, Public } from '../http/public.decorator.js';
 import { StorageHealthIndicator } from './storage.health.js';
 
 export interface HealthOptions {
@@ -14,6 +14,7 @@ export interface HealthOptions {
 const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');
 
 @Public()
+@NoRateLimit()
 @Controller('health')
 class HealthController {
   constructor(

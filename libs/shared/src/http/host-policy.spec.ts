@@ -28,6 +28,10 @@ describe('host policy', () => {
     ['224.0.0.1', 'reserved'],
     ['172.32.0.1', 'public'],
     ['::ffff:8.8.8.8', 'public'],
+    // found by the property tests: IPv4-compatible and IPv4-translated forms passed as public
+    ['::169.254.169.254', 'reserved'],
+    ['::7f00:1', 'reserved'],
+    ['::ffff:0:127.0.0.1', 'reserved'],
     ['not-an-address', null],
   ])('classes %s as %s', (address, kind) => expect(addressKind(address)).toBe(kind));
 

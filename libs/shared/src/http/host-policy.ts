@@ -36,7 +36,8 @@ export type AddressKind = 'loopback' | 'private' | 'link-local' | 'reserved';
 
 /**
  * Addresses an outbound request must never reach unless allow-listed, by kind. Link-local holds the cloud metadata
- * services (169.254.169.254, fd00:ec2::254 is in fc00::/7); "reserved" is what no public server answers on.
+ * services (169.254.169.254, fd00:ec2::254 is in fc00::/7); "reserved" is what no public server answers on, and the
+ * IPv6 forms that embed an IPv4 address other than the mapped one (which is classed as its IPv4 address).
  */
 const NOT_PUBLIC: Readonly<Record<AddressKind, readonly string[]>> = {
   loopback: ['127.0.0.0/8', '::1/128'],
@@ -52,6 +53,8 @@ const NOT_PUBLIC: Readonly<Record<AddressKind, readonly string[]>> = {
     '224.0.0.0/4',
     '240.0.0.0/4',
     '::/128',
+    '::/96', // IPv4-compatible (deprecated): `::169.254.169.254` must not pass as public
+    '::ffff:0:0:0/96', // IPv4-translated (SIIT), the same
     '64:ff9b::/96',
     '100::/64',
     '2001:db8::/32',
