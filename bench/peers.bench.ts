@@ -26,7 +26,6 @@ import pg from 'pg';
 import { benchEnv } from './support/bench-env.js';
 import { median, percentile } from './support/stats.js';
 import { compareImport } from './peers/import.js';
-import { findIORedis } from './peers/redis-client.js';
 import { DEBIAN_PYTHON, startBullmq, startCelery, startGeojobs, startRedis, WebhookReceiver, type PeerSystem } from './peers/systems.js';
 
 const FINDINGS = join('bench', 'peers', 'FINDINGS.md');
@@ -44,12 +43,6 @@ const INTAKE_SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? scale(30, 5));
 const IMPORT_FEATURES = Number(process.env.BENCH_IMPORT_FEATURES ?? scale(500_000, 50_000));
 const IMPORT_ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? scale(3, 1));
 const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 26_379);
-/**
- * BullMQ 6 talks to Redis through ioredis (or node-redis), optional peer dependencies of its: without one of them in
- * node_modules, the BullMQ side cannot run, and its rows say so.
- */
-const BULLMQ_CLIENT = findIORedis();
-const NO_BULLMQ = 'not run: ioredis, the Redis client BullMQ 6 takes as an optional peer dependency, is not in node_modules (add it as a devDependency)';
 // the scale of the benches whose functions are reused (read by them when imported, below)
 process.env.BENCH_FEATURES ??= String(scale(500_000, 50_000));
 process.env.BENCH_TILES ??= String(scale(1_000, 200));
@@ -99,13 +92,11 @@ async function queueSystems(): Promise<void> {
   try {
     systems.geojobs = await startGeojobs(receiver);
     systems.celery = await startCelery(receiver, REDIS_PORT);
-    if (BULLMQ_CLIENT) systems.bullmq = await startBullmq(receiver, REDIS_PORT);
-    else notes.push(`BullMQ ${NO_BULLMQ}.`);
+    systems.bullmq = await startBullmq(receiver, REDIS_PORT);
     const peers = [
       { name: 'Celery', key: 'celery', fanoutTarget: 0.5 },
       { name: 'BullMQ', key: 'bullmq', fanoutTarget: 1.0 },
     ];
-    const missing = (times: Record<string, number[]>, key: string) => !times[key];
     if (only.includes('fanout')) {
       process.stdout.write(`fan-out: ${FANOUT_SUBTASKS} no-op subtasks and a callback, ${FANOUT_ROUNDS} rounds\n`);
       const times = await interleaved(
@@ -114,19 +105,6 @@ async function queueSystems(): Promise<void> {
       );
       const ours = median(times.geojobs);
       for (const peer of peers) {
-        if (missing(times, peer.key)) {
-          rows.push({
-            section: 'fan-out',
-            what: `${FANOUT_SUBTASKS} no-op subtasks, submission → callback`,
-            geojobs: msText(ours),
-            peer: 'BullMQ flow, parent job',
-            peerFigure: NO_BULLMQ,
-            ratio: '—',
-            target: `≤ ${peer.fanoutTarget.toFixed(1)}×`,
-            met: null,
-          });
-          continue;
-        }
         const theirs = median(times[peer.key]);
         rows.push({
           section: 'fan-out',
@@ -151,19 +129,6 @@ async function queueSystems(): Promise<void> {
       const ours = rate(THROUGHPUT_JOBS, median(times.geojobs));
       const perSecond = (ms: number) => `${rate(THROUGHPUT_JOBS, ms)}/s`;
       for (const peer of peers) {
-        if (missing(times, peer.key)) {
-          rows.push({
-            section: 'throughput',
-            what: `${THROUGHPUT_JOBS} independent no-op jobs, submitted → completed, jobs/s`,
-            geojobs: `${ours}/s`,
-            peer: 'BullMQ, Queue.add per job',
-            peerFigure: NO_BULLMQ,
-            ratio: '—',
-            target: '> 1.0×',
-            met: null,
-          });
-          continue;
-        }
         const theirs = rate(THROUGHPUT_JOBS, median(times[peer.key]));
         rows.push({
           section: 'throughput',
@@ -334,7 +299,7 @@ async function versions(): Promise<string[]> {
     `RabbitMQ ${overview.rabbitmq_version}, Erlang ${overview.erlang_version}`,
     `Redis ${quiet('redis-server', ['--version']).replace(/^Redis server v=(\S+).*$/, '$1')} (Debian's redis-server, a private instance)`,
     `Celery ${python[1]}, kombu ${python[2]}, redis-py ${python[3]} on Python ${python[0]} (Debian's python3-celery)`,
-    `BullMQ ${packageVersion('bullmq')} (npm), ${BULLMQ_CLIENT ? `ioredis ${BULLMQ_CLIENT.version} (from ${BULLMQ_CLIENT.from})` : 'no ioredis (BullMQ not run)'}`,
+    `BullMQ ${packageVersion('bullmq')}, ioredis ${packageVersion('ioredis')} (npm)`,
     `${quiet('ogr2ogr', ['--version'])}`,
     `mixpanel ${packageVersion('mixpanel')} (npm)`,
   ];

@@ -245,11 +245,7 @@ export async function startCelery(receiver: WebhookReceiver, redisPort: number):
 /** BullMQ: the worker process (bench/peers/bullmq-worker.ts); flows and jobs added from here, as an app would. */
 export async function startBullmq(receiver: WebhookReceiver, redisPort: number): Promise<PeerSystem> {
   const worker = spawn(process.execPath, [...benchNodeArgs(), 'dist/bench/peers/bullmq-worker.js'], {
-    env: {
-      PATH: process.env.PATH,
-      BULLMQ_REDIS_PORT: String(redisPort),
-      ...(process.env.BENCH_IOREDIS_DIR ? { BENCH_IOREDIS_DIR: process.env.BENCH_IOREDIS_DIR } : {}),
-    },
+    env: { PATH: process.env.PATH, BULLMQ_REDIS_PORT: String(redisPort) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const next = lines(worker);
