@@ -15,7 +15,8 @@
  *   analytics   bench:analytics' function: gateway vs the mixpanel package's one-track()-per-event, 0 and 20 ms
  *
  * The sides of fanout, throughput and import alternate round by round (each first in turn); medians are reported.
- * BENCH_ONLY=fanout,throughput runs a subset; BENCH_QUICK=1 a small scale for a quick check (not for the table).
+ * BENCH_ONLY=fanout,throughput runs a subset; BENCH_QUICK=1 a small scale for a quick check (not for the table);
+ * BENCH_SIDES=geojobs runs only those sides of fanout and throughput (to profile one alone; its rows then have no ratio).
  * BENCH_NODE_ARGS reaches every Node.js server spawned (e.g. --cpu-prof --cpu-prof-dir=…).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -34,6 +35,9 @@ type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((name) => name.trim()) as Section[];
 for (const name of only) if (!SECTIONS.includes(name)) throw new Error(`BENCH_ONLY: no section ${name} (${SECTIONS.join(', ')})`);
 const QUICK = process.env.BENCH_QUICK === '1';
+const SIDES = ['geojobs', 'celery', 'bullmq'] as const;
+const sides = (process.env.BENCH_SIDES ?? SIDES.join(',')).split(',').map((name) => name.trim()) as (typeof SIDES)[number][];
+for (const name of sides) if (!SIDES.includes(name)) throw new Error(`BENCH_SIDES: no side ${name} (${SIDES.join(', ')})`);
 const scale = (full: number, quick: number) => (QUICK ? quick : full);
 const FANOUT_SUBTASKS = Number(process.env.BENCH_FANOUT_SUBTASKS ?? scale(1_000, 100));
 const FANOUT_ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? scale(5, 2));
@@ -90,20 +94,21 @@ async function queueSystems(): Promise<void> {
   const redis = await startRedis(REDIS_PORT, join(benchEnv('GEOJOBS_DATA_DIR'), 'redis'));
   const systems: Record<string, PeerSystem> = {};
   try {
-    systems.geojobs = await startGeojobs(receiver);
-    systems.celery = await startCelery(receiver, REDIS_PORT);
-    systems.bullmq = await startBullmq(receiver, REDIS_PORT);
+    if (sides.includes('geojobs')) systems.geojobs = await startGeojobs(receiver);
+    if (sides.includes('celery')) systems.celery = await startCelery(receiver, REDIS_PORT);
+    if (sides.includes('bullmq')) systems.bullmq = await startBullmq(receiver, REDIS_PORT);
+    // a peer left out by BENCH_SIDES has no row; geojobs left out, none has
     const peers = [
       { name: 'Celery', key: 'celery', fanoutTarget: 0.5 },
       { name: 'BullMQ', key: 'bullmq', fanoutTarget: 1.0 },
-    ];
+    ].filter((peer) => systems.geojobs && systems[peer.key]);
     if (only.includes('fanout')) {
       process.stdout.write(`fan-out: ${FANOUT_SUBTASKS} no-op subtasks and a callback, ${FANOUT_ROUNDS} rounds\n`);
       const times = await interleaved(
         Object.fromEntries(Object.entries(systems).map(([name, system]) => [name, () => system.fanout(FANOUT_SUBTASKS)])),
         FANOUT_ROUNDS,
       );
-      const ours = median(times.geojobs);
+      const ours = median(times.geojobs ?? []);
       for (const peer of peers) {
         const theirs = median(times[peer.key]);
         rows.push({
@@ -117,7 +122,7 @@ async function queueSystems(): Promise<void> {
           met: ours / theirs <= peer.fanoutTarget,
         });
       }
-      if (systems.geojobs.lastFanout) notes.push(`fan-out: geojobs' last saga, from its rows: ${await systems.geojobs.lastFanout()}.`);
+      if (systems.geojobs?.lastFanout) notes.push(`fan-out: geojobs' last saga, from its rows: ${await systems.geojobs.lastFanout()}.`);
       loads.push(`after fan-out: ${load()}`);
     }
     if (only.includes('throughput')) {
@@ -126,7 +131,7 @@ async function queueSystems(): Promise<void> {
         Object.fromEntries(Object.entries(systems).map(([name, system]) => [name, () => system.throughput(THROUGHPUT_JOBS)])),
         THROUGHPUT_ROUNDS,
       );
-      const ours = rate(THROUGHPUT_JOBS, median(times.geojobs));
+      const ours = rate(THROUGHPUT_JOBS, median(times.geojobs ?? []));
       const perSecond = (ms: number) => `${rate(THROUGHPUT_JOBS, ms)}/s`;
       for (const peer of peers) {
         const theirs = rate(THROUGHPUT_JOBS, median(times[peer.key]));
@@ -341,7 +346,7 @@ function markdown(started: Date, seconds: number, startLoad: string, versionList
     command(),
     '```',
     '',
-    `Sections run: ${only.join(', ')} (\`BENCH_ONLY=…\` for a subset, \`BENCH_QUICK=1\` for a small scale).`,
+    `Sections run: ${only.join(', ')} (\`BENCH_ONLY=…\` for a subset, \`BENCH_QUICK=1\` for a small scale, \`BENCH_SIDES=…\` for some sides only).`,
     '',
     '## Machine',
     '',
