@@ -62,8 +62,8 @@ export class JobEventsApplier {
     const batch = this.pending.splice(0, MAX_BATCH);
     const events = batch.map((item) => item.event);
     this.writing = true;
-    // a batch settling subtasks of the same sagas as a cancel or the deadline sweeper may deadlock with it;
-    // PostgreSQL aborts one, which runs again
+    // a batch settling subtasks of the same sagas as another gateway's batch, a cancel or the deadline sweeper may
+    // deadlock with it; PostgreSQL aborts one, which runs again
     transactionRetryingDeadlocks(this.db, (manager) => this.write(manager, events))
       .then(
         (finished) => {
