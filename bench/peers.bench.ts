@@ -15,7 +15,8 @@
  *   analytics   bench:analytics' function: gateway vs the mixpanel package's one-track()-per-event, 0 and 20 ms
  *
  * The sides of fanout, throughput and import alternate round by round (each first in turn); medians are reported.
- * BENCH_ONLY=fanout,throughput runs a subset; BENCH_QUICK=1 a small scale for a quick check (not for the table).
+ * BENCH_ONLY=fanout,throughput runs a subset; BENCH_QUICK=1 a small scale for a quick check (not for the table);
+ * BENCH_SIDES=geojobs runs only those sides of fanout and throughput (to profile one alone; its rows then have no ratio).
  * BENCH_NODE_ARGS reaches every Node.js server spawned (e.g. --cpu-prof --cpu-prof-dir=…).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -26,7 +27,6 @@ import pg from 'pg';
 import { benchEnv } from './support/bench-env.js';
 import { median, percentile } from './support/stats.js';
 import { compareImport } from './peers/import.js';
-import { findIORedis } from './peers/redis-client.js';
 import { DEBIAN_PYTHON, startBullmq, startCelery, startGeojobs, startRedis, WebhookReceiver, type PeerSystem } from './peers/systems.js';
 
 const FINDINGS = join('bench', 'peers', 'FINDINGS.md');
@@ -35,6 +35,9 @@ type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((name) => name.trim()) as Section[];
 for (const name of only) if (!SECTIONS.includes(name)) throw new Error(`BENCH_ONLY: no section ${name} (${SECTIONS.join(', ')})`);
 const QUICK = process.env.BENCH_QUICK === '1';
+const SIDES = ['geojobs', 'celery', 'bullmq'] as const;
+const sides = (process.env.BENCH_SIDES ?? SIDES.join(',')).split(',').map((name) => name.trim()) as (typeof SIDES)[number][];
+for (const name of sides) if (!SIDES.includes(name)) throw new Error(`BENCH_SIDES: no side ${name} (${SIDES.join(', ')})`);
 const scale = (full: number, quick: number) => (QUICK ? quick : full);
 const FANOUT_SUBTASKS = Number(process.env.BENCH_FANOUT_SUBTASKS ?? scale(1_000, 100));
 const FANOUT_ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? scale(5, 2));
@@ -44,12 +47,6 @@ const INTAKE_SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? scale(30, 5));
 const IMPORT_FEATURES = Number(process.env.BENCH_IMPORT_FEATURES ?? scale(500_000, 50_000));
 const IMPORT_ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? scale(3, 1));
 const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 26_379);
-/**
- * BullMQ 6 talks to Redis through ioredis (or node-redis), optional peer dependencies of its: without one of them in
- * node_modules, the BullMQ side cannot run, and its rows say so.
- */
-const BULLMQ_CLIENT = findIORedis();
-const NO_BULLMQ = 'not run: ioredis, the Redis client BullMQ 6 takes as an optional peer dependency, is not in node_modules (add it as a devDependency)';
 // the scale of the benches whose functions are reused (read by them when imported, below)
 process.env.BENCH_FEATURES ??= String(scale(500_000, 50_000));
 process.env.BENCH_TILES ??= String(scale(1_000, 200));
@@ -97,36 +94,22 @@ async function queueSystems(): Promise<void> {
   const redis = await startRedis(REDIS_PORT, join(benchEnv('GEOJOBS_DATA_DIR'), 'redis'));
   const systems: Record<string, PeerSystem> = {};
   try {
-    systems.geojobs = await startGeojobs(receiver);
-    systems.celery = await startCelery(receiver, REDIS_PORT);
-    if (BULLMQ_CLIENT) systems.bullmq = await startBullmq(receiver, REDIS_PORT);
-    else notes.push(`BullMQ ${NO_BULLMQ}.`);
+    if (sides.includes('geojobs')) systems.geojobs = await startGeojobs(receiver);
+    if (sides.includes('celery')) systems.celery = await startCelery(receiver, REDIS_PORT);
+    if (sides.includes('bullmq')) systems.bullmq = await startBullmq(receiver, REDIS_PORT);
+    // a peer left out by BENCH_SIDES has no row; geojobs left out, none has
     const peers = [
       { name: 'Celery', key: 'celery', fanoutTarget: 0.5 },
       { name: 'BullMQ', key: 'bullmq', fanoutTarget: 1.0 },
-    ];
-    const missing = (times: Record<string, number[]>, key: string) => !times[key];
+    ].filter((peer) => systems.geojobs && systems[peer.key]);
     if (only.includes('fanout')) {
       process.stdout.write(`fan-out: ${FANOUT_SUBTASKS} no-op subtasks and a callback, ${FANOUT_ROUNDS} rounds\n`);
       const times = await interleaved(
         Object.fromEntries(Object.entries(systems).map(([name, system]) => [name, () => system.fanout(FANOUT_SUBTASKS)])),
         FANOUT_ROUNDS,
       );
-      const ours = median(times.geojobs);
+      const ours = median(times.geojobs ?? []);
       for (const peer of peers) {
-        if (missing(times, peer.key)) {
-          rows.push({
-            section: 'fan-out',
-            what: `${FANOUT_SUBTASKS} no-op subtasks, submission → callback`,
-            geojobs: msText(ours),
-            peer: 'BullMQ flow, parent job',
-            peerFigure: NO_BULLMQ,
-            ratio: '—',
-            target: `≤ ${peer.fanoutTarget.toFixed(1)}×`,
-            met: null,
-          });
-          continue;
-        }
         const theirs = median(times[peer.key]);
         rows.push({
           section: 'fan-out',
@@ -139,7 +122,7 @@ async function queueSystems(): Promise<void> {
           met: ours / theirs <= peer.fanoutTarget,
         });
       }
-      if (systems.geojobs.lastFanout) notes.push(`fan-out: geojobs' last saga, from its rows: ${await systems.geojobs.lastFanout()}.`);
+      if (systems.geojobs?.lastFanout) notes.push(`fan-out: geojobs' last saga, from its rows: ${await systems.geojobs.lastFanout()}.`);
       loads.push(`after fan-out: ${load()}`);
     }
     if (only.includes('throughput')) {
@@ -148,22 +131,9 @@ async function queueSystems(): Promise<void> {
         Object.fromEntries(Object.entries(systems).map(([name, system]) => [name, () => system.throughput(THROUGHPUT_JOBS)])),
         THROUGHPUT_ROUNDS,
       );
-      const ours = rate(THROUGHPUT_JOBS, median(times.geojobs));
+      const ours = rate(THROUGHPUT_JOBS, median(times.geojobs ?? []));
       const perSecond = (ms: number) => `${rate(THROUGHPUT_JOBS, ms)}/s`;
       for (const peer of peers) {
-        if (missing(times, peer.key)) {
-          rows.push({
-            section: 'throughput',
-            what: `${THROUGHPUT_JOBS} independent no-op jobs, submitted → completed, jobs/s`,
-            geojobs: `${ours}/s`,
-            peer: 'BullMQ, Queue.add per job',
-            peerFigure: NO_BULLMQ,
-            ratio: '—',
-            target: '> 1.0×',
-            met: null,
-          });
-          continue;
-        }
         const theirs = rate(THROUGHPUT_JOBS, median(times[peer.key]));
         rows.push({
           section: 'throughput',
@@ -334,7 +304,7 @@ async function versions(): Promise<string[]> {
     `RabbitMQ ${overview.rabbitmq_version}, Erlang ${overview.erlang_version}`,
     `Redis ${quiet('redis-server', ['--version']).replace(/^Redis server v=(\S+).*$/, '$1')} (Debian's redis-server, a private instance)`,
     `Celery ${python[1]}, kombu ${python[2]}, redis-py ${python[3]} on Python ${python[0]} (Debian's python3-celery)`,
-    `BullMQ ${packageVersion('bullmq')} (npm), ${BULLMQ_CLIENT ? `ioredis ${BULLMQ_CLIENT.version} (from ${BULLMQ_CLIENT.from})` : 'no ioredis (BullMQ not run)'}`,
+    `BullMQ ${packageVersion('bullmq')}, ioredis ${packageVersion('ioredis')} (npm)`,
     `${quiet('ogr2ogr', ['--version'])}`,
     `mixpanel ${packageVersion('mixpanel')} (npm)`,
   ];
@@ -376,7 +346,7 @@ function markdown(started: Date, seconds: number, startLoad: string, versionList
     command(),
     '```',
     '',
-    `Sections run: ${only.join(', ')} (\`BENCH_ONLY=…\` for a subset, \`BENCH_QUICK=1\` for a small scale).`,
+    `Sections run: ${only.join(', ')} (\`BENCH_ONLY=…\` for a subset, \`BENCH_QUICK=1\` for a small scale, \`BENCH_SIDES=…\` for some sides only).`,
     '',
     '## Machine',
     '',

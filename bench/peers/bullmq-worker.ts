@@ -4,7 +4,7 @@
  * parent, run once its children are done, which calls the bench's webhook receiver as geojobs' followup does).
  * Concurrency BULLMQ_CONCURRENCY (100 by default: a no-op holds nothing). Prints `ready` once both workers run.
  *
- * Environment: BULLMQ_REDIS_PORT, BULLMQ_CONCURRENCY (and BENCH_IOREDIS_DIR, see redis-client.ts).
+ * Environment: BULLMQ_REDIS_PORT, BULLMQ_CONCURRENCY.
  */
 import { Worker } from 'bullmq';
 import { redisConnection } from './redis-client.js';

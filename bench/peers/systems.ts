@@ -119,9 +119,12 @@ export async function startRedis(port: number, dir: string): Promise<{ stop: () 
   return { stop: () => stopProcess(child) };
 }
 
-/** geojobs: gateway + geo-service (prefetch 500, as bench:saga) on a fresh database and vhost. */
-export async function startGeojobs(receiver: WebhookReceiver): Promise<PeerSystem> {
-  const database = await freshDatabase('geojobs_bench_peers');
+/**
+ * geojobs: gateway + geo-service (prefetch 500, as bench:saga) on a fresh database and vhost; the built services in
+ * the current folder's dist (another checkout's, to compare two versions in one run, with another database name).
+ */
+export async function startGeojobs(receiver: WebhookReceiver, databaseName = 'geojobs_bench_peers'): Promise<PeerSystem> {
+  const database = await freshDatabase(databaseName);
   const vhost = await freshVhost('geojobs_bench_peers');
   const services: BenchService[] = [];
   const gateway = await startBenchGateway(vhost.url, database.name, { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' });
@@ -245,11 +248,7 @@ export async function startCelery(receiver: WebhookReceiver, redisPort: number):
 /** BullMQ: the worker process (bench/peers/bullmq-worker.ts); flows and jobs added from here, as an app would. */
 export async function startBullmq(receiver: WebhookReceiver, redisPort: number): Promise<PeerSystem> {
   const worker = spawn(process.execPath, [...benchNodeArgs(), 'dist/bench/peers/bullmq-worker.js'], {
-    env: {
-      PATH: process.env.PATH,
-      BULLMQ_REDIS_PORT: String(redisPort),
-      ...(process.env.BENCH_IOREDIS_DIR ? { BENCH_IOREDIS_DIR: process.env.BENCH_IOREDIS_DIR } : {}),
-    },
+    env: { PATH: process.env.PATH, BULLMQ_REDIS_PORT: String(redisPort) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const next = lines(worker);

@@ -26,16 +26,16 @@ const LINGER_MS = 5;
  * once; and every update is guarded by the job's state, so events count only in lifecycle order — a late
  * `progress` or `started` never undoes `succeeded`, and nothing moves a job out of a final state.
  *
- * One batch is written at a time; the events that arrive meanwhile are the next batch (group commit). Batches
- * written side by side would mostly wait on each other's locks (a saga's row, its parent's) while each held a
- * connection: under a batch of package sagas they took the whole pool, and `GET /jobs/:id` queued behind them
- * (bench:packages). One at a time, they also commit in the order the events came.
+ * One batch is written at a time (group commit): the events that arrive while a transaction runs wait for it and go
+ * into the next one together, so under load the batches grow instead of the transactions multiplying — fewer commits,
+ * and no batch waiting on the row locks of the one before it (a job's `started` and `succeeded` often arrive a batch
+ * apart).
  */
 @Injectable()
 export class JobEventsApplier {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
-  /** A batch is being written; flush waits for it (a few lines rather than a queue library: one slot, no options). */
+  /** A batch's transaction is running: the next batch waits for it. */
   private writing = false;
 
   constructor(
@@ -49,7 +49,7 @@ export class JobEventsApplier {
   apply(event: LifecycleEvent): Promise<void> {
     return new Promise((done, failed) => {
       this.pending.push({ event, done, failed });
-      if (this.writing) return; // the batch being written flushes these when it ends
+      if (this.writing) return; // the running batch's end writes this one
       if (this.pending.length >= MAX_BATCH) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), LINGER_MS);
     });
@@ -62,7 +62,8 @@ export class JobEventsApplier {
     const batch = this.pending.splice(0, MAX_BATCH);
     const events = batch.map((item) => item.event);
     this.writing = true;
-    // a batch settling subtasks of the same sagas as a cancel or the deadline sweeper may deadlock with it; PostgreSQL aborts one, which runs again
+    // a batch settling subtasks of the same sagas as another gateway's batch, a cancel or the deadline sweeper may
+    // deadlock with it; PostgreSQL aborts one, which runs again
     transactionRetryingDeadlocks(this.db, (manager) => this.write(manager, events))
       .then(
         (finished) => {
@@ -75,7 +76,7 @@ export class JobEventsApplier {
       )
       .finally(() => {
         this.writing = false;
-        this.flush();
+        this.flush(); // what arrived meanwhile has waited already: no linger
       });
   }
 
@@ -116,10 +117,7 @@ export class JobEventsApplier {
              UPDATE jobs.jobs j SET state = 'running', started_at = coalesce(j.started_at, now()), progress_current = e.current,
                progress_total = e.total, progress_message = e.message, updated_at = now()
              FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS current, unnest($3::int[]) AS total, unnest($4::text[]) AS message) e
-             WHERE j.id = e.id AND j.state IN ('queued', 'running')
-               -- a saga's progress is its subtasks' count: a report its worker sent before fanning out, applied late, is stale
-               AND NOT EXISTS (SELECT 1 FROM jobs.sagas s WHERE s.job_id = j.id)
-             RETURNING j.id
+             WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id
            ) SELECT id FROM updated`,
           [
             progress.map((e) => e.payload.jobId),
@@ -130,7 +128,7 @@ export class JobEventsApplier {
         ),
       );
     }
-    // after started/progress; a fan-out counts from a job that has not ended (SagaCoordinator.fanOut, opensSaga)
+    // after started/progress: a fan-out counts only from a job that runs
     for (const id of await this.sagas.fanOut(manager, fanouts)) changed.add(id);
     const finals = [
       ...succeeded.map((e) => ({ id: e.payload.jobId, state: 'succeeded', result: e.payload.result, error: null, at: e.occurredAt, event: e.id })),
