@@ -98,7 +98,7 @@ export class ResourceDownloader {
       return await this.fetch(parse(url), folder, deadline);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (error instanceof ResourceDownloadError) throw error;
+      // before the error's own class: the wall-clock cap cuts the body stream, which save() reports as a failed download
       if (deadline.aborted) throw new ResourceDownloadError('DownloadTimeout', `the download took longer than ${this.limits.totalTimeoutMs / 1_000} s`);
       throw error;
     }
