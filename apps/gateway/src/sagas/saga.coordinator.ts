@@ -78,9 +78,9 @@ export class SagaCoordinator {
   }
 
   /**
-   * Running jobs that fanned out (`job.fanout`), in the applier's transaction: their subtasks, validated as jobs of
-   * their types, and their saga rows are inserted at once, so the subtasks start when it commits. A job no longer
-   * running, or already a saga (a redelivered fan-out), is left as it is; a fan-out declaring jobs that cannot be
+   * Running (or still queued) jobs that fanned out (`job.fanout`), in the applier's transaction: their subtasks, validated as jobs of
+   * their types, and their saga rows are inserted at once, so the subtasks start when it commits. A job that ended
+   * (or was cancelled), or already a saga (a redelivered fan-out), is left as it is; a fan-out declaring jobs that cannot be
    * run fails its job, saying why. Returns the jobs that changed.
    */
   async fanOut(manager: EntityManager, fanouts: Envelope<JobFanoutV1>[]): Promise<string[]> {
@@ -98,7 +98,9 @@ export class SagaCoordinator {
     const causes = new Map<string, string>();
     for (const { id: causationId, payload: fanout } of fanouts) {
       const parent = parents.get(fanout.jobId);
-      if (!parent || parent.state !== 'running' || parent.is_saga || causes.has(fanout.jobId)) continue;
+      // still queued is fine: the service's job.started may be applied after its job.fanout (events of one job are
+      // consumed concurrently), and skipping the fan-out then left the job running forever
+      if (!parent || (parent.state !== 'running' && parent.state !== 'queued') || parent.is_saga || causes.has(fanout.jobId)) continue;
       causes.set(parent.id, causationId);
       try {
         const subtasks = fanout.subtasks.map((subtask, index) => declared(subtask, `subtasks[${index}].`));
