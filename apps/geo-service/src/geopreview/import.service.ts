@@ -39,7 +39,7 @@ export class ImportService {
     const fields = source.layer.fields.count();
     if (fields > MAX_LAYER_FIELDS) {
       throw new LayerImportError(
-        `layer "${source.layer.name}" has ${fields.toLocaleString('en-US')} fields; a PostGIS table holds at most ${MAX_LAYER_FIELDS.toLocaleString('en-US')}`,
+        `layer "${source.layer.name}" has more fields than a PostGIS table holds (${fields.toLocaleString('en-US')} read, at most ${MAX_LAYER_FIELDS.toLocaleString('en-US')})`,
       );
     }
     const recoveries: string[] = [];
