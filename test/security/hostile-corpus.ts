@@ -202,6 +202,12 @@ export const HOSTILE_CORPUS: (HostileItem & { body: (sentinel: Sentinel) => Rout
     label: 'SHP',
     body: () => zip([{ name: 'a.geojson', data: Buffer.alloc(40 * 1024 * 1024, 0x20), deflate: true }]),
   },
+  {
+    what: 'a zip bomb by ratio alone (8 MiB from some KB)',
+    path: '/ratio.zip',
+    label: 'SHP',
+    body: () => zip([{ name: 'a.geojson', data: Buffer.alloc(8 * 1024 * 1024, 0x20), deflate: true }]),
+  },
   { what: 'a zipped shapefile bomb', path: '/bomb.shp.zip', label: 'SHP', body: () => shapefileBomb(40 * 1024 * 1024) },
   { what: 'a zip of 20,001 entries', path: '/entries.zip', label: 'SHP', body: () => manyEntries(20_001) },
   {
@@ -222,6 +228,13 @@ export const HOSTILE_CORPUS: (HostileItem & { body: (sentinel: Sentinel) => Rout
     path: '/xxe-http.kml',
     label: 'KML',
     body: (sentinel) => kml(undefined, `<!DOCTYPE kml [<!ENTITY xxe SYSTEM "${sentinel.url('/xxe')}">]>`).replace('<name>cities', '<name>&xxe;'),
+  },
+  {
+    what: 'KMZ whose KML has an external entity',
+    path: '/xxe.kmz',
+    label: 'KMZ',
+    body: () =>
+      zip([{ name: 'doc.kml', data: kml(undefined, '<!DOCTYPE kml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>').replace('<name>cities', '<name>&xxe;') }]),
   },
   { what: 'KML declaring an external entity past its first 64 KB', path: '/xxe-padded.kml', label: 'KML', body: () => paddedXxe('file:///etc/passwd') },
   { what: 'a 0-byte GeoJSON', path: '/empty.geojson', label: 'GeoJSON', body: () => Buffer.alloc(0) },

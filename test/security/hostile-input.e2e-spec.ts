@@ -62,6 +62,11 @@ const EXPECTED: Record<string, { geo: RegExp; dataset: RegExp | 'copied' | 'conv
   },
   '/symlink.zip': { geo: /"passwd\.shp" is a symbolic link$/, dataset: /"passwd\.shp" is a symbolic link$/, convert: /"passwd\.shp" is a symbolic link$/ },
   '/bomb.zip': { geo: BOMB, dataset: BOMB, convert: BOMB },
+  '/ratio.zip': {
+    geo: /^the archive expands \d+ times its size, over the limit of 100$/,
+    dataset: /the archive expands \d+ times its size, over the limit of 200$/,
+    convert: /^the archive expands \d+ times its size, over the limit of 200$/,
+  },
   '/bomb.shp.zip': { geo: BOMB, dataset: BOMB, convert: BOMB },
   '/entries.zip': {
     geo: /^the archive holds more than 1000 entries$/,
@@ -72,6 +77,11 @@ const EXPECTED: Record<string, { geo: RegExp; dataset: RegExp | 'copied' | 'conv
   '/laughs.kml': { geo: ENTITIES('laughs.kml'), dataset: ENTITIES('laughs.kml'), convert: NOT_A_DATABASE('laughs.kml') },
   '/xxe-file.kml': { geo: ENTITIES('xxe-file.kml'), dataset: ENTITIES('xxe-file.kml'), convert: NOT_A_DATABASE('xxe-file.kml') },
   '/xxe-http.kml': { geo: ENTITIES('xxe-http.kml'), dataset: ENTITIES('xxe-http.kml'), convert: NOT_A_DATABASE('xxe-http.kml') },
+  '/xxe.kmz': {
+    geo: ENTITIES('doc.kml'),
+    dataset: /^xxe\.kmz: doc\.kml declares XML entities, which are refused/,
+    convert: /^the zip holds no database geojobs can convert/,
+  },
   '/xxe-padded.kml': { geo: ENTITIES('xxe-padded.kml'), dataset: ENTITIES('xxe-padded.kml'), convert: NOT_A_DATABASE('xxe-padded.kml') },
   '/empty.geojson': {
     geo: /^empty\.geojson is empty \(0 bytes\)$/,

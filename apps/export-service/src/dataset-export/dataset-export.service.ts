@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ZipArchive, type EntryData } from 'archiver';
@@ -14,6 +14,7 @@ import {
   JobFailure,
   listArchive,
   LOGGER,
+  safeUnzip,
   STORAGE,
   StorageNotFoundError,
   type ArchiveLimits,
@@ -37,7 +38,7 @@ import { datasetReadme } from './dataset-readme.js';
 import { safeName, uniqueNames } from './package-show.js';
 import { convertGisFile } from './resource-conversion.js';
 import { ResourceDownloader, ResourceDownloadError } from './resource-download.js';
-import { resourceKind, type ResourceKind } from './resource-kind.js';
+import { resourceKind, type GisSource, type ResourceKind } from './resource-kind.js';
 import {
   FAILED_FILE,
   FILES_FOLDER,
@@ -241,8 +242,8 @@ export class DatasetExportService implements OnApplicationShutdown {
     let manifest: ResourceManifest;
     if (kind.kind === 'gis') {
       if (file.bytes === 0) throw new JobFailure({ type: 'export', class: 'EmptyFile', message: `${file.filename} is empty (0 bytes)` });
-      const refusal = kind.source === 'kml' ? await xmlEntityRefusal(file.path) : null;
-      if (refusal) throw new JobFailure({ type: 'export', class: 'XmlEntityRefused', message: `${file.filename} ${refusal}` });
+      const refusal = await this.kmlRefusal(kind.source, file.path, file.filename, join(dir, 'kmz'), signal);
+      if (refusal) throw new JobFailure({ type: 'export', class: 'XmlEntityRefused', message: refusal });
       await job.progress(1, 3, `converting ${file.filename} (${kind.source}) to ${formats.join(', ')}`);
       const sink = new StorageSink(this.storage, `${prefix}${FILES_FOLDER}`, signal);
       let converted;
@@ -301,6 +302,31 @@ export class DatasetExportService implements OnApplicationShutdown {
       if (!(error instanceof ArchiveRefusedError)) throw error;
       throw new JobFailure({ type: 'export', class: 'ArchiveRefused', message: `${filename}: ${error.message}` });
     }
+  }
+
+  /**
+   * Why a KML, or the KML files of a KMZ, must not be given to GDAL (XML entities: xml-prolog.ts), or null. A KMZ is
+   * expanded for the look into `folder` (within the archive limits it has passed already).
+   */
+  private async kmlRefusal(source: GisSource, path: string, filename: string, folder: string, signal: AbortSignal): Promise<string | null> {
+    if (source === 'kml') {
+      const refusal = await xmlEntityRefusal(path);
+      return refusal && `${filename} ${refusal}`;
+    }
+    if (source !== 'kmz') return null;
+    try {
+      await safeUnzip(path, folder, this.archiveLimits, signal);
+    } catch (error) {
+      // its directory passed listArchive; the bytes written are counted again here, in case the sizes it declares lie
+      if (!(error instanceof ArchiveRefusedError)) throw error;
+      throw new JobFailure({ type: 'export', class: 'ArchiveRefused', message: `${filename}: ${error.message}` });
+    }
+    for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.toLowerCase().endsWith('.kml')) continue;
+      const refusal = await xmlEntityRefusal(join(entry.parentPath, entry.name));
+      if (refusal) return `${filename}: ${relative(folder, join(entry.parentPath, entry.name))} ${refusal}`;
+    }
+    return null;
   }
 
   /** What the subtask of one resource left under `folderPrefix`. */
