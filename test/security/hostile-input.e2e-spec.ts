@@ -9,11 +9,12 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { deadLetterQueueOf, QUEUES } from '#shared';
 import { waitFor } from '../../libs/testing/src/index.js';
 import { CkanPortal } from '../export/ckan-portal.js';
 import { FileServer, geojson, SAMPLE_POINTS, writeLayers } from '../geo/geo-files.js';
 import { CkanServer } from '../geogw/ckan-server.js';
-import { createTestContext, type TestContext } from '../harness/context.js';
+import { createTestContext, management, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { waitForJob, type Job } from '../harness/jobs.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
@@ -337,6 +338,14 @@ describe('hostile input through every entry point: each job fails saying why, le
          WHERE schemaname = 'layers_staging' OR (schemaname = 'layers' AND tablename LIKE 'pre\\_%') ORDER BY 1, 2`,
       );
       expect(tables.rows).toEqual([]);
+    });
+
+    it('failed every job as the input’s fault, not as a crash: nothing was dead-lettered, no service logged a fatal error', async () => {
+      for (const queue of Object.values(QUEUES)) {
+        const reply = await management(context.managementUrl, 'GET', `/api/queues/${encodeURIComponent(context.vhost)}/${deadLetterQueueOf(queue)}`);
+        expect({ queue, messages: ((await reply.json()) as { messages?: number }).messages ?? 0 }).toEqual({ queue, messages: 0 });
+      }
+      for (const service of [gateway, geo, exporter]) expect(service.output()).not.toMatch(/"level":60|Uncaught|UnhandledPromiseRejection|Segmentation fault/);
     });
 
     it('every service is still healthy and runs a normal job through each entry point', async () => {
