@@ -134,10 +134,7 @@ export class ResourceDownloader {
         response = await this.http.get(url, { headers, timeoutMs: this.limits.readTimeoutMs, signal: deadline });
       } catch (error) {
         if (error instanceof AddressNotAllowedError) {
-          throw new ResourceDownloadError(
-            'AddressRefused',
-            `refusing to download from ${error.hostname} (${error.address}): a private or loopback address not in GEOJOBS_ALLOWED_HOSTS`,
-          );
+          throw new ResourceDownloadError('AddressRefused', `refusing to download: ${error.message}`);
         }
         if (deadline.aborted || attempt >= TRIES || !isRetryableError(error)) throw failure(error, url, this.limits);
         await sleep(backoffDelay(attempt, BACKOFF), deadline);
