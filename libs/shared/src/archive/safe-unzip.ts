@@ -75,7 +75,11 @@ export async function listArchive(archive: string, limits: ArchiveLimits): Promi
   try {
     const entries = await checkedEntries(zip, limits);
     return entries.map((entry) => {
-      const name = entryName(entry);
+      // decoded as GDAL's /vsizip decodes names (CP437 without the UTF-8 flag, or the Info-ZIP Unicode path), so that a
+      // folder named here is the folder GDAL opens
+      const name = Buffer.isBuffer(entry.fileName)
+        ? yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileName, entry.extraFields, false)
+        : entryName(entry);
       const verdict = checkArchiveEntry(name, entry.externalFileAttributes);
       if (!verdict.ok) throw new ArchiveRefusedError('unsafe-entry', `refusing the archive: ${verdict.reason}`);
       return name;
