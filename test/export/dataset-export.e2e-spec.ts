@@ -178,7 +178,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     ]);
     expect(result.failedResources).toEqual([
       { id: 'res-broken', name: 'Broken link', error: expect.stringMatching(/answered 404 Not Found/) },
-      { id: 'res-internal', name: 'Internal mirror', error: expect.stringMatching(/refusing to download from 169\.254\.169\.254/) },
+      { id: 'res-internal', name: 'Internal mirror', error: expect.stringMatching(/^refusing to download: 169\.254\.169\.254 is a link-local address/) },
     ]);
     // the subtasks are in the saga tree as they ended: two succeeded, two failed, and the merge
     expect(done.children).toMatchObject({ total: 6, byState: { succeeded: 4, failed: 2 } });
@@ -228,7 +228,7 @@ describe('dataset exports: a portal dataset as a ZIP, one subtask per resource (
     expect(readme).toContain('Resources in this archive: 3 of 5');
     for (const file of result.resources.flatMap((resource) => resource.files)) expect(readme).toContain(file.split('/').pop());
     expect(readme).toMatch(/Broken link \(resource res-broken\)\n {2}url: .*\/data\/gone\.zip\n {2}why: .*answered 404 Not Found/);
-    expect(readme).toMatch(/Internal mirror \(resource res-internal\)\n.*\n {2}why: refusing to download from 169\.254\.169\.254/);
+    expect(readme).toMatch(/Internal mirror \(resource res-internal\)\n.*\n {2}why: refusing to download: 169\.254\.169\.254 is a link-local address/);
 
     // the working files went; the ZIP alone stays
     expect(await filesUnder(exportsOf(job.id))).toEqual(['roads-of-the-region.zip']);

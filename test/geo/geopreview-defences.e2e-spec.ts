@@ -61,7 +61,7 @@ describe('geopreview defences: each a clear failure, nothing half-imported, the 
     expect(error).toEqual({
       type: 'download',
       class: 'AddressRefusedError',
-      message: expect.stringMatching(/127\.0\.0\.2.*private or loopback.*GEOJOBS_ALLOWED_HOSTS/),
+      message: 'refusing to download: 127.0.0.2 is a loopback address: not a public address and not in GEOJOBS_ALLOWED_HOSTS',
     });
     expect(geo.files.requests.some((request) => request.path === '/ok.geojson')).toBe(false);
   });

@@ -346,19 +346,25 @@ describe('sagas and followups (real gateway, services, RabbitMQ, PostgreSQL)', (
     expect((await get(late.id)).state).toBe('failed'); // the merge's outcome does not change the parent's
   });
 
-  it('opens the saga of a fan-out that is applied before the job is seen to start (its job.started in a batch not committed yet)', async () => {
-    // no analytics service runs in this file: the job stays queued, as it does while the batch holding its
-    // job.started (and its first progress) is not committed yet when the batch holding its job.fanout is applied
-    const parent = await submit({ type: 'noop', input: { service: 'analytics' } });
-    expect((await get(parent.id)).state).toBe('queued');
+  it('opens the saga of a fan-out applied before its job.started, and a late progress of that run does not replace the saga’s', async () => {
+    // no analytics-service runs here: the job stays queued, as it is when its job.fanout is applied before its job.started
+    const parent = await submit({ type: 'noop', input: { service: 'analytics', sleepMs: 1 } });
+    expect(parent.state).toBe('queued');
     const broker = await startTestBroker(context);
     try {
-      await broker.publishEvent('job.fanout', { jobId: parent.id, subtasks: [{ type: 'noop', input: { service: 'geo' } }] }, { correlationId: parent.id });
+      const subtask = { type: 'noop', input: { service: 'geo', sleepMs: 2_000 } };
+      await broker.publishEvent('job.fanout', { jobId: parent.id, subtasks: [subtask, subtask] }, { correlationId: parent.id });
+      const opened = await waitForJob<SagaResult>(admin, parent.id, (job) => job.children?.total === 2, { what: 'the saga to open' });
+      expect(opened).toMatchObject({ state: 'running', progress: { current: 0, total: 2, message: 'waiting for 2 subtasks' } });
+      await broker.publishEvent('job.started', { jobId: parent.id, service: 'analytics' }, { correlationId: parent.id });
+      await broker.publishEvent('job.progress', { jobId: parent.id, current: 0, total: 1, message: 'reading the input' }, { correlationId: parent.id });
+      await sleep(QUIET_MS / 2);
+      expect((await get(parent.id)).progress).toEqual({ current: 0, total: 2, message: 'waiting for 2 subtasks' });
     } finally {
       await broker.close();
     }
-    const done = await waitForJob<SagaResult>(admin, parent.id, 'succeeded', { what: 'the saga of the early fan-out to succeed', timeoutMs: 20_000 });
-    expect(done.result!.children).toEqual({ total: 1, succeeded: 1, failed: 0, cancelled: 0 });
+    const done = await waitForJob<SagaResult>(admin, parent.id, 'succeeded', { what: 'the saga to succeed' });
+    expect(done.result!.children).toEqual({ total: 2, succeeded: 2, failed: 0, cancelled: 0 });
   });
 
   it('fails a running job whose fan-out declares work that cannot run, saying why', async () => {

@@ -38,6 +38,7 @@ export * from './database/roles.js';
 export * from './database/sql-text.js';
 export * from './archive/archive-entry.js';
 export * from './archive/safe-unzip.js';
+export * from './xml/xml-prolog.js';
 export * from './http/public.decorator.js';
 export * from './http/host-policy.js';
 export * from './http/retry-policy.js';

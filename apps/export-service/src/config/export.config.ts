@@ -48,6 +48,22 @@ export class ExportConfig extends ServiceConfig {
   @Min(1)
   GEOJOBS_EXPORT_MAX_DOWNLOAD_BYTES = 4 * 1024 * 1024 * 1024;
 
+  /** Longest wait for the next bytes of a download (its headers included): a server that stalls fails after this. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_EXPORT_READ_TIMEOUT_MS = 60_000;
+
+  /**
+   * Wall-clock cap of one download (a dataset's resource, a file to convert), redirects included: a server that never
+   * stops sending, or sends a byte at a time, fails after this. Unset: the export's deadline (GEOJOBS_EXPORT_DEADLINE_SECONDS).
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  GEOJOBS_EXPORT_DOWNLOAD_TIMEOUT_MS?: number;
+
   /**
    * The Firebird 3 server that export.convert reads Firebird databases through (scripts/infra.sh starts it). It opens
    * the files of the job's scratch folder itself, so it runs on this machine, as this service's user.

@@ -24,6 +24,6 @@ describe('convert input', () => {
     expect(() => pickOpener(openers, Buffer.from('<html>'), 'page.html')).toThrow(
       '"page.html" is not a database geojobs can convert (GeoPackage, SQLite, FileGDB, Shapefile zip, Firebird .fbk/.fdb)',
     );
-    expect(() => pickOpener(openers, Buffer.alloc(0), 'empty.gpkg')).toThrow('is not a database');
+    expect(() => pickOpener(openers, Buffer.alloc(0), 'empty.gpkg')).toThrow('"empty.gpkg" is empty (0 bytes)');
   });
 });

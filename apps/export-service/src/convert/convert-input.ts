@@ -45,7 +45,8 @@ export async function readHead(path: string): Promise<Buffer> {
 
 /** The opener that reads a file starting with `head`; a file none reads is refused, naming what geojobs converts. */
 export function pickOpener(openers: readonly TableSourceOpener[], head: Buffer, fileName: string): TableSourceOpener {
-  const opener = head.length > 0 ? openers.find((candidate) => candidate.recognises(head, fileName)) : undefined;
+  if (head.length === 0) throw new ConvertInputError(`"${fileName}" is empty (0 bytes)`);
+  const opener = openers.find((candidate) => candidate.recognises(head, fileName));
   if (!opener) {
     throw new ConvertInputError(`"${fileName}" is not a database geojobs can convert (GeoPackage, SQLite, FileGDB, Shapefile zip, Firebird .fbk/.fdb)`);
   }

@@ -1,20 +1,23 @@
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ZipArchive, type EntryData } from 'archiver';
 import type { Logger } from 'pino';
-import yauzl from 'yauzl';
 import {
+  ArchiveRefusedError,
   EXPORT_FORMATS,
   fanOut,
   HostPolicy,
   HttpClient,
   JobFailure,
+  listArchive,
   LOGGER,
+  safeUnzip,
   STORAGE,
   StorageNotFoundError,
+  type ArchiveLimits,
   type CkanResourceV1,
   type Envelope,
   type ExportDatasetMergeV1,
@@ -24,7 +27,9 @@ import {
   type JobOutcome,
   type JobResult,
   type Storage,
+  xmlEntityRefusal,
 } from '#shared';
+import { archiveLimits } from '../config/archive-limits.js';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
 import { StorageSink } from '../formats/index.js';
 import { CkanPortalClient } from './ckan-portal.client.js';
@@ -33,7 +38,7 @@ import { datasetReadme } from './dataset-readme.js';
 import { safeName, uniqueNames } from './package-show.js';
 import { convertGisFile } from './resource-conversion.js';
 import { ResourceDownloader, ResourceDownloadError } from './resource-download.js';
-import { resourceKind, type ResourceKind } from './resource-kind.js';
+import { resourceKind, type GisSource, type ResourceKind } from './resource-kind.js';
 import {
   FAILED_FILE,
   FILES_FOLDER,
@@ -45,13 +50,9 @@ import {
   type ResourceManifest,
 } from './resource-manifest.js';
 
-/** Waiting for the next bytes of a resource. */
-const READ_TIMEOUT_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Progress of a conversion is reported at most this often: GDAL calls back far more. */
 const PROGRESS_INTERVAL_MS = 1_000;
-/** Entries of a ZIP whose names are listed to tell a zipped Shapefile; a ZIP with more is copied as it is. */
-const MAX_LISTED_ENTRIES = 10_000;
 /** Files that are compressed already are stored in the bundle, not deflated again. */
 const STORED_EXTENSIONS = /\.(zip|kmz|gz|tgz|bz2|xz|7z|png|jpe?g|gif|webp|pdf|xlsx|docx|pptx|mp4)$/i;
 
@@ -69,6 +70,7 @@ export class DatasetExportService implements OnApplicationShutdown {
   private readonly portal: CkanPortalClient;
   private readonly http: HttpClient;
   private readonly downloader: ResourceDownloader;
+  private readonly archiveLimits: ArchiveLimits;
 
   constructor(
     @Inject(EXPORT_CONFIG) private readonly config: ExportConfig,
@@ -81,10 +83,11 @@ export class DatasetExportService implements OnApplicationShutdown {
     this.http = new HttpClient({ policy, connectTimeoutMs: CONNECT_TIMEOUT_MS });
     const limits = {
       maxBytes: config.GEOJOBS_EXPORT_MAX_DOWNLOAD_BYTES,
-      readTimeoutMs: READ_TIMEOUT_MS,
-      totalTimeoutMs: config.GEOJOBS_EXPORT_DEADLINE_SECONDS * 1_000,
+      readTimeoutMs: config.GEOJOBS_EXPORT_READ_TIMEOUT_MS,
+      totalTimeoutMs: config.GEOJOBS_EXPORT_DOWNLOAD_TIMEOUT_MS ?? config.GEOJOBS_EXPORT_DEADLINE_SECONDS * 1_000,
     };
     this.downloader = new ResourceDownloader(this.http, limits, baseUrl && apiKey ? { baseUrl, apiKey } : undefined);
+    this.archiveLimits = archiveLimits(config);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -238,6 +241,9 @@ export class DatasetExportService implements OnApplicationShutdown {
     const kind = await this.kindOf(resource, file.path, file.filename);
     let manifest: ResourceManifest;
     if (kind.kind === 'gis') {
+      if (file.bytes === 0) throw new JobFailure({ type: 'export', class: 'EmptyFile', message: `${file.filename} is empty (0 bytes)` });
+      const refusal = await this.kmlRefusal(kind.source, file.path, file.filename, join(dir, 'kmz'), signal);
+      if (refusal) throw new JobFailure({ type: 'export', class: 'XmlEntityRefused', message: refusal });
       await job.progress(1, 3, `converting ${file.filename} (${kind.source}) to ${formats.join(', ')}`);
       const sink = new StorageSink(this.storage, `${prefix}${FILES_FOLDER}`, signal);
       let converted;
@@ -283,10 +289,44 @@ export class DatasetExportService implements OnApplicationShutdown {
     };
   }
 
-  /** GIS or copy (resource-kind.ts), listing the entries of a file that is a ZIP. */
+  /**
+   * GIS or copy (resource-kind.ts), listing the entries of a file that is a ZIP. A ZIP must pass the archive rules
+   * every export applies (archive-limits.ts): GDAL reads a zipped Shapefile or a KMZ in place, and a copied one goes to
+   * the people who download the bundle, so an unsafe entry, a bomb or an unreadable directory fails the resource.
+   */
   private async kindOf(resource: CkanResourceV1, path: string, filename: string): Promise<ResourceKind> {
-    const entries = (await isZipFile(path)) ? await zipEntryNames(path).catch(() => undefined) : undefined;
-    return resourceKind(resource.format, filename, entries);
+    if (!(await isZipFile(path))) return resourceKind(resource.format, filename);
+    try {
+      return resourceKind(resource.format, filename, await listArchive(path, this.archiveLimits));
+    } catch (error) {
+      if (!(error instanceof ArchiveRefusedError)) throw error;
+      throw new JobFailure({ type: 'export', class: 'ArchiveRefused', message: `${filename}: ${error.message}` });
+    }
+  }
+
+  /**
+   * Why a KML, or the KML files of a KMZ, must not be given to GDAL (XML entities: xml-prolog.ts), or null. A KMZ is
+   * expanded for the look into `folder` (within the archive limits it has passed already).
+   */
+  private async kmlRefusal(source: GisSource, path: string, filename: string, folder: string, signal: AbortSignal): Promise<string | null> {
+    if (source === 'kml') {
+      const refusal = await xmlEntityRefusal(path);
+      return refusal && `${filename} ${refusal}`;
+    }
+    if (source !== 'kmz') return null;
+    try {
+      await safeUnzip(path, folder, this.archiveLimits, signal);
+    } catch (error) {
+      // its directory passed listArchive; the bytes written are counted again here, in case the sizes it declares lie
+      if (!(error instanceof ArchiveRefusedError)) throw error;
+      throw new JobFailure({ type: 'export', class: 'ArchiveRefused', message: `${filename}: ${error.message}` });
+    }
+    for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.toLowerCase().endsWith('.kml')) continue;
+      const refusal = await xmlEntityRefusal(join(entry.parentPath, entry.name));
+      if (refusal) return `${filename}: ${relative(folder, join(entry.parentPath, entry.name))} ${refusal}`;
+    }
+    return null;
   }
 
   /** What the subtask of one resource left under `folderPrefix`. */
@@ -389,25 +429,4 @@ async function isZipFile(path: string): Promise<boolean> {
   } finally {
     await file.close();
   }
-}
-
-/** A ZIP's entry names, read from its central directory (nothing is extracted). */
-function zipEntryNames(path: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true }, (error, zip) => {
-      if (error || !zip) return reject(error ?? new Error('not a ZIP'));
-      const names: string[] = [];
-      zip.on('entry', (entry: yauzl.Entry) => {
-        names.push(entry.fileName);
-        if (names.length >= MAX_LISTED_ENTRIES) {
-          zip.close();
-          return resolve(names);
-        }
-        zip.readEntry();
-      });
-      zip.on('end', () => resolve(names));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
 }

@@ -23,6 +23,18 @@ export interface ConversionOptions {
 }
 
 /**
+ * The GDAL drivers that may open each source, never any other: a file that is not what its label or name says (an
+ * image named `.geojson`) is then refused as such, instead of being read by whichever driver recognises it.
+ */
+const DRIVERS: Record<GisSource, string[]> = {
+  geojson: ['GeoJSON'],
+  shapefile: ['ESRI Shapefile'],
+  geopackage: ['GPKG'],
+  kml: ['LIBKML', 'KML'],
+  kmz: ['LIBKML', 'KML'],
+};
+
+/**
  * The path GDAL opens for a downloaded GIS file: a zipped Shapefile is read inside its ZIP, in the folder that holds
  * it (nothing is extracted).
  */
@@ -43,13 +55,14 @@ export async function convertGisFile(
   options: ConversionOptions,
 ): Promise<ConvertedResource> {
   const opened = gdalPath(path, source.gis, source.folder);
-  const layerNames = await GdalFileLayer.layerNames(opened);
+  const drivers = DRIVERS[source.gis];
+  const layerNames = await GdalFileLayer.layerNames(opened, drivers);
   if (layerNames.length === 0) throw new Error('the file holds no layer');
   const fileNames = uniqueNames(layerNames, 'layer');
   const files: ManifestFile[] = [];
   let features = 0;
   for (const [index, layerName] of layerNames.entries()) {
-    const layer = await GdalFileLayer.open(opened, { layer: layerName, name: fileNames[index] });
+    const layer = await GdalFileLayer.open(opened, { layer: layerName, name: fileNames[index], drivers });
     try {
       features += layer.features;
       for (const format of formats) {

@@ -98,7 +98,7 @@ export class ResourceDownloader {
       return await this.fetch(parse(url), folder, deadline);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (error instanceof ResourceDownloadError) throw error;
+      // before the error's own class: the wall-clock cap cuts the body stream, which save() reports as a failed download
       if (deadline.aborted) throw new ResourceDownloadError('DownloadTimeout', `the download took longer than ${this.limits.totalTimeoutMs / 1_000} s`);
       throw error;
     }
@@ -134,10 +134,7 @@ export class ResourceDownloader {
         response = await this.http.get(url, { headers, timeoutMs: this.limits.readTimeoutMs, signal: deadline });
       } catch (error) {
         if (error instanceof AddressNotAllowedError) {
-          throw new ResourceDownloadError(
-            'AddressRefused',
-            `refusing to download from ${error.hostname} (${error.address}): a private or loopback address not in GEOJOBS_ALLOWED_HOSTS`,
-          );
+          throw new ResourceDownloadError('AddressRefused', `refusing to download: ${error.message}`);
         }
         if (deadline.aborted || attempt >= TRIES || !isRetryableError(error)) throw failure(error, url, this.limits);
         await sleep(backoffDelay(attempt, BACKOFF), deadline);

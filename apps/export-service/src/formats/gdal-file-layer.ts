@@ -49,9 +49,9 @@ export class GdalFileLayer implements VectorLayer {
     readonly features: number,
   ) {}
 
-  /** Every layer of the file, by GDAL's name. */
-  static async layerNames(path: string): Promise<string[]> {
-    const dataset = await gdal.openAsync(path);
+  /** Every layer of the file, by GDAL's name; `drivers`: the only GDAL drivers that may open it (any when absent). */
+  static async layerNames(path: string, drivers?: string[]): Promise<string[]> {
+    const dataset = await gdal.openAsync(path, 'r', drivers);
     try {
       return dataset.layers.map((layer) => layer.name);
     } finally {
@@ -60,8 +60,8 @@ export class GdalFileLayer implements VectorLayer {
   }
 
   /** Opens `layer` (the first when absent) of the file; `name` names its files (the layer's name by default). */
-  static async open(path: string, options: { layer?: string; name?: string } = {}): Promise<GdalFileLayer> {
-    const dataset = await gdal.openAsync(path);
+  static async open(path: string, options: { layer?: string; name?: string; drivers?: string[] } = {}): Promise<GdalFileLayer> {
+    const dataset = await gdal.openAsync(path, 'r', options.drivers);
     try {
       const layer = options.layer === undefined ? dataset.layers.get(0) : dataset.layers.get(options.layer);
       if (!layer) throw new Error(`no layer ${options.layer ?? ''} in ${path}`.replace('  ', ' '));

@@ -117,7 +117,10 @@ export class JobEventsApplier {
              UPDATE jobs.jobs j SET state = 'running', started_at = coalesce(j.started_at, now()), progress_current = e.current,
                progress_total = e.total, progress_message = e.message, updated_at = now()
              FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS current, unnest($3::int[]) AS total, unnest($4::text[]) AS message) e
-             WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING j.id
+             WHERE j.id = e.id AND j.state IN ('queued', 'running')
+               -- a saga's progress is its subtasks': a progress of the run that fanned out, applied late, does not replace it
+               AND NOT EXISTS (SELECT 1 FROM jobs.sagas s WHERE s.job_id = j.id)
+             RETURNING j.id
            ) SELECT id FROM updated`,
           [
             progress.map((e) => e.payload.jobId),
@@ -128,7 +131,7 @@ export class JobEventsApplier {
         ),
       );
     }
-    // after started/progress: a fan-out counts only from a job that runs
+    // after started/progress; a fan-out counts from a job that has not ended (SagaCoordinator.fanOut, opensSaga)
     for (const id of await this.sagas.fanOut(manager, fanouts)) changed.add(id);
     const finals = [
       ...succeeded.map((e) => ({ id: e.payload.jobId, state: 'succeeded', result: e.payload.result, error: null, at: e.occurredAt, event: e.id })),

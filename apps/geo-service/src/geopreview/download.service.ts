@@ -197,9 +197,7 @@ export class DownloadService implements OnApplicationShutdown {
 function downloadError(error: unknown, url: URL, deadline: AbortSignal, limits: DownloadLimits): GeopreviewError {
   if (error instanceof GeopreviewError) return error;
   if (error instanceof AddressNotAllowedError) {
-    return new AddressRefusedError(
-      `refusing to download from ${error.hostname} (${error.address}): a private or loopback address not in GEOJOBS_ALLOWED_HOSTS`,
-    );
+    return new AddressRefusedError(`refusing to download: ${error.message}`);
   }
   if (deadline.aborted) return new DownloadTimeoutError(`the download took longer than ${limits.totalTimeoutMs} ms`);
   const cause = error as NodeJS.ErrnoException;

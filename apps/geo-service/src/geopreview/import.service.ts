@@ -13,6 +13,9 @@ export interface ImportResult {
   droppedFeatures: number;
 }
 
+/** PostgreSQL's most columns in a table (MaxHeapAttributeNumber), less the two the import adds: the id and the geometry. */
+export const MAX_LAYER_FIELDS = 1_600 - 2;
+
 /**
  * Imports one layer into PostGIS, reprojected to EPSG:4326: GDAL copies it into a staging table of its own
  * (GdalTranslationService), which is then indexed, cleaned and swapped in for the layer's table
@@ -32,6 +35,13 @@ export class ImportService {
    */
   async importLayer(source: OpenedSource, table: string, signal?: AbortSignal): Promise<ImportResult> {
     signal?.throwIfAborted();
+    // said up front: GDAL would only report that its translation stopped, after trying to create the table
+    const fields = source.layer.fields.count();
+    if (fields > MAX_LAYER_FIELDS) {
+      throw new LayerImportError(
+        `layer "${source.layer.name}" has more fields than a PostGIS table holds (${fields.toLocaleString('en-US')} read, at most ${MAX_LAYER_FIELDS.toLocaleString('en-US')})`,
+      );
+    }
     const recoveries: string[] = [];
     const srs = source.layer.srs;
     const reprojection = reprojectionTo4326(srs);
@@ -54,6 +64,8 @@ export class ImportService {
           this.logger.info({ table, attempt }, 'import cancelled');
           signal.throwIfAborted();
         }
+        // the layer itself is at fault (nothing to preview): no recovery changes that
+        if (error instanceof LayerImportError) throw error;
         lastError = error;
         this.logger.info({ table, attempt, err: (error as Error).message }, 'import attempt failed');
       }

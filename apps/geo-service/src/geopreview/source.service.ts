@@ -2,7 +2,7 @@ import { open, writeFile } from 'node:fs/promises';
 import { basename, extname, join, relative } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import gdal from 'gdal-async';
-import type { GeoFormat } from '#shared';
+import { xmlEntityRefusal, type GeoFormat } from '#shared';
 import { FormatMismatchError, UnreadableFileError, UnsupportedFormatError, XmlEntityError } from './geopreview.errors.js';
 
 /** What the first bytes of a file say it is. */
@@ -42,7 +42,7 @@ const BY_DECLARED: Record<GeoFormat, string> = {
   csv: 'csv',
 };
 
-export async function sniff(path: string): Promise<{ kind: Sniffed; head: string }> {
+export async function sniff(path: string): Promise<{ kind: Sniffed; head: string; empty?: boolean }> {
   const handle = await open(path, 'r').catch(() => null);
   if (!handle) return { kind: 'directory', head: '' };
   try {
@@ -51,6 +51,7 @@ export async function sniff(path: string): Promise<{ kind: Sniffed; head: string
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const bytes = buffer.subarray(0, bytesRead);
     const head = bytes.toString('utf8');
+    if (bytesRead === 0) return { kind: 'text', head, empty: true };
     if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) || bytes.subarray(0, 4).equals(Buffer.from('PK\x05\x06', 'latin1')))
       return { kind: 'zip', head };
     if (bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0') return { kind: 'sqlite', head };
@@ -74,7 +75,8 @@ export function expectedKind(path: string, declared?: GeoFormat): string | null 
 /** Checks a file is what its extension (or declared format) says; returns that kind. */
 export async function checkKind(path: string, declared?: GeoFormat): Promise<{ kind: string; head: string }> {
   const expected = expectedKind(path, declared);
-  const { kind: actual, head } = await sniff(path);
+  const { kind: actual, head, empty } = await sniff(path);
+  if (empty) throw new FormatMismatchError(`${basename(path)} is empty (0 bytes)`);
   if (expected === null) {
     const guessed = Object.entries(FORMATS).find(([, format]) => format.sniffed.includes(actual) && actual !== 'text')?.[0];
     if (!guessed)
@@ -86,9 +88,9 @@ export async function checkKind(path: string, declared?: GeoFormat): Promise<{ k
       `${basename(path)} is not a ${expected === 'zip' ? 'zip archive' : expected} file: its content looks like ${describeSniffed(actual)}`,
     );
   }
-  if (expected === 'kml' && /<!ENTITY|<!DOCTYPE[^>]*\b(SYSTEM|PUBLIC)\b/i.test(head)) {
-    throw new XmlEntityError(`${basename(path)} declares XML entities, which are refused (they can read local files or reach the network)`);
-  }
+  // the whole prolog, not the head read above: a declaration can come after any length of comment
+  const refusal = expected === 'kml' ? await xmlEntityRefusal(path) : null;
+  if (refusal) throw new XmlEntityError(`${basename(path)} ${refusal}`);
   return { kind: expected, head };
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { LAYER_GEOMETRY_COLUMN as GEOMETRY_COLUMN, LAYERS_SCHEMA, WEB_MERCATOR, webMercatorPredicate, quoteIdent } from '#shared';
+import { LayerImportError } from './geopreview.errors.js';
 import { STAGING_SCHEMA } from './layer-name.js';
 import { stopOnAbort } from './stop-on-abort.js';
 
@@ -141,6 +142,12 @@ export class StagingTablesRepository {
     if (cleaning.status === 'rejected') throw cleaning.reason;
     if (mercator.status === 'rejected') throw mercator.reason;
     const dropped = cleaning.value;
+    // nothing left to preview: refused before the swap, so a layer previewed before stays as it was
+    const [{ kept }] = (await runner.query(`SELECT EXISTS (SELECT 1 FROM ${stagingRef} WHERE ${geometry} IS NOT NULL) AS kept`)) as { kept: boolean }[];
+    if (!kept) {
+      const why = dropped > 0 ? `; ${dropped.toLocaleString('en-US')} features were outside longitude/latitude range and were dropped` : '';
+      throw new LayerImportError(`no feature of the layer has a geometry within longitude/latitude range${why}: there is nothing to preview`);
+    }
 
     signal?.throwIfAborted();
     await runner.startTransaction();

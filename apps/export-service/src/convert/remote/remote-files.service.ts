@@ -33,6 +33,8 @@ export interface RemoteFilesOptions {
   connectTimeoutMs?: number;
   /** http(s): waiting for an answer, then for each next bytes of it. */
   readTimeoutMs?: number;
+  /** Wall-clock cap of one download, redirects included; none when absent (the caller's signal then bounds it). */
+  downloadTimeoutMs?: number;
   /** Bytes per multipart part of an upload to a bucket (at least 5 MiB); at most two are held in memory at once. */
   partSize?: number;
 }
@@ -48,7 +50,7 @@ export class RemoteFileError extends Error {
   override readonly name = 'RemoteFileError';
 
   constructor(
-    readonly reason: 'invalid-uri' | 'not-configured' | 'address-refused' | 'not-found' | 'access-denied' | 'too-large' | 'refused',
+    readonly reason: 'invalid-uri' | 'not-configured' | 'address-refused' | 'not-found' | 'access-denied' | 'too-large' | 'refused' | 'timeout',
     message: string,
     options?: { cause: unknown },
   ) {
@@ -130,13 +132,18 @@ export class RemoteFiles implements OnApplicationShutdown {
   /** Streams `uri` to the file `path`; rejects with the signal's reason when cancelled, and leaves no file on failure. */
   async download(uri: string, path: string, options: { signal?: AbortSignal; maxBytes: number }): Promise<RemoteObject> {
     const remote = this.parse(uri);
+    const { downloadTimeoutMs } = this.options;
+    const timeout = downloadTimeoutMs === undefined ? undefined : AbortSignal.timeout(downloadTimeoutMs);
+    const signal = timeout && options.signal ? AbortSignal.any([options.signal, timeout]) : (timeout ?? options.signal);
     try {
       return remote.kind === 'http'
-        ? await this.downloadHttp(remote.url, path, options.maxBytes, options.signal)
-        : await this.downloadObject(remote, path, options.maxBytes, options.signal);
+        ? await this.downloadHttp(remote.url, path, options.maxBytes, signal)
+        : await this.downloadObject(remote, path, options.maxBytes, signal);
     } catch (error) {
       await rm(path, { force: true });
-      throw options.signal?.aborted ? options.signal.reason : this.failure(error, uri);
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (timeout?.aborted) throw new RemoteFileError('timeout', `the download of ${uri} took longer than ${downloadTimeoutMs} ms`);
+      throw this.failure(error, uri);
     }
   }
 
@@ -327,6 +334,12 @@ export class RemoteFiles implements OnApplicationShutdown {
   /** A readable RemoteFileError for what the owner of the URI can act on; anything else (5xx, network) as it is. */
   private failure(error: unknown, uri: string): unknown {
     if (error instanceof RemoteFileError) return error;
+    // a server that answers nothing, or stops sending, is the input's fault: said in words, and not tried again for
+    // the broker's retries (undici's own message is "Body Timeout Error")
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new RemoteFileError('timeout', `no data from ${uri} for ${this.readTimeoutMs} ms`, { cause: error });
+    }
     const refused = error instanceof AddressNotAllowedError ? error : (error as { cause?: unknown } | null)?.cause;
     if (refused instanceof AddressNotAllowedError) {
       return new RemoteFileError('address-refused', `refusing to reach ${uri}: ${refused.message}`, { cause: error });

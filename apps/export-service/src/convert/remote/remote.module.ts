@@ -24,6 +24,8 @@ const endpoint = (endpoint: string | undefined, region: string, accessKeyId?: st
           // GCS's XML API takes any region name in the signature; `auto` is what Google documents
           gcs: endpoint(config.GEOJOBS_GCS_ENDPOINT, 'auto', config.GEOJOBS_GCS_HMAC_ACCESS_ID, config.GEOJOBS_GCS_HMAC_SECRET),
           storageBucket: config.GEOJOBS_STORAGE === 's3' ? config.GEOJOBS_S3_BUCKET : undefined,
+          readTimeoutMs: config.GEOJOBS_EXPORT_READ_TIMEOUT_MS,
+          downloadTimeoutMs: config.GEOJOBS_EXPORT_DOWNLOAD_TIMEOUT_MS,
         }),
       inject: [EXPORT_CONFIG, HostPolicy],
     },
