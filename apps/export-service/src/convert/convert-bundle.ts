@@ -1,10 +1,11 @@
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ZipArchive } from 'archiver';
 import { csvFileNames } from './csv/csv-file-names.js';
-import { tableCsv } from './csv/table-csv.js';
+import { nativeTableCsv, tableCsv } from './csv/table-csv.js';
 import { convertReadme } from './readme.js';
-import type { SourceTable, TableSource } from './table-source.js';
+import type { NativeCsv, SourceTable, TableSource } from './table-source.js';
 
 /** A table as the job's result reports it. */
 export interface ConvertedTable {
@@ -22,6 +23,8 @@ export interface BundleOptions {
   /** The input's URI, for the README. */
   sourceUri: string;
   signal: AbortSignal;
+  /** The job's scratch folder, for the slices of tables the engine writes itself. */
+  scratchDir: string;
   /** A table starts (`rows` 0) or has written `rows` more rows; `index` counts from 0. */
   onProgress: (index: number, table: SourceTable, rows: number) => void;
   /** Where the ZIP's bytes go (storage, a bucket): resolves once they are all stored. */
@@ -35,6 +38,55 @@ class ByteCounter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     callback(null, chunk);
+  }
+}
+
+/**
+ * Slices written ahead of the one being zipped: two translations run while a slice is read into the ZIP (the
+ * machine's two cores; deflate and the reads take libuv's other threads), and their files wait in the scratch folder.
+ */
+const SLICES_AHEAD = 2;
+
+/**
+ * The slices of every table the engine writes itself, as one queue in table order: taking a slice starts it and the
+ * next SLICES_AHEAD, so the engine works ahead of the ZIP, across tables too. A slice cannot be stopped once started
+ * (GDAL's translation has no cancel), so a cancel waits for the running ones: `settle` before the scratch goes.
+ */
+class NativeSlices {
+  private readonly tasks: { native: NativeCsv; slice: number; path: string; written?: Promise<void> }[] = [];
+  private readonly firstTask: number[] = [];
+
+  constructor(
+    natives: readonly (NativeCsv | undefined)[],
+    folder: string,
+    private readonly signal: AbortSignal,
+  ) {
+    for (const [table, native] of natives.entries()) {
+      this.firstTask.push(this.tasks.length);
+      native?.slices.forEach((_, slice) => this.tasks.push({ native, slice, path: join(folder, `native-${table}-${slice}.csv`) }));
+    }
+  }
+
+  /** The file of a table's slice, once written. */
+  async take(table: number, slice: number): Promise<string> {
+    const task = this.firstTask[table] + slice;
+    for (let next = task; next <= Math.min(task + SLICES_AHEAD, this.tasks.length - 1); next++) this.start(next);
+    await this.tasks[task].written;
+    this.signal.throwIfAborted();
+    return this.tasks[task].path;
+  }
+
+  /** Resolves once no slice is being written. */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.tasks.flatMap((task) => (task.written ? [task.written] : [])));
+  }
+
+  private start(index: number): void {
+    const task = this.tasks[index];
+    if (task.written) return;
+    this.signal.throwIfAborted();
+    task.written = task.native.write(task.slice, task.path);
+    task.written.catch(() => undefined);
   }
 }
 
@@ -60,11 +112,22 @@ export async function writeBundle(options: BundleOptions): Promise<{ tables: Con
   const stopped = Promise.race([archiveFailed, sinking.then(() => new Promise<never>(() => undefined))]);
   stopped.catch(() => undefined);
   const converted: ConvertedTable[] = [];
+  let slices: NativeSlices | undefined;
   try {
+    const natives: (NativeCsv | undefined)[] = [];
+    for (const table of tables) {
+      signal.throwIfAborted();
+      natives.push(source.nativeCsv ? await source.nativeCsv(table) : undefined);
+    }
+    slices = new NativeSlices(natives, options.scratchDir, signal);
     for (const [index, table] of tables.entries()) {
       signal.throwIfAborted();
       options.onProgress(index, table, 0);
-      const csv = tableCsv(source, table, charset, signal, (rows) => options.onProgress(index, table, rows));
+      const onRows = (rows: number) => options.onProgress(index, table, rows);
+      const native = natives[index];
+      const csv = native
+        ? nativeTableCsv(table, native, charset, (slice) => slices!.take(index, slice), onRows)
+        : tableCsv(source, table, charset, signal, onRows);
       const written = once(archive, 'entry');
       archive.append(csv.stream, { name: files[index] });
       await Promise.race([written, failureOf(csv.stream), stopped]);
@@ -86,6 +149,7 @@ export async function writeBundle(options: BundleOptions): Promise<{ tables: Con
     archive.abort();
     counter.destroy(error instanceof Error ? error : new Error(String(error)));
     await sinking.catch(() => undefined);
+    await slices?.settle();
     throw signal.aborted ? signal.reason : error;
   }
 }

@@ -84,7 +84,7 @@ export class ConvertService {
           : (zip: Readable) => this.remote.upload(target.uri, zip, { signal, contentType: 'application/zip' });
       const progress = this.progress(job, input.jobId, tables.length);
       try {
-        const bundle = await writeBundle({ source, tables, charset, sourceUri: input.uri, signal, onProgress: progress, sink });
+        const bundle = await writeBundle({ source, tables, charset, sourceUri: input.uri, signal, scratchDir: scratch, onProgress: progress, sink });
         this.logger.info({ jobId: input.jobId, output, tables: tables.length, bytes: bundle.bytes }, 'database converted');
         return {
           ...(target.kind === 'storage' ? { file: target.key } : {}),
