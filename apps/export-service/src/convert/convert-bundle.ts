@@ -49,44 +49,62 @@ const SLICES_AHEAD = 2;
 
 /**
  * The slices of every table the engine writes itself, as one queue in table order: taking a slice starts it and the
- * next SLICES_AHEAD, so the engine works ahead of the ZIP, across tables too. A slice cannot be stopped once started
- * (GDAL's translation has no cancel), so a cancel waits for the running ones: `settle` before the scratch goes.
+ * next SLICES_AHEAD, so the engine works ahead of the ZIP, across tables too (each table planned when the queue first
+ * reaches it). A slice cannot be stopped once started (GDAL's translation has no cancel), so a cancel waits for the
+ * running ones: `settle` before the scratch folder goes.
  */
 class NativeSlices {
-  private readonly tasks: { native: NativeCsv; slice: number; path: string; written?: Promise<void> }[] = [];
-  private readonly firstTask: number[] = [];
+  private readonly plans: Promise<NativeCsv | undefined>[] = [];
+  private readonly written = new Map<string, Promise<void>>();
 
   constructor(
-    natives: readonly (NativeCsv | undefined)[],
-    folder: string,
+    private readonly source: TableSource,
+    private readonly tables: readonly SourceTable[],
+    private readonly folder: string,
     private readonly signal: AbortSignal,
-  ) {
-    for (const [table, native] of natives.entries()) {
-      this.firstTask.push(this.tasks.length);
-      native?.slices.forEach((_, slice) => this.tasks.push({ native, slice, path: join(folder, `native-${table}-${slice}.csv`) }));
+  ) {}
+
+  /** How the engine writes a table itself, or undefined when it goes through the rows path. */
+  native(table: number): Promise<NativeCsv | undefined> {
+    for (let next = this.plans.length; next <= table; next++) {
+      const plan = this.source.nativeCsv ? this.source.nativeCsv(this.tables[next]) : Promise.resolve(undefined);
+      plan.catch(() => undefined);
+      this.plans.push(plan);
     }
+    return this.plans[table];
   }
 
   /** The file of a table's slice, once written. */
   async take(table: number, slice: number): Promise<string> {
-    const task = this.firstTask[table] + slice;
-    for (let next = task; next <= Math.min(task + SLICES_AHEAD, this.tasks.length - 1); next++) this.start(next);
-    await this.tasks[task].written;
     this.signal.throwIfAborted();
-    return this.tasks[task].path;
+    const path = await this.start(table, slice);
+    // the next slices, into the next tables while they too are written natively
+    let ahead = 0;
+    for (let next = table; next < this.tables.length && ahead < SLICES_AHEAD; next++) {
+      const native = await this.native(next);
+      if (!native) break;
+      for (let later = next === table ? slice + 1 : 0; later < native.slices.length && ahead < SLICES_AHEAD; later++, ahead++) void this.start(next, later);
+    }
+    await this.written.get(path);
+    this.signal.throwIfAborted();
+    return path;
   }
 
   /** Resolves once no slice is being written. */
   async settle(): Promise<void> {
-    await Promise.allSettled(this.tasks.flatMap((task) => (task.written ? [task.written] : [])));
+    await Promise.allSettled([...this.written.values()]);
   }
 
-  private start(index: number): void {
-    const task = this.tasks[index];
-    if (task.written) return;
-    this.signal.throwIfAborted();
-    task.written = task.native.write(task.slice, task.path);
-    task.written.catch(() => undefined);
+  private async start(table: number, slice: number): Promise<string> {
+    const path = join(this.folder, `native-${table}-${slice}.csv`);
+    if (!this.written.has(path)) {
+      const native = (await this.native(table))!;
+      if (this.written.has(path)) return path;
+      const written = native.write(slice, path);
+      written.catch(() => undefined);
+      this.written.set(path, written);
+    }
+    return path;
   }
 }
 
@@ -98,7 +116,8 @@ const failureOf = (stream: Readable): Promise<never> =>
 
 /**
  * The ZIP of a database: one CSV per table, then README.txt, streamed through archiver into `sink` as the rows are
- * read — one table at a time, nothing built whole in memory or on disk. Rejects (the sink's write stopped by the
+ * read — one table at a time, nothing built whole in memory or on disk (a table the engine writes itself passes
+ * through the scratch folder a few slices at a time). Rejects (the sink's write stopped by the
  * error) when a table, the archive or the sink fails, or on the signal.
  */
 export async function writeBundle(options: BundleOptions): Promise<{ tables: ConvertedTable[]; bytes: number }> {
@@ -112,21 +131,15 @@ export async function writeBundle(options: BundleOptions): Promise<{ tables: Con
   const stopped = Promise.race([archiveFailed, sinking.then(() => new Promise<never>(() => undefined))]);
   stopped.catch(() => undefined);
   const converted: ConvertedTable[] = [];
-  let slices: NativeSlices | undefined;
+  const slices = new NativeSlices(source, tables, options.scratchDir, signal);
   try {
-    const natives: (NativeCsv | undefined)[] = [];
-    for (const table of tables) {
-      signal.throwIfAborted();
-      natives.push(source.nativeCsv ? await source.nativeCsv(table) : undefined);
-    }
-    slices = new NativeSlices(natives, options.scratchDir, signal);
     for (const [index, table] of tables.entries()) {
       signal.throwIfAborted();
       options.onProgress(index, table, 0);
       const onRows = (rows: number) => options.onProgress(index, table, rows);
-      const native = natives[index];
+      const native = await slices.native(index);
       const csv = native
-        ? nativeTableCsv(table, native, charset, (slice) => slices!.take(index, slice), onRows)
+        ? nativeTableCsv(table, native, charset, (slice) => slices.take(index, slice), onRows)
         : tableCsv(source, table, charset, signal, onRows);
       const written = once(archive, 'entry');
       archive.append(csv.stream, { name: files[index] });
@@ -149,7 +162,7 @@ export async function writeBundle(options: BundleOptions): Promise<{ tables: Con
     archive.abort();
     counter.destroy(error instanceof Error ? error : new Error(String(error)));
     await sinking.catch(() => undefined);
-    await slices?.settle();
+    await slices.settle();
     throw signal.aborted ? signal.reason : error;
   }
 }
