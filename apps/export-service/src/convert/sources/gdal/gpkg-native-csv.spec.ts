@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite';
+import gdal from 'gdal-async';
 import { gpkgColumnText, gpkgSliceHeader, gpkgSliceSql, type GpkgTable } from './gpkg-native-csv.js';
 
 const table: GpkgTable = {
@@ -31,26 +31,40 @@ describe('GeoPackage native CSV', () => {
     }
   });
 
-  it('writes values as the rows path does: reals round-trip, timestamps without a .000 fraction, NULL as NULL', () => {
-    // the expressions are plain SQLite: run them on SQLite itself
-    const db = new DatabaseSync(':memory:');
-    db.exec('CREATE TABLE t (i INTEGER, r REAL, d DATE, ts DATETIME, s TEXT)');
-    const insert = db.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?)');
-    insert.run(9007199254740991, 0.1 + 0.2, '2020-01-02', '2020-09-13T12:27:17.000Z', 'a "b", c');
-    insert.run(-7, 0.5, '1999-12-31', '2020-09-13T12:27:17.500Z', '');
-    insert.run(0, 1e21, null, '2020-09-13T12:27:17.000', null);
-    insert.run(null, null, null, null, null);
-    insert.run(1, 123456789.123, null, null, null);
-    const select = ['i', 'r', 'd', 's'].map((name, index) => `${gpkgColumnText(name, ['integer64', 'real', 'date', 'string'][index])!} AS ${name}`);
-    const rows = db.prepare(`SELECT ${select.join(', ')}, ${gpkgColumnText('ts', 'dateTime')!} AS ts FROM t`).all();
-    expect(rows).toEqual([
-      { i: '9007199254740991', r: '0.30000000000000004', d: '2020-01-02', s: 'a "b", c', ts: '2020-09-13T12:27:17Z' },
-      { i: '-7', r: '0.5', d: '1999-12-31', s: '', ts: '2020-09-13T12:27:17.500Z' },
-      { i: '0', r: '1e+21', d: null, s: null, ts: '2020-09-13T12:27:17' },
-      { i: null, r: null, d: null, s: null, ts: null },
-      { i: '1', r: '123456789.123', d: null, s: null, ts: null },
-    ]);
-    for (const row of rows) if (row.r !== null) expect(String(Number(row.r))).toBe(row.r);
-    db.close();
+  it('writes values as the rows path does, in GDAL’s own SQLite: reals round-trip, timestamps without a .000 fraction, NULL as NULL', () => {
+    const dataset = gdal.drivers.get('GPKG').create('/vsimem/gpkg-native-csv.gpkg');
+    try {
+      const layer = dataset.layers.create('t', null, gdal.wkbNone);
+      const columns = { i: gdal.OFTInteger64, r: gdal.OFTReal, d: gdal.OFTDate, ts: gdal.OFTDateTime, s: gdal.OFTString };
+      for (const [name, type] of Object.entries(columns)) layer.fields.add(new gdal.FieldDefn(name, type));
+      const reals = [0.1 + 0.2, 0.5, 1e21, 1 / 3, 123456789.123, -2.5e-7, 100, 5e-324];
+      const rows: Record<string, string | number>[] = [
+        { i: 9007199254740991, r: reals[0], d: '2020-01-02', ts: '2020-09-13T12:27:17Z', s: 'a "b", c' },
+        { i: -7, r: reals[1], d: '1999-12-31', ts: '2020-09-13T12:27:17.500Z', s: '' },
+        { i: 0, r: reals[2], ts: '2020-09-13T12:27:17' },
+        {},
+        ...reals.slice(3).map((real) => ({ i: 1, r: real })),
+      ];
+      for (const row of rows) {
+        const feature = new gdal.Feature(layer);
+        for (const [name, value] of Object.entries(row)) feature.fields.set(name, value);
+        layer.features.add(feature);
+      }
+      const select = layer.fields.map((field) => `${gpkgColumnText(field.name, field.type)!} AS ${field.name}`);
+      const result = dataset.executeSQL(`SELECT ${select.join(', ')} FROM t`);
+      const read = result.features.map((feature) => feature.fields.toObject());
+      expect(read.slice(0, 4)).toEqual([
+        { i: '9007199254740991', r: '0.30000000000000004', d: '2020-01-02', ts: '2020-09-13T12:27:17Z', s: 'a "b", c' },
+        { i: '-7', r: '0.5', d: '1999-12-31', ts: '2020-09-13T12:27:17.500Z', s: '' },
+        { i: '0', r: '1e+21', d: null, ts: '2020-09-13T12:27:17', s: null },
+        { i: null, r: null, d: null, ts: null, s: null },
+      ]);
+      // every real reads back as the value written, in the fewest digits for most
+      expect(read.map((row) => (row.r === null ? null : Number(row.r)))).toEqual([reals[0], reals[1], reals[2], null, ...reals.slice(3)]);
+      expect(read.slice(4).map((row) => row.r)).toEqual(['0.3333333333333333', '123456789.123', '-2.5e-07', '100', '4.94065645841247e-324']);
+    } finally {
+      dataset.close();
+      gdal.vsimem.release('/vsimem/gpkg-native-csv.gpkg');
+    }
   });
 });

@@ -26,12 +26,13 @@ const xmlText = (text: string): string => text.replaceAll('&', '&amp;').replaceA
 
 /**
  * A real as the rows path writes it (JavaScript's shortest round-trip text) as closely as SQLite's printf can: 15
- * significant digits when they give the value back, else 16, else 17 — never a digit that changes the value.
+ * significant digits when they give the value back, else 16, else 17 (`!`: SQLite's printf stops at 16 without it) —
+ * never a digit that changes the value, short of the extremes of the range, where SQLite's own conversions are inexact.
  */
 const realText = (column: string): string =>
   `CASE WHEN ${column} IS NULL THEN NULL ` +
   [15, 16].map((digits) => `WHEN CAST(printf('%.${digits}g', ${column}) AS REAL) = ${column} THEN printf('%.${digits}g', ${column}) `).join('') +
-  `ELSE printf('%.17g', ${column}) END`;
+  `ELSE printf('%!.17g', ${column}) END`;
 
 /**
  * A column's value as the text the CSV must hold, in GeoPackage's SQL (an expression, so GDAL types it as a plain
