@@ -83,9 +83,14 @@ export const gpkgSliceHeader = (table: GpkgTable): string =>
 async function sliceStarts(file: string, table: GpkgTable, sliceRows: number): Promise<{ starts: number[]; rows: number }> {
   const fid = sqlName(table.fid);
   const dataset = await gdal.openAsync(file, 'r', ['GPKG']);
+  // The result layers live until the dataset closes: one collected while the next query runs would block the event
+  // loop until that query ends (gdal-async releases a result set under its dataset's lock).
+  const results: gdal.Layer[] = [];
   const read = async (sql: string): Promise<number[][]> => {
     const rows: number[][] = [];
-    for await (const feature of (await dataset.executeSQLAsync(sql)).features) rows.push(feature.fields.toArray().map(Number));
+    const result = await dataset.executeSQLAsync(sql);
+    results.push(result);
+    for await (const feature of result.features) rows.push(feature.fields.toArray().map(Number));
     return rows;
   };
   try {
