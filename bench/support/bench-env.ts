@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { serviceNodeArgs } from '../../libs/shared/src/bootstrap/node-args.js';
 import { freePort, waitFor } from '../../libs/testing/src/index.js';
 
 export const benchEnv = (name: string): string => {
@@ -81,7 +82,7 @@ export interface BenchService {
   stop(): Promise<void>;
 }
 
-/** BENCH_NODE_ARGS, which reach the node of every server a benchmark spawns (e.g. `--cpu-prof` to profile it under load). */
+/** BENCH_NODE_ARGS, which reach the node of every server a benchmark spawns (e.g. `--cpu-prof` to profile it under load), after the service's own (SERVICE_NODE_ARGS). */
 export const benchNodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Stops a spawned server (SIGTERM) and resolves once it has exited. */
@@ -97,7 +98,7 @@ export const stopProcess = async (child: ChildProcess): Promise<void> => {
  */
 export async function startBenchService(app: string, portVariable: string, env: Record<string, string>): Promise<BenchService> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...benchNodeArgs(), `dist/apps/${app}/src/main.js`], {
+  const child = spawn(process.execPath, [...serviceNodeArgs(app), ...benchNodeArgs(), `dist/apps/${app}/src/main.js`], {
     env: {
       PATH: process.env.PATH,
       GEOJOBS_LOG_LEVEL: 'warn',

@@ -62,3 +62,11 @@ export function peakRssMb(pid: number | 'self'): number {
   const match = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(match?.[1] ?? 0) / 1024);
 }
+
+/** CPU seconds (user + system) a process has used: its own, or (`children`) those of its children it has waited for. */
+export function cpuSeconds(pid: number | 'self', children = false): number {
+  // the fields after the command's closing parenthesis: utime, stime, cutime, cstime are the 12th to 15th of them
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const [user, system] = children ? [fields[13], fields[14]] : [fields[11], fields[12]];
+  return (Number(user) + Number(system)) / 100; // clock ticks, 100 a second on Linux
+}

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { serviceNodeArgs } from '../../libs/shared/src/bootstrap/node-args.js';
 import { freePort, waitFor } from '../../libs/testing/src/index.js';
 import type { TestContext } from './context.js';
 import { readHarness, ROOT } from './global-setup.js';
@@ -62,7 +63,7 @@ export function serviceEnv(name: ServiceName, context: TestContext, port: number
 /** Runs the built service as its own process, as production does, and waits until its /health says up. */
 export async function startService(name: ServiceName, context: TestContext, extraEnv: Record<string, string> = {}): Promise<RunningService> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+  const child = spawn(process.execPath, [...serviceNodeArgs(name), join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...serviceEnv(name, context, port), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -33,6 +33,7 @@ export * from './jobs/workers.js';
 export * from './jobs/noop.runner.js';
 export * from './jobs/periodic-task.js';
 export * from './bootstrap/bootstrap.js';
+export * from './bootstrap/node-args.js';
 export * from './database/database.js';
 export * from './database/roles.js';
 export * from './database/sql-text.js';

@@ -6,6 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { JobFailure, LOGGER, STORAGE, storageUri, type Envelope, type ExportConvertV1, type JobContext, type JobOutcome, type Storage } from '#shared';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
+import { reclaimingBuffers } from './buffer-reclaim.js';
 import { writeBundle } from './convert-bundle.js';
 import { inputBaseName, inputFileName, pickOpener, readHead } from './convert-input.js';
 import { RemoteFileError, RemoteFiles } from './remote/remote-files.service.js';
@@ -48,7 +49,7 @@ export class ConvertService {
       await mkdir(root, { recursive: true });
       const scratch = await mkdtemp(join(root, 'geojobs-convert-'));
       try {
-        return await this.convert(input, job, signal, scratch);
+        return await reclaimingBuffers(() => this.convert(input, job, signal, scratch));
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
@@ -84,7 +85,7 @@ export class ConvertService {
           : (zip: Readable) => this.remote.upload(target.uri, zip, { signal, contentType: 'application/zip' });
       const progress = this.progress(job, input.jobId, tables.length);
       try {
-        const bundle = await writeBundle({ source, tables, charset, sourceUri: input.uri, signal, onProgress: progress, sink });
+        const bundle = await writeBundle({ source, tables, charset, sourceUri: input.uri, signal, scratchDir: scratch, onProgress: progress, sink });
         this.logger.info({ jobId: input.jobId, output, tables: tables.length, bytes: bundle.bytes }, 'database converted');
         return {
           ...(target.kind === 'storage' ? { file: target.key } : {}),

@@ -35,6 +35,20 @@ export interface SourceTable {
  */
 export type SourceValue = string | number | bigint | boolean | Date | Buffer | null;
 
+/**
+ * A table the engine writes as CSV itself (its own code, on libuv's thread pool, not the event loop), in slices of
+ * its rows, so that slices run in parallel and a cancel waits for one slice at most. Each slice file holds a header
+ * line of `headerBytes` bytes (the engine's own, skipped: the bundle writes the header row) and then the slice's
+ * records: UTF-8, RFC 4180, CRLF, the columns of the SourceTable in order, every value as the rows path writes it.
+ */
+export interface NativeCsv {
+  /** Rows in each slice, in order (none for an empty table). */
+  readonly slices: readonly number[];
+  readonly headerBytes: number;
+  /** Writes slice `index` to a new file at `path`. */
+  write(index: number, path: string): Promise<void>;
+}
+
 /** An opened database: its tables and their rows, read with a cursor (never paged with OFFSET/SKIP). */
 export interface TableSource {
   /** What the engine is, for the README and messages: `Firebird 3 (ODS 12.0)`, `GeoPackage`, `ESRI FileGDB`. */
@@ -45,6 +59,11 @@ export interface TableSource {
   tables(): Promise<SourceTable[]>;
   /** The table's rows, streamed; stops (and releases its cursor) when the signal fires or the caller stops iterating. */
   rows(table: SourceTable, signal: AbortSignal): AsyncIterable<SourceValue[]>;
+  /**
+   * The table written by the engine itself, when it can write every column exactly as `rows` + the CSV writer would
+   * (GeoPackage tables without binary columns); undefined when the table must go through `rows`.
+   */
+  nativeCsv?(table: SourceTable): Promise<NativeCsv | undefined>;
   /** Releases the connection, attachment or dataset; removes nothing the caller owns. */
   close(): Promise<void>;
 }

@@ -1,6 +1,9 @@
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
-import type { SourceTable, TableSource } from '../table-source.js';
+import type { NativeCsv, SourceTable, TableSource } from '../table-source.js';
 import { csvValue } from './csv-values.js';
 
 /** Rows turned into CSV text and encoded at once: large enough to amortise the calls, small enough to stay flat. */
@@ -20,9 +23,10 @@ export const csvField = (text: string): string => (NEEDS_QUOTES.test(text) ? `"$
 export const csvRecord = (fields: readonly string[]): string => `${fields.map(csvField).join(',')}\r\n`;
 
 /** Text to bytes in the CSV's charset; UTF-8 by Node itself, the others by iconv-lite (`?` for what they cannot hold). */
+const isUtf8 = (charset: string): boolean => charset.toLowerCase().replace(/[^a-z0-9]/g, '') === 'utf8';
+
 export function encoder(charset: string): (text: string) => Buffer {
-  const name = charset.toLowerCase().replace(/[^a-z0-9]/g, '');
-  if (name === 'utf8') return (text) => Buffer.from(text, 'utf8');
+  if (isUtf8(charset)) return (text) => Buffer.from(text, 'utf8');
   return (text) => iconv.encode(text, charset);
 }
 
@@ -61,6 +65,41 @@ export function tableCsv(source: TableSource, table: SourceTable, charset: strin
     if (pending > 0) {
       rows += pending;
       yield encode(text);
+      onRows(rows);
+    }
+  }
+  return { stream: Readable.from(chunks(), { objectMode: false }), rows: () => rows };
+}
+
+/** Bytes read from a slice file at once. */
+const SLICE_READ_BYTES = 256 * 1024;
+
+/**
+ * A table the engine writes itself (NativeCsv) as a CSV stream: the header row, then each slice's file as `slice`
+ * hands it over (written, the engine's header skipped), re-encoded when the charset is not UTF-8, and removed once
+ * read. `onRows` hears the running count after each slice.
+ */
+export function nativeTableCsv(
+  table: SourceTable,
+  native: NativeCsv,
+  charset: string,
+  slice: (index: number) => Promise<string>,
+  onRows: (rows: number) => void,
+): TableCsv {
+  const encode = encoder(charset);
+  const utf8 = isUtf8(charset);
+  let rows = 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    yield encode(csvRecord(table.columns.map((column) => column.name)));
+    for (const [index, sliceRows] of native.slices.entries()) {
+      const path = await slice(index);
+      const text = new StringDecoder('utf8');
+      for await (const chunk of createReadStream(path, { start: native.headerBytes, highWaterMark: SLICE_READ_BYTES }) as AsyncIterable<Buffer>) {
+        yield utf8 ? chunk : encode(text.write(chunk));
+      }
+      if (!utf8) yield encode(text.end());
+      await rm(path, { force: true });
+      rows += sliceRows;
       onRows(rows);
     }
   }

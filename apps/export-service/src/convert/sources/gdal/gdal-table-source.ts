@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import gdal from 'gdal-async';
-import { ConvertInputError, type SourceColumn, type SourceTable, type SourceValue, type TableSource } from '../../table-source.js';
+import { ConvertInputError, type NativeCsv, type SourceColumn, type SourceTable, type SourceValue, type TableSource } from '../../table-source.js';
+import { gpkgNativeCsv } from './gpkg-native-csv.js';
 import { ogrFieldPlan } from './ogr-values.js';
 import { userTables } from './sqlite-system-tables.js';
 
@@ -11,6 +12,7 @@ const MS_PER_TURN = 20;
 /** One table of the source: its layer, and how each field of a feature becomes a value. */
 interface LayerPlan {
   table: SourceTable;
+  dataset: gdal.Dataset;
   layer: gdal.Layer;
   hasFid: boolean;
   hasGeometry: boolean;
@@ -29,7 +31,7 @@ const geometryTypeName = (layer: gdal.Layer): string => {
 };
 
 /** The columns of a layer: its FID column when the format has a real one, its fields, then its geometry as WKT. */
-function planLayer(name: string, layer: gdal.Layer): LayerPlan {
+function planLayer(name: string, dataset: gdal.Dataset, layer: gdal.Layer): LayerPlan {
   const columns: SourceColumn[] = [];
   const values: LayerPlan['values'] = [];
   const hasFid = layer.fidColumn !== '';
@@ -41,7 +43,7 @@ function planLayer(name: string, layer: gdal.Layer): LayerPlan {
   });
   const hasGeometry = layer.geomType !== gdal.wkbNone;
   if (hasGeometry) columns.push({ name: layer.geomColumn || 'geometry', type: geometryTypeName(layer), kind: 'geometry' });
-  return { table: { name, columns }, layer, hasFid, hasGeometry, values };
+  return { table: { name, columns }, dataset, layer, hasFid, hasGeometry, values };
 }
 
 const gdalMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
@@ -72,9 +74,7 @@ export class GdalTableSource implements TableSource {
    * keeps the event loop free for the broker's heartbeats and the cancel signal.
    */
   async *rows(table: SourceTable, signal: AbortSignal): AsyncIterable<SourceValue[]> {
-    const plan = this.layerPlans().find((candidate) => candidate.table === table || candidate.table.name === table.name);
-    if (!plan) throw new ConvertInputError(`no table ${JSON.stringify(table.name)}`);
-    const { layer, hasFid, hasGeometry, values } = plan;
+    const { layer, hasFid, hasGeometry, values } = this.plan(table);
     const features = layer.features;
     const width = values.length;
     let feature: gdal.Feature | null;
@@ -104,6 +104,25 @@ export class GdalTableSource implements TableSource {
     }
   }
 
+  /** A GeoPackage table (with a fid, without binary fields) is written by GDAL's CSV driver itself: see gpkg-native-csv. */
+  async nativeCsv(table: SourceTable): Promise<NativeCsv | undefined> {
+    const plan = this.plan(table);
+    if (plan.dataset.driver.description !== 'GPKG' || !plan.hasFid) return undefined;
+    const { layer } = plan;
+    const fields: { name: string; type: string }[] = [];
+    layer.fields.forEach((field) => void fields.push({ name: field.name, type: field.type }));
+    try {
+      return await gpkgNativeCsv(plan.dataset.description, {
+        name: layer.name,
+        fid: layer.fidColumn,
+        fields,
+        geometry: plan.hasGeometry ? layer.geomColumn : undefined,
+      });
+    } catch (error) {
+      throw new ConvertInputError(`reading table ${JSON.stringify(table.name)} failed: ${gdalMessage(error)}`);
+    }
+  }
+
   async close(): Promise<void> {
     for (const dataset of this.datasets) {
       try {
@@ -112,6 +131,12 @@ export class GdalTableSource implements TableSource {
         // already closed
       }
     }
+  }
+
+  private plan(table: SourceTable): LayerPlan {
+    const plan = this.layerPlans().find((candidate) => candidate.table === table || candidate.table.name === table.name);
+    if (!plan) throw new ConvertInputError(`no table ${JSON.stringify(table.name)}`);
+    return plan;
   }
 
   /** Layers of every dataset, named as GDAL names them; a name taken by an earlier dataset gets ` (2)`, ` (3)` … */
@@ -130,7 +155,7 @@ export class GdalTableSource implements TableSource {
           let name = layer.name;
           for (let n = 2; taken.has(name); n++) name = `${layer.name} (${n})`;
           taken.add(name);
-          plans.push(planLayer(name, layer));
+          plans.push(planLayer(name, dataset, layer));
         }
       }
     } catch (error) {

@@ -1,0 +1,134 @@
+/**
+ * A GeoPackage table written to CSV by GDAL's own C code (`vectorTranslateAsync`, on libuv's thread pool), instead of
+ * feature by feature through gdal-async on the event loop, which took about half a convert's CPU time in the profile
+ * of bench:convert. Each slice of the table is one translation: an OGR VRT over a native SQLite SELECT of the slice's
+ * fid range (values written as text exactly as the rows path writes them: GDAL's CSV driver would write dates as
+ * `2020/01/02` and reals with 15 digits), then GDAL's CSV driver, through OGR SQL's OGR_GEOM_WKT so that the geometry
+ * comes last as WKT (the driver's own GEOMETRY=AS_WKT puts it first).
+ */
+import gdal from 'gdal-async';
+import type { NativeCsv } from '../../table-source.js';
+
+/** Rows in a slice: a translation's start costs a few milliseconds; a cancel waits for the slices running. */
+export const SLICE_ROWS = 50_000;
+
+/** A GeoPackage table as the native path needs it: its name, fid column, fields (gdal-async's type names), geometry column. */
+export interface GpkgTable {
+  name: string;
+  fid: string;
+  fields: { name: string; type: string }[];
+  /** The geometry column, absent for an attribute table. */
+  geometry?: string;
+}
+
+export const sqlName = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const xmlText = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/**
+ * A real as the rows path writes it (JavaScript's shortest round-trip text) as closely as SQLite's printf can: 15
+ * significant digits when they give the value back, else 16, else 17 (`!`: SQLite's printf stops at 16 without it) —
+ * never a digit that changes the value, short of the extremes of the range, where SQLite's own conversions are inexact.
+ */
+const realText = (column: string): string =>
+  `CASE WHEN ${column} IS NULL THEN NULL ` +
+  [15, 16].map((digits) => `WHEN CAST(printf('%.${digits}g', ${column}) AS REAL) = ${column} THEN printf('%.${digits}g', ${column}) `).join('') +
+  `ELSE printf('%!.17g', ${column}) END`;
+
+/**
+ * A column's value as the text the CSV must hold, in GeoPackage's SQL (an expression, so GDAL types it as a plain
+ * string and writes it as it is): integers as they are, reals round-trip, dates as stored (GeoPackage stores ISO 8601
+ * `YYYY-MM-DD`), timestamps as stored without a `.000` fraction (as the rows path writes whole seconds). Undefined
+ * for a type the rows path writes otherwise (binary as base64, times, lists).
+ */
+export function gpkgColumnText(name: string, type: string): string | undefined {
+  const column = sqlName(name);
+  switch (type) {
+    case 'integer':
+    case 'integer64':
+      return `CAST(${column} AS TEXT)`;
+    case 'real':
+      return realText(column);
+    case 'string':
+    case 'date':
+      return `${column} || ''`;
+    case 'dateTime':
+      return `CASE WHEN substr(${column}, 20, 4) = '.000' THEN substr(${column}, 1, 19) || substr(${column}, 24) ELSE ${column} || '' END`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The SELECT of a slice (fids from `from`, below `to` when given) whose columns are the CSV's: the fid, each field as
+ * text, then the geometry (left to GDAL, which writes it as WKT). Undefined when a field cannot be written natively.
+ */
+export function gpkgSliceSql(table: GpkgTable, from: number, to?: number): string | undefined {
+  const columns = [`CAST(${sqlName(table.fid)} AS TEXT) AS c0`];
+  for (const [index, field] of table.fields.entries()) {
+    const text = gpkgColumnText(field.name, field.type);
+    if (text === undefined) return undefined;
+    columns.push(`${text} AS c${index + 1}`);
+  }
+  if (table.geometry !== undefined) columns.push(sqlName(table.geometry));
+  const fid = sqlName(table.fid);
+  const range = `${fid} >= ${from}${to === undefined ? '' : ` AND ${fid} < ${to}`}`;
+  return `SELECT ${columns.join(', ')} FROM ${sqlName(table.name)} WHERE ${range} ORDER BY ${fid}`;
+}
+
+/** The header GDAL's CSV driver writes for a slice (c0, c1 …, then g for the geometry), which the bundle skips. */
+export const gpkgSliceHeader = (table: GpkgTable): string =>
+  `${[...Array.from({ length: table.fields.length + 1 }, (_, index) => `c${index}`), ...(table.geometry === undefined ? [] : ['g'])].join(',')}\r\n`;
+
+/** The first fid of each slice of `sliceRows` rows, and the table's row count: one pass over the fid index, on a connection of its own. */
+async function sliceStarts(file: string, table: GpkgTable, sliceRows: number): Promise<{ starts: number[]; rows: number }> {
+  const fid = sqlName(table.fid);
+  const dataset = await gdal.openAsync(file, 'r', ['GPKG']);
+  // The result layers live until the dataset closes: one collected while the next query runs would block the event
+  // loop until that query ends (gdal-async releases a result set under its dataset's lock).
+  const results: gdal.Layer[] = [];
+  const read = async (sql: string): Promise<number[][]> => {
+    const rows: number[][] = [];
+    const result = await dataset.executeSQLAsync(sql);
+    results.push(result);
+    for await (const feature of result.features) rows.push(feature.fields.toArray().map(Number));
+    return rows;
+  };
+  try {
+    const [[rows]] = await read(`SELECT COUNT(*) AS n FROM ${sqlName(table.name)}`);
+    const starts = await read(
+      `SELECT b FROM (SELECT ${fid} + 0 AS b, row_number() OVER (ORDER BY ${fid}) AS n FROM ${sqlName(table.name)}) WHERE n % ${sliceRows} = 1`,
+    );
+    return { starts: starts.map(([start]) => start), rows };
+  } finally {
+    dataset.close();
+  }
+}
+
+/**
+ * The native CSV of a GeoPackage table, or undefined when a column needs the rows path. The slices' translations open
+ * the file on their own connections (a GDAL dataset is not to be shared between threads).
+ */
+export async function gpkgNativeCsv(file: string, table: GpkgTable, sliceRows = SLICE_ROWS): Promise<NativeCsv | undefined> {
+  if (gpkgSliceSql(table, 0) === undefined) return undefined;
+  const { starts, rows } = await sliceStarts(file, table, sliceRows);
+  const slices = starts.map((_, index) => (index < starts.length - 1 ? sliceRows : rows - sliceRows * index));
+  const options = ['-f', 'CSV', '-lco', 'LINEFORMAT=CRLF', '-lco', 'STRING_QUOTING=IF_NEEDED'];
+  const geometry = table.geometry === undefined ? [] : ['-dialect', 'OGRSQL', '-sql', 'SELECT *, OGR_GEOM_WKT AS g FROM t'];
+  return {
+    slices,
+    headerBytes: Buffer.byteLength(gpkgSliceHeader(table)),
+    async write(index: number, path: string): Promise<void> {
+      const sql = gpkgSliceSql(table, starts[index], starts[index + 1])!;
+      const vrt =
+        `<OGRVRTDataSource><OGRVRTLayer name="t"><SrcDataSource shared="0">${xmlText(file)}</SrcDataSource>` +
+        `<SrcSQL>${xmlText(sql)}</SrcSQL></OGRVRTLayer></OGRVRTDataSource>`;
+      const source = await gdal.openAsync(vrt);
+      try {
+        const written = await gdal.vectorTranslateAsync(path, source, [...options, ...geometry]);
+        written.close();
+      } finally {
+        source.close();
+      }
+    },
+  };
+}
