@@ -74,7 +74,6 @@ export function summaryLine(report: ChaosReport): string {
 }
 
 const FINAL_STATES = ['succeeded', 'failed', 'cancelled'];
-const ADMIN = { username: 'chaos', password: randomUUID() };
 const WORK_QUEUES = Object.values(QUEUES);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -89,6 +88,8 @@ interface JobRequest {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const runId = randomUUID().slice(0, 8);
+  // The gateway creates its first admin only when no user of that name exists: a new one for every run.
+  const admin = { username: `chaos-${runId}`, password: randomUUID() };
   const events: string[] = [];
   const problems: string[] = [];
   const note = (line: string) => {
@@ -136,8 +137,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     GEOJOBS_STORAGE_DIR: join(options.dataDir, 'storage'),
     GEOJOBS_LOG_LEVEL: 'warn',
     GEOJOBS_ALLOWED_HOSTS: '127.0.0.1', // the followup webhooks go to the local receiver
-    GEOJOBS_ADMIN_USER: ADMIN.username,
-    GEOJOBS_ADMIN_PASSWORD: ADMIN.password,
+    GEOJOBS_ADMIN_USER: admin.username,
+    GEOJOBS_ADMIN_PASSWORD: admin.password,
     GEOJOBS_TOKEN_TTL_SECONDS: '86400',
     GEOJOBS_RETRY_DELAYS_MS: options.retryDelaysMs.join(','),
   };
@@ -155,7 +156,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await waitUntil(async () => (await Promise.all(copies.map((copy) => copy.healthy()))).every(Boolean), 90_000, 'every service copy to start');
     note(`${copies.length} service copies healthy (logs in ${logDir})`);
 
-    const api = new Api(gateways.map((gateway) => gateway.url));
+    const api = new Api(
+      gateways.map((gateway) => gateway.url),
+      admin,
+    );
     await api.login();
 
     const windowMs = (options.jobs / options.jobsPerSecond) * 1_000;
@@ -405,19 +409,24 @@ class Api {
   retries = 0;
   private readonly reasons = new Map<string, number>();
 
-  constructor(private readonly bases: string[]) {}
+  constructor(
+    private readonly bases: string[],
+    private readonly admin: { username: string; password: string },
+  ) {}
 
   retryReasons(): string {
     return [...this.reasons].map(([reason, count]) => `${count}× ${reason}`).join(', ') || 'none';
   }
 
   async login(): Promise<void> {
+    const deadline = Date.now() + 120_000;
     for (;;) {
-      const response = await this.request('POST', '/token', ADMIN, false).catch(() => undefined);
+      const response = await this.request('POST', '/token', this.admin, false).catch(() => undefined);
       if (response?.ok) {
         this.token = ((await response.json()) as { access_token: string }).access_token;
         return;
       }
+      if (Date.now() > deadline) throw new Error(`could not log in as ${this.admin.username}: ${response?.status ?? 'no answer'}`);
       await sleep(500);
     }
   }
