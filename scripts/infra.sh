@@ -677,11 +677,14 @@ cmd_down() { # $1: all|postgres|rabbitmq|rabbitmq-<n>|firebird
   take_lock
   if [[ "$1" == all || "$1" == firebird ]]; then fb_stop; fi
   if [[ "$1" == all || "$1" == rabbitmq* ]]; then
-    local n
+    # The nodes of a cluster stop together: one by one, the last ones wait for quorum queues that lost their majority.
+    local n pids=() failed=0
     for n in $(rmq_node_list "$1"); do
-      rmq_select "$n"
-      rmq_stop
+      (rmq_select "$n" && rmq_stop) &
+      pids+=("$!")
     done
+    for n in "${pids[@]}"; do wait "$n" || failed=1; done
+    ((failed == 0)) || die "a RabbitMQ node did not stop"
   fi
   if [[ "$1" == all || "$1" == postgres ]]; then pg_stop; fi
   info "stopped $1 ($DATA_DIR)"

@@ -146,6 +146,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     [1, 2].map((copy) => new ServiceCopy(service, copy, port(index * 2 + copy - 1), options.root, serviceEnv, logDir, 1_000)),
   );
   const gateways = copies.filter((copy) => copy.service === 'gateway');
+  // Interrupted (Ctrl-C): no service copy outlives the run.
+  const interrupted = () => {
+    for (const copy of copies) copy.abandon();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
 
   let report: ChaosReport | undefined;
   try {
@@ -219,8 +225,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       note('stopping PostgreSQL');
       await infra('down', 'postgres');
       const outage = await api.probeOutage();
-      if (outage.status === 503 && /database is unavailable/.test(outage.message)) note(`API while PostgreSQL is down: ${outage.status} "${outage.message}"`);
-      else problems.push(`while PostgreSQL was down the API answered ${outage.status} "${outage.message}", not 503 naming the database`);
+      note(`API while PostgreSQL is down: ${outage.status} "${outage.message}"`);
+      if (outage.status !== 503 || !/database is unavailable/.test(outage.message))
+        problems.push(`while PostgreSQL was down the API answered ${outage.status} "${outage.message}", not 503 naming the database`);
       await sleep(options.postgresDownMs);
       await infra('up', 'postgres');
       note('PostgreSQL started again');
@@ -302,6 +309,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     report.ok = problems.length === 0 && jobs.lost === 0 && jobs.duplicated === 0 && sagas.mergedOnce === options.sagas && firedOnce === options.sagas;
     return report;
   } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     await Promise.all(copies.map((copy) => copy.stop()));
     await receiver.close();
     await database.end();

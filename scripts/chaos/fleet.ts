@@ -77,6 +77,12 @@ export class ServiceCopy {
     this.child?.kill('SIGKILL');
   }
 
+  /** SIGKILL, not restarted: for a run that is interrupted. */
+  abandon(): void {
+    this.stopping = true;
+    this.child?.kill('SIGKILL');
+  }
+
   async healthy(): Promise<boolean> {
     try {
       return (await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) })).ok;

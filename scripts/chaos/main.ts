@@ -3,7 +3,7 @@
  * environment, prints its one summary line, and exits 1 on any loss, duplicate or problem.
  *
  *   GEOJOBS_CHAOS_JOBS (10000)  GEOJOBS_CHAOS_SAGAS (50)  GEOJOBS_CHAOS_SAGA_CHILDREN (10)  GEOJOBS_CHAOS_RATE (80 jobs/s)
- *   GEOJOBS_CHAOS_RABBITMQ_NODES (3)  GEOJOBS_CHAOS_KILL_EVERY_MS (3000)  GEOJOBS_CHAOS_NODE_DOWN_MS (15000)
+ *   GEOJOBS_CHAOS_RABBITMQ_NODES (3)  GEOJOBS_CHAOS_KILL_EVERY_MS (5000)  GEOJOBS_CHAOS_NODE_DOWN_MS (10000)
  *   GEOJOBS_CHAOS_CLUSTER_DOWN_MS (30000; 0: no cluster outage)  GEOJOBS_CHAOS_POSTGRES_DOWN_MS (5000)
  *   GEOJOBS_CHAOS_SETTLE_TIMEOUT_MS (600000)  GEOJOBS_CHAOS_PORT_BASE (27900)  GEOJOBS_CHAOS_DATA_DIR (.data/chaos)
  *   GEOJOBS_CHAOS_KEEP_INFRA (1: leave PostgreSQL and RabbitMQ running)
@@ -35,8 +35,8 @@ const report = await runChaos({
   sagas: numberFrom('GEOJOBS_CHAOS_SAGAS', 50),
   sagaChildren: numberFrom('GEOJOBS_CHAOS_SAGA_CHILDREN', 10),
   jobsPerSecond: numberFrom('GEOJOBS_CHAOS_RATE', 80),
-  serviceKillEveryMs: numberFrom('GEOJOBS_CHAOS_KILL_EVERY_MS', 3_000),
-  nodeDownMs: numberFrom('GEOJOBS_CHAOS_NODE_DOWN_MS', 15_000),
+  serviceKillEveryMs: numberFrom('GEOJOBS_CHAOS_KILL_EVERY_MS', 5_000),
+  nodeDownMs: numberFrom('GEOJOBS_CHAOS_NODE_DOWN_MS', 10_000),
   clusterDownMs: numberFrom('GEOJOBS_CHAOS_CLUSTER_DOWN_MS', 30_000),
   postgresDownMs: numberFrom('GEOJOBS_CHAOS_POSTGRES_DOWN_MS', 5_000),
   retryDelaysMs: [1_000, 5_000, 30_000],
