@@ -26,7 +26,7 @@ const time = async (fn: () => Promise<void>) => {
 
 async function throughBrokerModule(url: string): Promise<{ publish: number; consume: number }> {
   const broker = new Broker(
-    { url, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 3, maxUnconfirmed: WINDOW, heartbeatSeconds: 30 },
+    { urls: [url], connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 3, maxUnconfirmed: WINDOW, heartbeatSeconds: 30 },
     pino({ level: 'warn' }),
   );
   await broker.start();

@@ -5,6 +5,7 @@
 #   scripts/infra.sh up       start all three (creating data, secrets, roles, database, users on first run)
 #   scripts/infra.sh down     stop all three (fine when they are not running)
 #   scripts/infra.sh up|down postgres|rabbitmq|firebird   the same for one of them (tests restart the broker alone)
+#   scripts/infra.sh up|down rabbitmq-<n>  one node of a RabbitMQ cluster (GEOJOBS_RABBITMQ_NODES > 1), e.g. rabbitmq-2
 #   scripts/infra.sh status   "running"/"stopped" for each (exit 0 when all run, 3 otherwise)
 #   scripts/infra.sh env      print `export` lines for the services:  eval "$(scripts/infra.sh env)"
 #
@@ -17,6 +18,10 @@
 #   GEOJOBS_RABBITMQ_DIST_PORT  Erlang distribution port  (default AMQP port + 20000, or AMQP port - 10000
 #                                                          when that would pass 65535)
 #   GEOJOBS_RABBITMQ_NODENAME   Erlang node name          (default geojobs-<amqp port>@localhost)
+#   GEOJOBS_RABBITMQ_NODES      RabbitMQ nodes: 1 (default) or more, clustered on this machine. Node <n> (1, 2, …)
+#                               is named geojobs-<amqp port>-<n>@localhost, keeps its data in <data>/rabbitmq-<n> and
+#                               listens on the AMQP, management and distribution ports above plus (n-1) × the step
+#   GEOJOBS_RABBITMQ_PORT_STEP  port distance between two nodes of a cluster (default 10)
 #   GEOJOBS_INFRA_TIMEOUT       seconds to wait for each server to start (default 60)
 #   GEOJOBS_PG_BIN              PostgreSQL binaries       (default /usr/lib/postgresql/15/bin)
 #   GEOJOBS_RABBITMQ_BIN        unwrapped RabbitMQ scripts (default /usr/lib/rabbitmq/bin)
@@ -34,6 +39,8 @@ DB_NAME="${GEOJOBS_DB_NAME:-geojobs}"
 AMQP_PORT="${GEOJOBS_AMQP_PORT:-5672}"
 MGMT_PORT="${GEOJOBS_RABBITMQ_MGMT_PORT:-15672}"
 TIMEOUT="${GEOJOBS_INFRA_TIMEOUT:-60}"
+RMQ_NODES="${GEOJOBS_RABBITMQ_NODES:-1}"
+RMQ_PORT_STEP="${GEOJOBS_RABBITMQ_PORT_STEP:-10}"
 PG_BIN="${GEOJOBS_PG_BIN:-/usr/lib/postgresql/15/bin}"
 RMQ_BIN="${GEOJOBS_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}"
 FB_PORT="${GEOJOBS_FIREBIRD_PORT:-3050}"
@@ -80,6 +87,12 @@ validate_settings() {
   [[ "$DB_NAME" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "GEOJOBS_DB_NAME='$DB_NAME' must be letters, digits and _"
   [[ "$NODENAME" =~ ^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+$ ]] || die "GEOJOBS_RABBITMQ_NODENAME='$NODENAME' is not name@host"
   [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "GEOJOBS_INFRA_TIMEOUT='$TIMEOUT' is not a number of seconds"
+  [[ "$RMQ_NODES" =~ ^[1-9]$ ]] || die "GEOJOBS_RABBITMQ_NODES='$RMQ_NODES' is not a number of nodes (1-9)"
+  [[ "$RMQ_PORT_STEP" =~ ^[1-9][0-9]*$ ]] || die "GEOJOBS_RABBITMQ_PORT_STEP='$RMQ_PORT_STEP' is not a positive number"
+  local last=$(((RMQ_NODES - 1) * RMQ_PORT_STEP))
+  check_port_value $((AMQP_PORT + last)) "GEOJOBS_AMQP_PORT (+ the last node's step)"
+  check_port_value $((MGMT_PORT + last)) "GEOJOBS_RABBITMQ_MGMT_PORT (+ the last node's step)"
+  check_port_value $((DIST_PORT + last)) "GEOJOBS_RABBITMQ_DIST_PORT (+ the last node's step)"
 }
 
 default_dist_port() {
@@ -274,7 +287,15 @@ pg_stop() {
 
 # ---------------------------------------------------------------- RabbitMQ
 
-RMQ_ENV=(
+# The node this script works on: the only one, or node <n> of a cluster (rmq_select).
+BASE_AMQP_PORT="$AMQP_PORT"
+BASE_MGMT_PORT="$MGMT_PORT"
+BASE_DIST_PORT="$DIST_PORT"
+BASE_NODENAME="$NODENAME"
+RMQ_COOKIE_FILE="$DATA_DIR/rabbitmq-cookie" # one Erlang cookie for every node of a cluster
+
+rmq_env() {
+  RMQ_ENV=(
   HOME="$RMQ_HOME"
   RABBITMQ_NODENAME="$NODENAME"
   RABBITMQ_DIST_PORT="$DIST_PORT"
@@ -289,7 +310,39 @@ RMQ_ENV=(
   ERL_CRASH_DUMP="$RMQ_LOG_DIR/erl_crash.dump"
   RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-)
+  )
+}
+rmq_env
+
+clustered() { ((RMQ_NODES > 1)); }
+
+rmq_node_name() { # <n>: the Erlang name of node <n> of the cluster
+  echo "${BASE_NODENAME%@*}-$1@${BASE_NODENAME#*@}"
+}
+
+rmq_select() { # <n>: point every RabbitMQ setting at node <n> (a single node keeps its historical layout)
+  clustered || return 0
+  local offset=$((($1 - 1) * RMQ_PORT_STEP))
+  RMQ_NODE_INDEX="$1"
+  AMQP_PORT=$((BASE_AMQP_PORT + offset))
+  MGMT_PORT=$((BASE_MGMT_PORT + offset))
+  DIST_PORT=$((BASE_DIST_PORT + offset))
+  NODENAME="$(rmq_node_name "$1")"
+  RMQ_DIR="$DATA_DIR/rabbitmq-$1"
+  RMQ_HOME="$RMQ_DIR/home"
+  RMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid"
+  RMQ_LOG_DIR="$RMQ_DIR/log"
+  RMQ_STATE_FILE="$RMQ_DIR/running-settings"
+  rmq_env
+}
+
+rmq_node_list() { # the nodes a component names: rabbitmq → all, rabbitmq-<n> → <n>
+  if [[ "$1" == rabbitmq-* ]]; then
+    echo "${1#rabbitmq-}"
+  else
+    seq 1 "$RMQ_NODES"
+  fi
+}
 
 rmq() { # <script> [args...]: a RabbitMQ script with this instance's environment
   local script="$1"
@@ -315,7 +368,16 @@ rmq_log() { echo "$RMQ_LOG_DIR/$NODENAME.log"; }
 
 rmq_write_files() {
   mkdir -p "$RMQ_HOME" "$RMQ_DIR/mnesia" "$RMQ_LOG_DIR"
-  if [[ ! -f "$RMQ_HOME/.erlang.cookie" ]]; then
+  if clustered; then # the nodes of a cluster must share one cookie
+    if [[ ! -f "$RMQ_COOKIE_FILE" ]]; then
+      (umask 077 && random_hex 20 | tr 'a-f' 'A-F' >"$RMQ_COOKIE_FILE")
+    fi
+    if ! cmp -s "$RMQ_COOKIE_FILE" "$RMQ_HOME/.erlang.cookie"; then
+      rm -f "$RMQ_HOME/.erlang.cookie"
+      cp "$RMQ_COOKIE_FILE" "$RMQ_HOME/.erlang.cookie"
+    fi
+    chmod 400 "$RMQ_HOME/.erlang.cookie"
+  elif [[ ! -f "$RMQ_HOME/.erlang.cookie" ]]; then
     (umask 077 && random_hex 20 | tr 'a-f' 'A-F' >"$RMQ_HOME/.erlang.cookie")
     chmod 400 "$RMQ_HOME/.erlang.cookie"
   fi
@@ -372,7 +434,7 @@ rmq_running_node() { # node name of the broker last started from this data dir
   read -r node _ 2>/dev/null <"$RMQ_STATE_FILE" && echo "$node" || echo "$NODENAME"
 }
 
-rmq_start() {
+rmq_begin() { # launches the selected node unless it runs already; rmq_await waits for it
   RMQ_LAUNCHER_PID=
   if rmq_running && [[ "$(cat "$RMQ_STATE_FILE" 2>/dev/null)" != "$(rmq_settings)" ]]; then
     info "RabbitMQ is running with other settings ($(cat "$RMQ_STATE_FILE" 2>/dev/null)), restarting"
@@ -389,7 +451,6 @@ rmq_start() {
     rmq_settings >"$RMQ_STATE_FILE"
     rmq_launch
   fi
-  rmq_await
 }
 
 rmq_user_ok() { # fast check through the management API: user, password, tag and permissions are right
@@ -412,8 +473,33 @@ rmq_provision() {
   rmqctl set_permissions -p / "$AMQP_USER" '.*' '.*' '.*' >/dev/null
 }
 
-rmq_up() {
-  rmq_start
+rmq_join() { # <n>: node <n> joins node 1's cluster unless it is a member already
+  rmq_select "$1"
+  local first
+  first="$(rmq_node_name 1)"
+  rmqctl cluster_status --formatter json 2>/dev/null | grep -qF "\"$first\"" && return 0
+  info "RabbitMQ node $NODENAME joins the cluster of $first"
+  { rmqctl stop_app && rmqctl reset && rmqctl join_cluster "$first" && rmqctl start_app; } >>"$RMQ_LOG_DIR/join.log" 2>&1 ||
+    rmq_fail "RabbitMQ node $NODENAME could not join $first"
+}
+
+rmq_up() { # <n>...: the nodes to start; launched together, since a restarted cluster's nodes wait for each other
+  local n
+  local -A launchers=()
+  for n in "$@"; do
+    rmq_select "$n"
+    rmq_begin
+    launchers[$n]="$RMQ_LAUNCHER_PID"
+  done
+  for n in "$@"; do
+    rmq_select "$n"
+    RMQ_LAUNCHER_PID="${launchers[$n]}"
+    rmq_await
+  done
+  if clustered; then
+    for n in "$@"; do if ((n > 1)); then rmq_join "$n"; fi; done
+  fi
+  rmq_select "$1" # users and permissions are cluster-wide: any running node can set them
   rmq_provision
 }
 
@@ -562,7 +648,7 @@ fb_stop() {
 
 # ---------------------------------------------------------------- commands
 
-cmd_up() { # $1: all|postgres|rabbitmq|firebird
+cmd_up() { # $1: all|postgres|rabbitmq|rabbitmq-<n>|firebird
   take_lock
   ensure_secrets
   load_secrets
@@ -570,10 +656,15 @@ cmd_up() { # $1: all|postgres|rabbitmq|firebird
     pg_up
     info "PostgreSQL: postgres://$HOST:$PG_PORT/$DB_NAME (data $PGDATA)"
   fi
-  if [[ "$1" == all || "$1" == rabbitmq ]]; then
-    rmq_up
-    info "AMQP: amqp://$HOST:$AMQP_PORT (user $AMQP_USER)"
-    info "RabbitMQ management UI: http://$HOST:$MGMT_PORT/ (user $AMQP_USER; passwords in $SECRETS_FILE)"
+  if [[ "$1" == all || "$1" == rabbitmq* ]]; then
+    local n
+    # shellcheck disable=SC2046 # node numbers, one word each
+    rmq_up $(rmq_node_list "$1")
+    for n in $(rmq_node_list "$1"); do
+      rmq_select "$n"
+      info "AMQP: amqp://$HOST:$AMQP_PORT (user $AMQP_USER, node $NODENAME)"
+      info "RabbitMQ management UI: http://$HOST:$MGMT_PORT/ (user $AMQP_USER; passwords in $SECRETS_FILE)"
+    done
   fi
   if [[ "$1" == all || "$1" == firebird ]]; then
     fb_start
@@ -581,11 +672,20 @@ cmd_up() { # $1: all|postgres|rabbitmq|firebird
   fi
 }
 
-cmd_down() { # $1: all|postgres|rabbitmq|firebird
+cmd_down() { # $1: all|postgres|rabbitmq|rabbitmq-<n>|firebird
   [[ -d "$DATA_DIR" ]] || { info "nothing to stop in $DATA_DIR"; return 0; }
   take_lock
   if [[ "$1" == all || "$1" == firebird ]]; then fb_stop; fi
-  if [[ "$1" == all || "$1" == rabbitmq ]]; then rmq_stop; fi
+  if [[ "$1" == all || "$1" == rabbitmq* ]]; then
+    # The nodes of a cluster stop together: one by one, the last ones wait for quorum queues that lost their majority.
+    local n pids=() failed=0
+    for n in $(rmq_node_list "$1"); do
+      (rmq_select "$n" && rmq_stop) &
+      pids+=("$!")
+    done
+    for n in "${pids[@]}"; do wait "$n" || failed=1; done
+    ((failed == 0)) || die "a RabbitMQ node did not stop"
+  fi
   if [[ "$1" == all || "$1" == postgres ]]; then pg_stop; fi
   info "stopped $1 ($DATA_DIR)"
 }
@@ -598,14 +698,19 @@ cmd_status() { # one write, so `infra.sh status | grep -q ...` never meets SIGPI
     out="[infra] PostgreSQL: stopped (data $PGDATA)"
     rc=3
   fi
-  if pid="$(rmq_pid)"; then
-    local node="$NODENAME" amqp="$AMQP_PORT" mgmt="$MGMT_PORT" _
-    read -r node amqp mgmt _ 2>/dev/null <"$RMQ_STATE_FILE" || true
-    out+=$'\n'"[infra] RabbitMQ: running (pid $pid) as $node on $HOST:$amqp, management http://$HOST:$mgmt/"
-  else
-    out+=$'\n'"[infra] RabbitMQ: stopped (data $RMQ_DIR)"
-    rc=3
-  fi
+  local n label=RabbitMQ
+  for n in $(rmq_node_list rabbitmq); do
+    rmq_select "$n"
+    if clustered; then label="RabbitMQ node $n"; fi
+    if pid="$(rmq_pid)"; then
+      local node="$NODENAME" amqp="$AMQP_PORT" mgmt="$MGMT_PORT" _
+      read -r node amqp mgmt _ 2>/dev/null <"$RMQ_STATE_FILE" || true
+      out+=$'\n'"[infra] $label: running (pid $pid) as $node on $HOST:$amqp, management http://$HOST:$mgmt/"
+    else
+      out+=$'\n'"[infra] $label: stopped (data $RMQ_DIR)"
+      rc=3
+    fi
+  done
   if pid="$(fb_pid)"; then
     out+=$'\n'"[infra] Firebird: running (pid $pid) on $HOST:$(fb_running_port), data $FB_DIR"
   else
@@ -618,13 +723,19 @@ cmd_status() { # one write, so `infra.sh status | grep -q ...` never meets SIGPI
 
 cmd_env() {
   load_secrets
-  local pg="$HOST:$PG_PORT/$DB_NAME"
+  local pg="$HOST:$PG_PORT/$DB_NAME" n amqp_urls=() mgmt_urls=()
+  for n in $(rmq_node_list rabbitmq); do
+    rmq_select "$n"
+    amqp_urls+=("amqp://$AMQP_USER:$AMQP_PASSWORD@$HOST:$AMQP_PORT")
+    mgmt_urls+=("http://$AMQP_USER:$AMQP_PASSWORD@$HOST:$MGMT_PORT")
+  done
   cat <<EOF
 export GEOJOBS_PG_HOST='$HOST'
 export GEOJOBS_PG_PORT='$PG_PORT'
 export GEOJOBS_DB_NAME='$DB_NAME'
-export GEOJOBS_AMQP_URL='amqp://$AMQP_USER:$AMQP_PASSWORD@$HOST:$AMQP_PORT'
-export GEOJOBS_RABBITMQ_MGMT_URL='http://$AMQP_USER:$AMQP_PASSWORD@$HOST:$MGMT_PORT'
+export GEOJOBS_AMQP_URL='$(IFS=,; echo "${amqp_urls[*]}")'
+export GEOJOBS_RABBITMQ_MGMT_URL='${mgmt_urls[0]}'
+export GEOJOBS_RABBITMQ_MGMT_URLS='$(IFS=,; echo "${mgmt_urls[*]}")'
 export GEOJOBS_ADMIN_DATABASE_URL='postgres://postgres:$PG_SUPERUSER_PASSWORD@$pg'
 export GEOJOBS_GATEWAY_DATABASE_URL='postgres://geojobs_gateway:$PG_GATEWAY_PASSWORD@$pg'
 export GEOJOBS_GEO_DATABASE_URL='postgres://geojobs_geo:$PG_GEO_PASSWORD@$pg'
@@ -638,15 +749,18 @@ EOF
 }
 
 usage() {
-  echo "usage: scripts/infra.sh up|down [postgres|rabbitmq|firebird] | status | env   (settings: see the top of this file)" >&2
+  echo "usage: scripts/infra.sh up|down [postgres|rabbitmq|rabbitmq-<n>|firebird] | status | env   (settings: see the top of this file)" >&2
   exit 2
 }
 
 main() {
   (($# == 1 || $# == 2)) || usage
   local component="${2:-all}"
-  [[ "$component" =~ ^(all|postgres|rabbitmq|firebird)$ ]] || usage
+  [[ "$component" =~ ^(all|postgres|rabbitmq|rabbitmq-[1-9]|firebird)$ ]] || usage
   validate_settings
+  if [[ "$component" == rabbitmq-* ]] && ((${component#rabbitmq-} > RMQ_NODES)); then
+    die "there is no $component: GEOJOBS_RABBITMQ_NODES is $RMQ_NODES"
+  fi
   case "$1" in
     up) cmd_up "$component" ;;
     down) cmd_down "$component" ;;

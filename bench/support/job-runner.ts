@@ -27,7 +27,7 @@ export async function jobRunner(amqpUrl: string) {
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, EXCHANGES.events, 'job.#');
   const broker = new Broker(
-    { url: amqpUrl, connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 },
+    { urls: [amqpUrl], connectionName: 'bench', deliveryLimit: 10, retryDelaysMs: [1_000], maxAttempts: 1, maxUnconfirmed: 100, heartbeatSeconds: 30 },
     pino({ level: 'warn' }),
   );
   await broker.start();

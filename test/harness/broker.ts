@@ -10,7 +10,7 @@ export const silentLogger = pino({ level: process.env.GEOJOBS_TEST_LOG_LEVEL ?? 
 
 export function testBrokerOptions(amqpUrl: string, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
   return {
-    url: amqpUrl,
+    urls: amqpUrl.split(','),
     connectionName: 'test',
     deliveryLimit: 10,
     retryDelaysMs: TEST_RETRY_DELAYS_MS,

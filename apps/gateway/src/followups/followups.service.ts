@@ -2,8 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { AddressNotAllowedError, Broker, causedBy, isRetryableStatus, PermanentError, type Envelope, type FollowupRunV1, LOGGER } from '#shared';
+import { AddressNotAllowedError, backoffDelay, Broker, causedBy, isRetryableStatus, PermanentError, type Envelope, type FollowupRunV1, LOGGER } from '#shared';
 import type { Principal } from '../auth/principal.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { InvalidRequestError } from '../common/domain-error.js';
 import { CreateJobDto, type ActionDto } from '../jobs/dto/create-job.dto.js';
 import { toView, type JobRow } from '../job-model/job.model.js';
@@ -14,8 +15,11 @@ import { FollowupsRepository, type FollowupRunKey } from './followups.repository
 import { WebhookClient } from './webhook.client.js';
 
 export const SIGNATURE_HEADER = 'X-Geojobs-Signature';
+export const DELIVERY_HEADER = 'X-Geojobs-Delivery';
 /** How often a delivery waiting for another one's claim on the same followup looks again. */
 const CLAIM_POLL_MS = 250;
+/** How long the success of a webhook the receiver took is tried to be recorded while PostgreSQL is away. */
+const RECORD_DELIVERED = { baseMs: 250, maxMs: 5_000, forMs: 120_000 };
 
 /** `sha256=<hex HMAC-SHA256 of the body>`, what a receiver recomputes with the shared secret. */
 export const signature = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -79,11 +83,16 @@ export class FollowupsService {
   private async webhook(key: FollowupRunKey, job: JobRow, action: ActionDto): Promise<void> {
     const children = await this.jobs.childrenSummaries([job.id]);
     const body = JSON.stringify(this.links.present(toView(job, children.get(job.id) ?? null)));
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'geojobs' };
+    // The same for every delivery of this followup: a receiver that must not act twice keys on it (see the README's Guarantees).
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'geojobs',
+      [DELIVERY_HEADER]: `${key.jobId}:${key.outcome}:${key.index}`,
+    };
     if (action.secret) headers[SIGNATURE_HEADER] = signature(action.secret, body);
     await this.runs.record(key, { type: 'webhook', state: 'running' });
     let status: number | null = null;
-    let lastError: string;
+    let lastError = '';
     let refused = false;
     try {
       // each failed try is recorded, and the next one renews this delivery's claim
@@ -92,19 +101,34 @@ export class FollowupsService {
         await this.runs.record(key, { type: 'webhook', state: 'failed', status: failed.status, error });
         await this.runs.record(key, { type: 'webhook', state: 'running' });
       });
-      if (status >= 200 && status < 300) {
-        await this.runs.record(key, { type: 'webhook', state: 'succeeded', status });
-        return;
-      }
-      lastError = `the webhook answered ${status}`;
     } catch (error) {
       refused = error instanceof AddressNotAllowedError;
       lastError = refused ? `the webhook was refused: ${(error as Error).message}` : `the webhook could not be reached: ${(error as Error).message}`;
     }
+    if (status !== null && status >= 200 && status < 300) return this.recordDelivered(key, status);
+    if (status !== null) lastError = `the webhook answered ${status}`;
     await this.runs.record(key, { type: 'webhook', state: 'failed', status, error: lastError });
     // a refused address, or an answer that retrying would not change (4xx but 408/429, 3xx), is dead-lettered now
     if (refused || (status !== null && !isRetryableStatus(status))) throw new PermanentError(lastError);
     throw new Error(lastError); // the broker retries later, with longer delays
+  }
+
+  /**
+   * Records that the receiver took the webhook. The POST cannot be taken back, so while PostgreSQL is away this waits
+   * for it (for up to two minutes) rather than failing the delivery, whose retry would POST the webhook a second time.
+   */
+  private async recordDelivered(key: FollowupRunKey, status: number): Promise<void> {
+    const deadline = Date.now() + RECORD_DELIVERED.forMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.runs.record(key, { type: 'webhook', state: 'succeeded', status });
+        return;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+        this.logger.warn({ jobId: key.jobId, err: error }, 'the webhook was delivered; waiting for the database to record it');
+        await sleep(backoffDelay(attempt, RECORD_DELIVERED));
+      }
+    }
   }
 
   /** Publishes an `analytics.track` command (with a stable insert id, so a repeat is counted once). */

@@ -13,7 +13,7 @@ export class ManagementClient {
   readonly vhost: string;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    const amqpPath = new URL(config.GEOJOBS_AMQP_URL).pathname.slice(1);
+    const amqpPath = new URL(config.GEOJOBS_AMQP_URL[0]).pathname.slice(1); // every node's URL names the same vhost
     this.vhost = amqpPath === '' ? '/' : decodeURIComponent(amqpPath);
     if (!config.GEOJOBS_RABBITMQ_MGMT_URL) return;
     const url = new URL(config.GEOJOBS_RABBITMQ_MGMT_URL);

@@ -115,6 +115,19 @@ export class QueuesService {
     return this.take(queue, messageId, async () => undefined);
   }
 
+  /** A short-lived connection to the first node of the cluster that answers (the one named, when there is one). */
+  private async connectToAnyNode(): Promise<amqp.ChannelModel> {
+    let failure: unknown;
+    for (const url of this.config.GEOJOBS_AMQP_URL) {
+      try {
+        return await amqp.connect(url, { clientProperties: { connection_name: 'gateway dead-letter admin' } });
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw failure;
+  }
+
   /**
    * Takes the dead letters of `queue` one at a time, as many as were there at the start (a replayed message that
    * fails again comes back behind them and is not taken twice), handles the ones that match and acks them; the others
@@ -126,7 +139,7 @@ export class QueuesService {
     handle: (channel: amqp.ConfirmChannel, message: amqp.GetMessage) => Promise<void>,
   ): Promise<number> {
     const dlq = deadLetterQueueOf(queue);
-    const connection = await amqp.connect(this.config.GEOJOBS_AMQP_URL, { clientProperties: { connection_name: 'gateway dead-letter admin' } });
+    const connection = await this.connectToAnyNode();
     try {
       const channel = await connection.createConfirmChannel();
       const { messageCount } = await channel.checkQueue(dlq);

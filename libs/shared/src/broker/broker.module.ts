@@ -35,7 +35,7 @@ export class BrokerHealthIndicator {
 
 export function brokerOptionsFrom(config: ServiceConfig, connectionName: string): BrokerOptions {
   return {
-    url: config.GEOJOBS_AMQP_URL,
+    urls: config.GEOJOBS_AMQP_URL,
     connectionName,
     deliveryLimit: config.GEOJOBS_DELIVERY_LIMIT,
     retryDelaysMs: config.GEOJOBS_RETRY_DELAYS_MS,

@@ -5,12 +5,14 @@ import { COMMAND_CONTRACTS, type CommandKey, type Commands } from '../contracts/
 import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
 import { EVENT_CONTRACTS, type EventKey, type Events } from '../contracts/events.js';
 import { EXCHANGES, HEADERS, deadLetterQueueOf } from '../contracts/routing.js';
+import { BrokerNodes } from './broker-nodes.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
 import { Consumer, type ConsumerSpec, type DeadLetterReason, type HandlerMap, type RetryPolicy } from './consumer.js';
 import { declareTopology, type TopologyOptions } from './topology.js';
 
 export interface BrokerOptions extends TopologyOptions {
-  url: string;
+  /** One URL per node of the RabbitMQ cluster (one for a single broker); the connection uses any live one. */
+  urls: readonly string[];
   /** Shown in the management UI's connection list. */
   connectionName: string;
   /** Tries in all before a failing message is dead-lettered. */
@@ -30,9 +32,10 @@ export interface DeadLetterOutcome {
 
 /**
  * The one connection of a process to RabbitMQ: declares the topology, publishes with confirms and runs
- * consumers. amqplib's recovery reconnects after the broker restarts; every reconnect declares the
- * topology again, re-opens the publisher channel (re-sending anything unconfirmed) and restarts every
- * consumer. Nothing here blocks start-up: while the broker is away, publishes wait and `connected` is false.
+ * consumers. amqplib's recovery reconnects after the broker restarts, or to the next node of a cluster when the
+ * node it used dies (BrokerNodes); every reconnect declares the topology again, re-opens the publisher channel
+ * (re-sending anything unconfirmed) and restarts every consumer. Nothing here blocks start-up: while no node
+ * answers, publishes wait and `connected` is false.
  */
 export class Broker {
   private connection: RecoveringChannelModel | null = null;
@@ -59,24 +62,22 @@ export class Broker {
 
   /** Starts connecting; resolves at once. Use `ready()` to wait for the first connection. */
   async start(): Promise<void> {
-    const url = new URL(this.options.url);
-    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds));
-    const connection = await amqp.connect(url.toString(), {
+    const nodes = new BrokerNodes(this.options.urls, this.options.heartbeatSeconds);
+    const connection = await amqp.connect(nodes.endpoint, {
       clientProperties: { connection_name: this.options.connectionName },
       recovery: {
-        initialDelay: 200,
-        maxDelay: 5_000,
         maxRetries: Infinity,
         waitForConnect: false,
-        setup: (model: ChannelModel) => this.setup(model),
+        calculateDelay: (attempt: number) => nodes.nextDelay(attempt),
+        setup: (model: ChannelModel) => this.setup(model, nodes.current),
       },
     });
     connection.on('disconnect', (error: Error) => {
       this.model = null;
-      if (!this.closing) this.logger.warn({ err: error }, 'lost the broker; reconnecting');
+      if (!this.closing) this.logger.warn({ err: error, node: nodes.current }, 'lost the broker; reconnecting');
     });
     connection.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
-      this.logger.info({ attempt, delayMs: delay }, 'reconnecting to the broker'),
+      this.logger.info({ attempt, delayMs: delay, node: nodes.current }, 'reconnecting to the broker'),
     );
     connection.on('error', (error: Error) => this.logger.warn({ err: error }, 'broker connection error'));
     this.connection = connection;
@@ -174,7 +175,7 @@ export class Broker {
     return { maxAttempts: this.options.maxAttempts, delaysMs: this.options.retryDelaysMs };
   }
 
-  private async setup(model: ChannelModel): Promise<void> {
+  private async setup(model: ChannelModel, node: string): Promise<void> {
     const admin = await model.createChannel();
     await declareTopology(admin, this.options);
     await admin.close();
@@ -184,7 +185,7 @@ export class Broker {
     this.model = model;
     for (const consumer of this.consumers) await this.startConsumer(model, consumer);
     for (const subscription of this.subscriptions) await this.startSubscription(model, subscription);
-    this.logger.info('connected to the broker');
+    this.logger.info({ node }, 'connected to the broker');
   }
 
   private async startSubscription(model: ChannelModel, subscription: (typeof this.subscriptions)[number]): Promise<void> {

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, ServiceConfig } from './config.js';
 describe('loadConfig', () => {
   it('reads the environment with its defaults', () => {
     const config = loadConfig(ServiceConfig, { GEOJOBS_AMQP_URL: 'amqp://u:p@127.0.0.1:5672', GEOJOBS_RETRY_DELAYS_MS: '10, 20' });
-    expect(config.GEOJOBS_AMQP_URL).toBe('amqp://u:p@127.0.0.1:5672');
+    expect(config.GEOJOBS_AMQP_URL).toEqual(['amqp://u:p@127.0.0.1:5672']);
     expect(config.GEOJOBS_RETRY_DELAYS_MS).toEqual([10, 20]);
     expect(config.GEOJOBS_DELIVERY_LIMIT).toBe(10);
     expect(config.GEOJOBS_LOG_LEVEL).toBe('info');

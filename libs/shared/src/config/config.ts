@@ -1,5 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
+import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import type { LogLevel } from '../logging/logger.js';
 
 export class ConfigError extends Error {
@@ -19,8 +19,11 @@ const toNumbers = ({ value }: { value: unknown }): unknown => (typeof value === 
 
 /** Settings every service shares: the broker, logging, the HTTP listener. */
 export class ServiceConfig {
-  @Matches(/^amqps?:\/\/.+/, { message: 'must be an amqp:// or amqps:// URL' })
-  GEOJOBS_AMQP_URL!: string;
+  /** The broker: one amqp:// URL, or a comma-separated URL per node of a RabbitMQ cluster (the services fail over). */
+  @Transform(commaSeparated)
+  @ArrayNotEmpty({ message: 'must be an amqp:// or amqps:// URL, or a comma-separated list of them' })
+  @Matches(/^amqps?:\/\/.+/, { each: true, message: 'must be an amqp:// or amqps:// URL, or a comma-separated list of them' })
+  GEOJOBS_AMQP_URL!: string[];
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   GEOJOBS_LOG_LEVEL: LogLevel = 'info';
