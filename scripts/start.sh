@@ -31,8 +31,8 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 for service in gateway geo-service export-service analytics-service; do
-  # shellcheck disable=SC2046 # the service's flags, one word each
-  node $(node dist/scripts/node-args.js "$service") "dist/apps/$service/src/main.js" &
+  # shellcheck disable=SC2046 # the service's environment and flags, one word each
+  env $(node dist/scripts/node-args.js --env "$service") node $(node dist/scripts/node-args.js "$service") "dist/apps/$service/src/main.js" &
   pids+=("$!")
 done
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { serviceNodeArgs } from '../../libs/shared/src/bootstrap/node-args.js';
+import { serviceNodeArgs, serviceProcessEnv } from '../../libs/shared/src/bootstrap/node-args.js';
 import { freePort, waitFor } from '../../libs/testing/src/index.js';
 
 export const benchEnv = (name: string): string => {
@@ -101,6 +101,7 @@ export async function startBenchService(app: string, portVariable: string, env: 
   const child = spawn(process.execPath, [...serviceNodeArgs(app), ...benchNodeArgs(), `dist/apps/${app}/src/main.js`], {
     env: {
       PATH: process.env.PATH,
+      ...serviceProcessEnv(app),
       GEOJOBS_LOG_LEVEL: 'warn',
       GEOJOBS_STORAGE_DIR: join(benchEnv('GEOJOBS_DATA_DIR'), 'storage'),
       ...env,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { serviceNodeArgs } from '../../libs/shared/src/bootstrap/node-args.js';
+import { serviceNodeArgs, serviceProcessEnv } from '../../libs/shared/src/bootstrap/node-args.js';
 import { freePort, waitFor } from '../../libs/testing/src/index.js';
 import type { TestContext } from './context.js';
 import { readHarness, ROOT } from './global-setup.js';
@@ -65,7 +65,7 @@ export async function startService(name: ServiceName, context: TestContext, extr
   const port = await freePort();
   const child = spawn(process.execPath, [...serviceNodeArgs(name), join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, ...serviceEnv(name, context, port), ...extraEnv },
+    env: { PATH: process.env.PATH, ...serviceProcessEnv(name), ...serviceEnv(name, context, port), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

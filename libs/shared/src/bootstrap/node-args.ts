@@ -1,24 +1,32 @@
 /**
- * Node's flags each service runs with, wherever it is started: `npm start` (scripts/start.sh), the npm `start:*`
- * scripts and docker-compose.yml read them through `node dist/scripts/node-args.js <service>`; the test harness and
- * the benchmarks spawn the services with them.
+ * How each service's process runs, wherever it is started: its Node flags and the environment its C libraries read
+ * at start. `npm start` (scripts/start.sh), the npm `start:*` scripts and docker-compose.yml read them through
+ * `node dist/scripts/node-args.js [--env] <service>`; the test harness and the benchmarks spawn the services with them.
  *
- * export-service: V8's young generation capped at 8 MB a semi-space. Node 24 lets it grow to 64 MB a semi-space
- * under a stream of rows (a Firebird convert's decoded values), which held about 100 MB more resident memory in
- * bench:convert for no measurable gain: nearly every row dies young, so a smaller young generation costs
- * scavenges of the same few survivors, only more often.
+ * export-service, measured with bench:convert:
+ * - V8's young generation capped at 8 MB a semi-space. Node 24 lets it grow to 64 MB a semi-space under a stream of
+ *   rows (a Firebird convert's decoded values): about 100 MB more resident memory for no measurable gain, as nearly
+ *   every row dies young and a smaller young generation scavenges the same few survivors, only more often.
+ * - glibc's malloc held to 2 arenas: GDAL's translations run on libuv's threads, and an arena of its own for each
+ *   thread kept about 55 MB more resident once the slices were written.
  */
-export const SERVICE_NODE_ARGS = {
-  gateway: [],
-  'geo-service': [],
-  'export-service': ['--max-semi-space-size=8'],
-  'analytics-service': [],
-} as const satisfies Record<string, readonly string[]>;
+export const SERVICE_RUNTIME = {
+  gateway: { nodeArgs: [], env: {} },
+  'geo-service': { nodeArgs: [], env: {} },
+  'export-service': { nodeArgs: ['--max-semi-space-size=8'], env: { MALLOC_ARENA_MAX: '2' } },
+  'analytics-service': { nodeArgs: [], env: {} },
+} as const satisfies Record<string, { nodeArgs: readonly string[]; env: Readonly<Record<string, string>> }>;
 
-export type ServiceWithNodeArgs = keyof typeof SERVICE_NODE_ARGS;
+export type ServiceWithRuntime = keyof typeof SERVICE_RUNTIME;
 
-/** The flags of a service by its name (an app folder under apps/). */
-export function serviceNodeArgs(service: string): readonly string[] {
-  if (!(service in SERVICE_NODE_ARGS)) throw new Error(`no service "${service}" (one of ${Object.keys(SERVICE_NODE_ARGS).join(', ')})`);
-  return SERVICE_NODE_ARGS[service as ServiceWithNodeArgs];
+/** A service's runtime by its name (an app folder under apps/). */
+export function serviceRuntime(service: string): { nodeArgs: readonly string[]; env: Readonly<Record<string, string>> } {
+  if (!(service in SERVICE_RUNTIME)) throw new Error(`no service "${service}" (one of ${Object.keys(SERVICE_RUNTIME).join(', ')})`);
+  return SERVICE_RUNTIME[service as ServiceWithRuntime];
 }
+
+/** The Node flags a service runs with. */
+export const serviceNodeArgs = (service: string): readonly string[] => serviceRuntime(service).nodeArgs;
+
+/** The environment a service's process starts with, besides its configuration. */
+export const serviceProcessEnv = (service: string): Readonly<Record<string, string>> => serviceRuntime(service).env;
