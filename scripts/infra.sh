@@ -310,6 +310,10 @@ rmq_env() {
   ERL_CRASH_DUMP="$RMQ_LOG_DIR/erl_crash.dump"
   RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  # rabbitmqctl's own distribution ports: next to the node's, not the shared default range (35672-35682), where the
+  # CLIs of every broker on the machine compete and wait for each other
+  RABBITMQ_CTL_DIST_PORT_MIN="$((DIST_PORT + 1))"
+  RABBITMQ_CTL_DIST_PORT_MAX="$((DIST_PORT + 5))"
   )
 }
 rmq_env
@@ -419,7 +423,8 @@ rmq_await() { # until the node answers and has booted, or TIMEOUT
     if [[ -n "${RMQ_LAUNCHER_PID:-}" ]] && ! kill -0 "$RMQ_LAUNCHER_PID" 2>/dev/null; then
       rmq_fail "RabbitMQ exited while starting"
     fi
-    if rmq_running && rmqctl await_startup --timeout $((deadline - SECONDS + 1)) >/dev/null 2>&1; then
+    # The AMQP listener opens at the end of the boot, once the node is ready: cheaper to check than a rabbitmqctl call.
+    if rmq_running && port_in_use "$AMQP_PORT"; then
       return 0
     fi
     sleep 1
@@ -477,10 +482,15 @@ rmq_join() { # <n>: node <n> joins node 1's cluster unless it is a member alread
   rmq_select "$1"
   local first
   first="$(rmq_node_name 1)"
-  rmqctl cluster_status --formatter json 2>/dev/null | grep -qF "\"$first\"" && return 0
+  [[ "$(cat "$RMQ_DIR/joined" 2>/dev/null)" == "$first" ]] && return 0 # it keeps its membership across restarts
+  if rmqctl cluster_status --formatter json 2>/dev/null | grep -qF "\"$first\""; then
+    echo "$first" >"$RMQ_DIR/joined"
+    return 0
+  fi
   info "RabbitMQ node $NODENAME joins the cluster of $first"
   { rmqctl stop_app && rmqctl reset && rmqctl join_cluster "$first" && rmqctl start_app; } >>"$RMQ_LOG_DIR/join.log" 2>&1 ||
     rmq_fail "RabbitMQ node $NODENAME could not join $first"
+  echo "$first" >"$RMQ_DIR/joined"
 }
 
 rmq_up() { # <n>...: the nodes to start; launched together, since a restarted cluster's nodes wait for each other
