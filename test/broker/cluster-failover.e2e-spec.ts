@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Broker, QUEUES } from '#shared';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Broker, MessageNackedError, QUEUES } from '#shared';
 import { waitFor } from '../../libs/testing/src/index.js';
 import { infra, infraEnv, separateRabbitNode } from '../harness/global-setup.js';
 import { silentLogger, testBrokerOptions } from '../harness/broker.js';
@@ -67,9 +68,23 @@ describe('broker failover (a node of a three-node RabbitMQ cluster killed under 
   const consumerNode = async (): Promise<string | undefined> =>
     (await api<ManagementConnection[]>('/connections')).find((connection) => connection.client_properties.connection_name === 'failover consumer')?.node;
 
+  /**
+   * Publishes as the outbox relay does: a message the broker nacks — a quorum queue electing a new leader after its
+   * node died refuses what it cannot yet replicate — is sent again until confirmed.
+   */
+  const publishConfirmed = async (jobId: string): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await publisher.publishCommand('geo.noop', { jobId }, { correlationId: jobId });
+      } catch (error) {
+        if (!(error instanceof MessageNackedError) || attempt === 40) throw error;
+        await sleep(250);
+      }
+    }
+  };
   const publishMany = async (count: number): Promise<string[]> => {
     const ids = Array.from({ length: count }, () => randomUUID());
-    await Promise.all(ids.map((jobId) => publisher.publishCommand('geo.noop', { jobId }, { correlationId: jobId })));
+    await Promise.all(ids.map(publishConfirmed));
     return ids;
   };
 
