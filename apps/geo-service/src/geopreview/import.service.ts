@@ -46,6 +46,11 @@ export class ImportService {
     const srs = source.layer.srs;
     const reprojection = reprojectionTo4326(srs);
     if (srs === null) recoveries.push('assume-epsg-4326');
+    // said in the log: a layer that comes out of range was often read in the wrong coordinate system
+    this.logger.info(
+      { table, layer: source.layer.name, srs: srs ? `${srs.getAuthorityName(null) ?? '?'}:${srs.getAuthorityCode(null) ?? '?'}` : null, reprojection },
+      'importing layer',
+    );
 
     const attempts = this.attempts(source.layer.geomType);
     let lastError: unknown;
