@@ -6,6 +6,8 @@
  *
  *   fanout      saga of 1,000 noop subtasks + webhook followup | Celery chord of 1,000 no-ops + callback | BullMQ flow
  *               of 1,000 children; submission → the callback at the webhook receiver
+ *   floor       (with throughput) RabbitMQ alone: 3 × that many persistent, confirmed messages through a quorum queue,
+ *               consumed and acked; PostgreSQL alone: that many single-row committed inserts from 50 clients
  *   throughput  10,000 independent noop jobs, first submission → last completed, same three; 50 submitters on the
  *               Node.js sides (Celery's client publishes from one loop, as an app calling .delay() does)
  *   intake      POST /jobs, 50 clients (bench:intake's function): p50/p99
@@ -26,6 +28,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { benchEnv } from './support/bench-env.js';
 import { median, percentile } from './support/stats.js';
+import { postgresAlone, rabbitmqAlone } from './peers/floor.js';
 import { compareImport } from './peers/import.js';
 import { DEBIAN_PYTHON, startBullmq, startCelery, startGeojobs, startRedis, WebhookReceiver, type PeerSystem } from './peers/systems.js';
 
@@ -147,12 +150,50 @@ async function queueSystems(): Promise<void> {
         });
       }
       loads.push(`after throughput: ${load()}`);
+      if (systems.geojobs) await floor(Object.fromEntries(peers.map((peer) => [peer.name, rate(THROUGHPUT_JOBS, median(times[peer.key]))])));
     }
   } finally {
     for (const system of Object.values(systems).reverse()) await system.stop();
     await redis.stop();
     receiver.close();
   }
+}
+
+/**
+ * What durability alone costs here (bench/peers/floor.ts), beside the peers' throughput of this run: the messages and the
+ * commits a geojobs job needs, without geojobs around them. Rounds alternate between the two, as the sides above.
+ */
+async function floor(peerRates: Record<string, number>): Promise<void> {
+  const messages = THROUGHPUT_JOBS * 3;
+  process.stdout.write(`floor: RabbitMQ alone (${messages} messages), PostgreSQL alone (${THROUGHPUT_JOBS} inserts), ${THROUGHPUT_ROUNDS} rounds\n`);
+  const times = await interleaved({ rabbitmq: () => rabbitmqAlone(messages), postgresql: () => postgresAlone(THROUGHPUT_JOBS) }, THROUGHPUT_ROUNDS);
+  const names = Object.keys(peerRates);
+  const peer = names.length ? `${names.join(' / ')} throughput, this run` : '—';
+  const peerFigure = names.length ? names.map((name) => `${peerRates[name]}/s`).join(' / ') : '—';
+  const ratios = (jobs: number) => (names.length ? names.map((name) => `${(jobs / peerRates[name]).toFixed(2)}×`).join(' / ') : '—');
+  const messagesPerSecond = rate(messages, median(times.rabbitmq));
+  rows.push({
+    section: 'floor',
+    what: `RabbitMQ alone: ${messages} persistent messages with publisher confirms through a quorum queue, consumed and acked, messages/s (median of ${THROUGHPUT_ROUNDS}); jobs/s at 3 messages a job (command, started, final) and at 2 (a quick job: command, final)`,
+    geojobs: `${messagesPerSecond}/s ${spread(times.rabbitmq, (ms) => `${rate(messages, ms)}/s`)} → ${Math.round(messagesPerSecond / 3)}–${Math.round(messagesPerSecond / 2)} jobs/s`,
+    peer,
+    peerFigure,
+    ratio: ratios(Math.round(messagesPerSecond / 2)),
+    target: '— (floor)',
+    met: null,
+  });
+  const insertsPerSecond = rate(THROUGHPUT_JOBS, median(times.postgresql));
+  rows.push({
+    section: 'floor',
+    what: `PostgreSQL alone: ${THROUGHPUT_JOBS} single-row inserts, each committed, from 50 clients, inserts/s (median of ${THROUGHPUT_ROUNDS}); a job needs one insert and one or two updates`,
+    geojobs: `${insertsPerSecond}/s ${spread(times.postgresql, (ms) => `${rate(THROUGHPUT_JOBS, ms)}/s`)} → at most ${insertsPerSecond} jobs/s`,
+    peer,
+    peerFigure,
+    ratio: ratios(insertsPerSecond),
+    target: '— (floor)',
+    met: null,
+  });
+  loads.push(`after floor: ${load()}`);
 }
 
 async function intake(): Promise<void> {
@@ -338,7 +379,9 @@ function markdown(started: Date, seconds: number, startLoad: string, versionList
     `Written by \`npm run bench:peers\` (bench/peers.bench.ts) on ${started.toISOString()}, in ${(seconds / 60).toFixed(1)} minutes${QUICK ? ' — QUICK SCALE, not the published figures' : ''}.`,
     'Every figure below comes from this one run: the sides of each comparison ran alternately, round by round (each first in turn), on the same',
     'PostgreSQL, RabbitMQ and Redis; figures are medians, with each round in brackets. Ratios are geojobs / peer (for the import, speed ratios: the',
-    "peer's time over geojobs'). The machine is shared and noisy: compare within a row, not with another day's table.",
+    "peer's time over geojobs'; for a floor row, the jobs/s that durability alone allows over the peer's). The machine is shared and noisy:",
+    "compare within a row, not with another day's table. The floor rows (run with throughput) are RabbitMQ and PostgreSQL alone doing what a",
+    'geojobs job needs of them, without geojobs: what no build of geojobs can pass on this machine.',
     '',
     '## Command',
     '',
