@@ -76,11 +76,11 @@ export async function postgresAlone(rows: number, clients = 50): Promise<number>
   const admin = new pg.Client({ connectionString: benchEnv('GEOJOBS_ADMIN_DATABASE_URL') });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
-  const pool = new pg.Pool({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), name), max: clients });
+  const connections = Array.from({ length: clients }, () => new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), name) }));
   try {
+    await Promise.all(connections.map((client) => client.connect()));
     // a job row's primary key and input, not its other indexes: what any durable queue in PostgreSQL writes
-    await pool.query('CREATE TABLE floor (id uuid PRIMARY KEY, input jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
-    const connections = await Promise.all(Array.from({ length: clients }, () => pool.connect()));
+    await connections[0].query('CREATE TABLE floor (id uuid PRIMARY KEY, input jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
     const input = JSON.stringify({ service: 'geo' });
     const start = performance.now();
     let inserted = 0;
@@ -92,12 +92,10 @@ export async function postgresAlone(rows: number, clients = 50): Promise<number>
         }
       }),
     );
-    const elapsed = performance.now() - start;
-    for (const client of connections) client.release();
-    return elapsed;
+    return performance.now() - start;
   } finally {
-    await pool.end();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await Promise.all(connections.map((client) => client.end()));
+    await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
     await admin.end();
   }
 }
