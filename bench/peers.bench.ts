@@ -20,6 +20,8 @@
  * BENCH_ONLY=fanout,throughput runs a subset; BENCH_QUICK=1 a small scale for a quick check (not for the table);
  * BENCH_SIDES=geojobs runs only those sides of fanout and throughput (to profile one alone; its rows then have no ratio).
  * BENCH_NODE_ARGS reaches every Node.js server spawned (e.g. --cpu-prof --cpu-prof-dir=…).
+ * BENCH_BASELINE_DIR=<another checkout, built> adds its geojobs as one more side of fanout and throughput, interleaved
+ * with the others, and rows of this build / that one: a change measured against the build before it in one run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,6 +52,7 @@ const INTAKE_SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? scale(30, 5));
 const IMPORT_FEATURES = Number(process.env.BENCH_IMPORT_FEATURES ?? scale(500_000, 50_000));
 const IMPORT_ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? scale(3, 1));
 const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 26_379);
+const BASELINE_DIR = process.env.BENCH_BASELINE_DIR;
 // the scale of the benches whose functions are reused (read by them when imported, below)
 process.env.BENCH_FEATURES ??= String(scale(500_000, 50_000));
 process.env.BENCH_TILES ??= String(scale(1_000, 200));
@@ -98,6 +101,7 @@ async function queueSystems(): Promise<void> {
   const systems: Record<string, PeerSystem> = {};
   try {
     if (sides.includes('geojobs')) systems.geojobs = await startGeojobs(receiver);
+    if (sides.includes('geojobs') && BASELINE_DIR) systems.baseline = await startGeojobs(receiver, 'geojobs_bench_baseline', BASELINE_DIR);
     if (sides.includes('celery')) systems.celery = await startCelery(receiver, REDIS_PORT);
     if (sides.includes('bullmq')) systems.bullmq = await startBullmq(receiver, REDIS_PORT);
     // a peer left out by BENCH_SIDES has no row; geojobs left out, none has
@@ -125,6 +129,7 @@ async function queueSystems(): Promise<void> {
           met: ours / theirs <= peer.fanoutTarget,
         });
       }
+      if (times.baseline) rows.push(againstBaseline('fan-out', `${FANOUT_SUBTASKS} no-op subtasks, submission → callback`, times, msText));
       if (systems.geojobs?.lastFanout) notes.push(`fan-out: geojobs' last saga, from its rows: ${await systems.geojobs.lastFanout()}.`);
       loads.push(`after fan-out: ${load()}`);
     }
@@ -149,6 +154,7 @@ async function queueSystems(): Promise<void> {
           met: ours > theirs,
         });
       }
+      if (times.baseline) rows.push(againstBaseline('throughput', `${THROUGHPUT_JOBS} independent no-op jobs, submitted → completed`, times, perSecond));
       loads.push(`after throughput: ${load()}`);
       if (systems.geojobs) await floor(Object.fromEntries(peers.map((peer) => [peer.name, rate(THROUGHPUT_JOBS, median(times[peer.key]))])));
     }
@@ -157,6 +163,22 @@ async function queueSystems(): Promise<void> {
     await redis.stop();
     receiver.close();
   }
+}
+
+/** This build against BENCH_BASELINE_DIR's, from the same interleaved rounds: time of this one / time of that one. */
+function againstBaseline(section: string, what: string, times: Record<string, number[]>, format: (ms: number) => string): Row {
+  const ours = median(times.geojobs);
+  const theirs = median(times.baseline);
+  return {
+    section,
+    what: `${what}, this build against another (median of ${times.geojobs.length})`,
+    geojobs: `${format(ours)} ${spread(times.geojobs, format)}`,
+    peer: `geojobs built in ${BASELINE_DIR}`,
+    peerFigure: `${format(theirs)} ${spread(times.baseline, format)}`,
+    ratio: `${(ours / theirs).toFixed(2)}× the time`,
+    target: '—',
+    met: null,
+  };
 }
 
 /**
