@@ -97,7 +97,11 @@ async function interleaved(sides: Record<string, () => Promise<number>>, rounds:
 
 async function queueSystems(): Promise<void> {
   const receiver = await WebhookReceiver.start();
-  const redis = await startRedis(REDIS_PORT, join(benchEnv('GEOJOBS_DATA_DIR'), 'redis'));
+  // a receiver left listening would keep the bench from exiting when Redis does not start (its port taken)
+  const redis = await startRedis(REDIS_PORT, join(benchEnv('GEOJOBS_DATA_DIR'), 'redis')).catch((error: unknown) => {
+    receiver.close();
+    throw error;
+  });
   const systems: Record<string, PeerSystem> = {};
   try {
     if (sides.includes('geojobs')) systems.geojobs = await startGeojobs(receiver);
