@@ -6,6 +6,8 @@
  *
  *   fanout      saga of 1,000 noop subtasks + webhook followup | Celery chord of 1,000 no-ops + callback | BullMQ flow
  *               of 1,000 children; submission → the callback at the webhook receiver
+ *   floor       (with throughput) RabbitMQ alone: 3 × that many persistent, confirmed messages through a quorum queue,
+ *               consumed and acked; PostgreSQL alone: that many single-row committed inserts from 50 clients
  *   throughput  10,000 independent noop jobs, first submission → last completed, same three; 50 submitters on the
  *               Node.js sides (Celery's client publishes from one loop, as an app calling .delay() does)
  *   intake      POST /jobs, 50 clients (bench:intake's function): p50/p99
@@ -18,6 +20,8 @@
  * BENCH_ONLY=fanout,throughput runs a subset; BENCH_QUICK=1 a small scale for a quick check (not for the table);
  * BENCH_SIDES=geojobs runs only those sides of fanout and throughput (to profile one alone; its rows then have no ratio).
  * BENCH_NODE_ARGS reaches every Node.js server spawned (e.g. --cpu-prof --cpu-prof-dir=…).
+ * BENCH_BASELINE_DIR=<another checkout, built> adds its geojobs as one more side of fanout and throughput, interleaved
+ * with the others, and rows of this build / that one: a change measured against the build before it in one run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +30,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { benchEnv } from './support/bench-env.js';
 import { median, percentile } from './support/stats.js';
+import { postgresAlone, rabbitmqAlone } from './peers/floor.js';
 import { compareImport } from './peers/import.js';
 import { DEBIAN_PYTHON, startBullmq, startCelery, startGeojobs, startRedis, WebhookReceiver, type PeerSystem } from './peers/systems.js';
 
@@ -47,6 +52,7 @@ const INTAKE_SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? scale(30, 5));
 const IMPORT_FEATURES = Number(process.env.BENCH_IMPORT_FEATURES ?? scale(500_000, 50_000));
 const IMPORT_ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? scale(3, 1));
 const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 26_379);
+const BASELINE_DIR = process.env.BENCH_BASELINE_DIR;
 // the scale of the benches whose functions are reused (read by them when imported, below)
 process.env.BENCH_FEATURES ??= String(scale(500_000, 50_000));
 process.env.BENCH_TILES ??= String(scale(1_000, 200));
@@ -91,10 +97,15 @@ async function interleaved(sides: Record<string, () => Promise<number>>, rounds:
 
 async function queueSystems(): Promise<void> {
   const receiver = await WebhookReceiver.start();
-  const redis = await startRedis(REDIS_PORT, join(benchEnv('GEOJOBS_DATA_DIR'), 'redis'));
+  // a receiver left listening would keep the bench from exiting when Redis does not start (its port taken)
+  const redis = await startRedis(REDIS_PORT, join(benchEnv('GEOJOBS_DATA_DIR'), 'redis')).catch((error: unknown) => {
+    receiver.close();
+    throw error;
+  });
   const systems: Record<string, PeerSystem> = {};
   try {
     if (sides.includes('geojobs')) systems.geojobs = await startGeojobs(receiver);
+    if (sides.includes('geojobs') && BASELINE_DIR) systems.baseline = await startGeojobs(receiver, 'geojobs_bench_baseline', BASELINE_DIR);
     if (sides.includes('celery')) systems.celery = await startCelery(receiver, REDIS_PORT);
     if (sides.includes('bullmq')) systems.bullmq = await startBullmq(receiver, REDIS_PORT);
     // a peer left out by BENCH_SIDES has no row; geojobs left out, none has
@@ -122,6 +133,7 @@ async function queueSystems(): Promise<void> {
           met: ours / theirs <= peer.fanoutTarget,
         });
       }
+      if (times.baseline) rows.push(againstBaseline('fan-out', `${FANOUT_SUBTASKS} no-op subtasks, submission → callback`, times, msText));
       if (systems.geojobs?.lastFanout) notes.push(`fan-out: geojobs' last saga, from its rows: ${await systems.geojobs.lastFanout()}.`);
       loads.push(`after fan-out: ${load()}`);
     }
@@ -146,13 +158,68 @@ async function queueSystems(): Promise<void> {
           met: ours > theirs,
         });
       }
+      if (times.baseline) rows.push(againstBaseline('throughput', `${THROUGHPUT_JOBS} independent no-op jobs, submitted → completed`, times, perSecond));
       loads.push(`after throughput: ${load()}`);
+      if (systems.geojobs) await floor(Object.fromEntries(peers.map((peer) => [peer.name, rate(THROUGHPUT_JOBS, median(times[peer.key]))])));
     }
   } finally {
     for (const system of Object.values(systems).reverse()) await system.stop();
     await redis.stop();
     receiver.close();
   }
+}
+
+/** This build against BENCH_BASELINE_DIR's, from the same interleaved rounds: time of this one / time of that one. */
+function againstBaseline(section: string, what: string, times: Record<string, number[]>, format: (ms: number) => string): Row {
+  const ours = median(times.geojobs);
+  const theirs = median(times.baseline);
+  return {
+    section,
+    what: `${what}, this build against another (median of ${times.geojobs.length})`,
+    geojobs: `${format(ours)} ${spread(times.geojobs, format)}`,
+    peer: `geojobs built in ${BASELINE_DIR}`,
+    peerFigure: `${format(theirs)} ${spread(times.baseline, format)}`,
+    ratio: `${(ours / theirs).toFixed(2)}× the time`,
+    target: '—',
+    met: null,
+  };
+}
+
+/**
+ * What durability alone costs here (bench/peers/floor.ts), beside the peers' throughput of this run: the messages and the
+ * commits a geojobs job needs, without geojobs around them. Rounds alternate between the two, as the sides above.
+ */
+async function floor(peerRates: Record<string, number>): Promise<void> {
+  const messages = THROUGHPUT_JOBS * 3;
+  process.stdout.write(`floor: RabbitMQ alone (${messages} messages), PostgreSQL alone (${THROUGHPUT_JOBS} inserts), ${THROUGHPUT_ROUNDS} rounds\n`);
+  const times = await interleaved({ rabbitmq: () => rabbitmqAlone(messages), postgresql: () => postgresAlone(THROUGHPUT_JOBS) }, THROUGHPUT_ROUNDS);
+  const names = Object.keys(peerRates);
+  const peer = names.length ? `${names.join(' / ')} throughput, this run` : '—';
+  const peerFigure = names.length ? names.map((name) => `${peerRates[name]}/s`).join(' / ') : '—';
+  const ratios = (jobs: number) => (names.length ? names.map((name) => `${(jobs / peerRates[name]).toFixed(2)}×`).join(' / ') : '—');
+  const messagesPerSecond = rate(messages, median(times.rabbitmq));
+  rows.push({
+    section: 'floor',
+    what: `RabbitMQ alone: ${messages} persistent messages with publisher confirms through a quorum queue, consumed and acked, messages/s (median of ${THROUGHPUT_ROUNDS}); jobs/s at 3 messages a job (command, started, final) and at 2 (a quick job: command, final)`,
+    geojobs: `${messagesPerSecond}/s ${spread(times.rabbitmq, (ms) => `${rate(messages, ms)}/s`)} → ${Math.round(messagesPerSecond / 3)}–${Math.round(messagesPerSecond / 2)} jobs/s`,
+    peer,
+    peerFigure,
+    ratio: ratios(Math.round(messagesPerSecond / 2)),
+    target: '— (floor)',
+    met: null,
+  });
+  const insertsPerSecond = rate(THROUGHPUT_JOBS, median(times.postgresql));
+  rows.push({
+    section: 'floor',
+    what: `PostgreSQL alone: ${THROUGHPUT_JOBS} single-row inserts, each committed, from 50 clients, inserts/s (median of ${THROUGHPUT_ROUNDS}); a job needs one insert and one or two updates`,
+    geojobs: `${insertsPerSecond}/s ${spread(times.postgresql, (ms) => `${rate(THROUGHPUT_JOBS, ms)}/s`)} → at most ${insertsPerSecond} jobs/s`,
+    peer,
+    peerFigure,
+    ratio: ratios(insertsPerSecond),
+    target: '— (floor)',
+    met: null,
+  });
+  loads.push(`after floor: ${load()}`);
 }
 
 async function intake(): Promise<void> {
@@ -371,7 +438,9 @@ function markdown(started: Date, seconds: number, startLoad: string, versionList
     `Written by \`npm run bench:peers\` (bench/peers.bench.ts) on ${started.toISOString()}, in ${(seconds / 60).toFixed(1)} minutes${QUICK ? ' — QUICK SCALE, not the published figures' : ''}.`,
     'Every figure below comes from this one run: the sides of each comparison ran alternately, round by round (each first in turn), on the same',
     'PostgreSQL, RabbitMQ and Redis; figures are medians, with each round in brackets. Ratios are geojobs / peer (for the import, speed ratios: the',
-    "peer's time over geojobs'). The machine is shared and noisy: compare within a row, not with another day's table.",
+    "peer's time over geojobs'; for a floor row, the jobs/s that durability alone allows over the peer's). The machine is shared and noisy:",
+    "compare within a row, not with another day's table. The floor rows (run with throughput) are RabbitMQ and PostgreSQL alone doing what a",
+    'geojobs job needs of them, without geojobs: what no build of geojobs can pass on this machine.',
     '',
     '## Command',
     '',

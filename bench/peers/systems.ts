@@ -121,20 +121,26 @@ export async function startRedis(port: number, dir: string): Promise<{ stop: () 
 
 /**
  * geojobs: gateway + geo-service (prefetch 500, as bench:saga) on a fresh database and vhost; the built services in
- * the current folder's dist (another checkout's, to compare two versions in one run, with another database name).
+ * the current folder's dist, or in `root`'s (another checkout's, to compare two builds in one run, with another database
+ * name; the database is migrated by this checkout's build).
  */
-export async function startGeojobs(receiver: WebhookReceiver, databaseName = 'geojobs_bench_peers'): Promise<PeerSystem> {
+export async function startGeojobs(receiver: WebhookReceiver, databaseName = 'geojobs_bench_peers', root = process.cwd()): Promise<PeerSystem> {
   const database = await freshDatabase(databaseName);
   const vhost = await freshVhost('geojobs_bench_peers');
   const services: BenchService[] = [];
-  const gateway = await startBenchGateway(vhost.url, database.name, { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' });
+  const gateway = await startBenchGateway(vhost.url, database.name, { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' }, root);
   services.push(gateway);
   services.push(
-    await startBenchService('geo-service', 'GEOJOBS_GEO_PORT', {
-      GEOJOBS_AMQP_URL: vhost.url,
-      GEOJOBS_GEO_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GEO_DATABASE_URL'), database.name),
-      GEOJOBS_PREFETCH: '500',
-    }),
+    await startBenchService(
+      'geo-service',
+      'GEOJOBS_GEO_PORT',
+      {
+        GEOJOBS_AMQP_URL: vhost.url,
+        GEOJOBS_GEO_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GEO_DATABASE_URL'), database.name),
+        GEOJOBS_PREFETCH: '500',
+      },
+      root,
+    ),
   );
   const db = new pg.Client({ connectionString: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), database.name) });
   await db.connect();

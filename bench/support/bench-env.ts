@@ -94,11 +94,13 @@ export const stopProcess = async (child: ChildProcess): Promise<void> => {
 
 /**
  * A built service as its own process; resolves once its /health says up. Every service of a benchmark shares one
- * storage folder under the bench data folder (as on one machine), not the default `.data/storage`.
+ * storage folder under the bench data folder (as on one machine), not the default `.data/storage`. `root`: the
+ * checkout whose build runs (another one's, to compare two builds in one run).
  */
-export async function startBenchService(app: string, portVariable: string, env: Record<string, string>): Promise<BenchService> {
+export async function startBenchService(app: string, portVariable: string, env: Record<string, string>, root = process.cwd()): Promise<BenchService> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...serviceNodeArgs(app), ...benchNodeArgs(), `dist/apps/${app}/src/main.js`], {
+  const child = spawn(process.execPath, [...serviceNodeArgs(app), ...benchNodeArgs(), join(root, `dist/apps/${app}/src/main.js`)], {
+    cwd: root,
     env: {
       PATH: process.env.PATH,
       ...serviceProcessEnv(app),
@@ -122,17 +124,27 @@ export async function startBenchService(app: string, portVariable: string, env: 
 const BENCH_ADMIN = { username: 'bench-admin', password: 'bench admin password' };
 
 /** The gateway on this vhost and database, with the bench admin: its URL, process and an admin bearer token. */
-export async function startBenchGateway(amqpUrl: string, database: string, env: Record<string, string> = {}): Promise<BenchService & { token: string }> {
-  const gateway = await startBenchService('gateway', 'GEOJOBS_GATEWAY_PORT', {
-    GEOJOBS_AMQP_URL: amqpUrl,
-    GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database),
-    GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
-    GEOJOBS_ADMIN_USER: BENCH_ADMIN.username,
-    GEOJOBS_ADMIN_PASSWORD: BENCH_ADMIN.password,
-    // a benchmark is one client on purpose: it measures throughput, not the per-client request rate
-    GEOJOBS_RATE_LIMIT_PER_MINUTE: '0',
-    ...env,
-  });
+export async function startBenchGateway(
+  amqpUrl: string,
+  database: string,
+  env: Record<string, string> = {},
+  root = process.cwd(),
+): Promise<BenchService & { token: string }> {
+  const gateway = await startBenchService(
+    'gateway',
+    'GEOJOBS_GATEWAY_PORT',
+    {
+      GEOJOBS_AMQP_URL: amqpUrl,
+      GEOJOBS_GATEWAY_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_GATEWAY_DATABASE_URL'), database),
+      GEOJOBS_JWT_SECRET: benchEnv('GEOJOBS_JWT_SECRET'),
+      GEOJOBS_ADMIN_USER: BENCH_ADMIN.username,
+      GEOJOBS_ADMIN_PASSWORD: BENCH_ADMIN.password,
+      // a benchmark is one client on purpose: it measures throughput, not the per-client request rate
+      GEOJOBS_RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
+    },
+    root,
+  );
   const login = await fetch(`${gateway.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_ADMIN) });
   if (!login.ok) {
     await gateway.stop();

@@ -47,6 +47,21 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     expect((await waitForJob(admin, failed.id, 'failed')).error).toEqual({ type: 'noop', class: 'NoopFailure', message: 'the file is corrupt' });
   });
 
+  it('shows a job that ended before its service reported it started as having run, from when it started', async () => {
+    // no sleep: the service sends only job.succeeded, carrying when it started
+    const quick = await waitForJob(admin, (await submit(admin, { service: 'geo' })).id, 'succeeded');
+    const failed = await waitForJob(admin, (await submit(admin, { service: 'geo', fail: 'at once' })).id, 'failed');
+    for (const job of [quick, failed]) {
+      const states = job.history!.transitions.map((transition) => transition.state);
+      expect(states).toEqual(['queued', 'running', job.state]);
+      const running = job.history!.transitions[1];
+      expect(job.startedAt).not.toBeNull();
+      expect(Date.parse(running.at)).toBe(Date.parse(job.startedAt!));
+      expect(Date.parse(job.startedAt!)).toBeLessThanOrEqual(Date.parse(job.finishedAt!));
+      expect(Date.parse(job.startedAt!)).toBeGreaterThanOrEqual(Date.parse(job.createdAt) - 1_000); // clocks of one machine
+    }
+  });
+
   it('streams progress then the final state as server-sent events', async () => {
     const job = await submit(admin, { service: 'geo', sleepMs: 800 });
     const response = await fetch(`${gateway.url}/jobs/${job.id}/events`, { headers: { authorization: admin.authorization! } });

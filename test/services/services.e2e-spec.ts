@@ -47,13 +47,26 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
   });
 
   it.each(['geo', 'export', 'analytics'] as const)('%s-service runs a noop job and reports it as events', async (service) => {
-    const jobId = randomUUID();
-    await broker.publishCommand(`${service}.noop`, { jobId, sleepMs: 10 }, { correlationId: jobId });
-    await waitFor(() => eventsOf(jobId).some((event) => event.type === 'job.succeeded'), `${service} noop to succeed`);
-    const [started, succeeded] = eventsOf(jobId);
-    expect(started).toMatchObject({ type: 'job.started', correlationId: jobId, payload: { jobId, service } });
-    expect(succeeded).toMatchObject({ type: 'job.succeeded', correlationId: jobId, causationId: started.causationId });
-    expect((succeeded.payload as unknown as JobSucceededV1).result).toEqual({ sleptMs: 10 });
+    // a quick job: its final event alone, carrying when it started
+    const quick = randomUUID();
+    const published = Date.now();
+    await broker.publishCommand(`${service}.noop`, { jobId: quick, sleepMs: 10 }, { correlationId: quick });
+    await waitFor(() => eventsOf(quick).some((event) => event.type === 'job.succeeded'), `${service} noop to succeed`);
+    const [succeeded, ...more] = eventsOf(quick);
+    expect(more).toEqual([]);
+    expect(succeeded).toMatchObject({ type: 'job.succeeded', correlationId: quick, payload: { jobId: quick, result: { sleptMs: 10 } } });
+    const { startedAt } = succeeded.payload as unknown as JobSucceededV1;
+    expect(Date.parse(startedAt!)).toBeGreaterThanOrEqual(published - 1_000); // clocks of one machine
+    expect(Date.parse(startedAt!)).toBeLessThanOrEqual(Date.parse(succeeded.occurredAt));
+
+    // one still running after a moment reports job.started first, naming its service, caused by the same command
+    const slow = randomUUID();
+    await broker.publishCommand(`${service}.noop`, { jobId: slow, sleepMs: 300 }, { correlationId: slow });
+    await waitFor(() => eventsOf(slow).some((event) => event.type === 'job.succeeded'), `${service} slower noop to succeed`);
+    const lifecycle = eventsOf(slow).filter((event) => event.type !== 'job.progress');
+    expect(lifecycle.map((event) => event.type)).toEqual(['job.started', 'job.succeeded']);
+    expect(lifecycle[0]).toMatchObject({ correlationId: slow, payload: { jobId: slow, service } });
+    expect(lifecycle[1]).toMatchObject({ causationId: lifecycle[0].causationId, payload: { result: { sleptMs: 300 } } });
   });
 
   it('logs with the job id as correlation id, over AMQP and over HTTP', async () => {

@@ -134,16 +134,34 @@ export class JobEventsApplier {
     // after started/progress; a fan-out counts from a job that has not ended (SagaCoordinator.fanOut, opensSaga)
     for (const id of await this.sagas.fanOut(manager, fanouts)) changed.add(id);
     const finals = [
-      ...succeeded.map((e) => ({ id: e.payload.jobId, state: 'succeeded', result: e.payload.result, error: null, at: e.occurredAt, event: e.id })),
-      ...failed.map((e) => ({ id: e.payload.jobId, state: 'failed', result: null, error: e.payload.error, at: e.occurredAt, event: e.id })),
+      ...succeeded.map((e) => ({
+        id: e.payload.jobId,
+        state: 'succeeded',
+        result: e.payload.result,
+        error: null,
+        started: e.payload.startedAt,
+        at: e.occurredAt,
+        event: e.id,
+      })),
+      ...failed.map((e) => ({
+        id: e.payload.jobId,
+        state: 'failed',
+        result: null,
+        error: e.payload.error,
+        started: e.payload.startedAt,
+        at: e.occurredAt,
+        event: e.id,
+      })),
     ];
     let finished = 0;
     if (finals.length > 0) {
+      // a quick job's final event is its only one: it carries when the job started (its `running` transition is
+      // recorded from it, jobs.record_changed_states)
       const rows: SettledJob[] = await manager.query(
         `WITH updated AS (
            UPDATE jobs.jobs j SET state = e.state, result = e.result, error = e.error, finished_at = e.at,
-             started_at = coalesce(j.started_at, e.at), progress_current = greatest(j.progress_current, j.progress_total), updated_at = now()
-           FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, state text, result jsonb, error jsonb, at timestamptz)
+             started_at = coalesce(j.started_at, e.started, e.at), progress_current = greatest(j.progress_current, j.progress_total), updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, state text, result jsonb, error jsonb, started timestamptz, at timestamptz)
            WHERE j.id = e.id AND j.state IN ('queued', 'running') RETURNING ${SETTLED_JOB_COLUMNS}
          ) SELECT * FROM updated`,
         [JSON.stringify(finals)],

@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsObject,
   IsOptional,
   IsString,
@@ -49,6 +50,15 @@ export class JobSucceededV1 {
 
   @IsObject()
   result!: Record<string, unknown>;
+
+  /**
+   * When the service began the job, for a job that ended before its service sent `job.started` (a quick one): the
+   * gateway records the job as started then. Optional, so events of services without it (version 1 as first
+   * published) read as before.
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  startedAt?: string;
 }
 
 /** What went wrong, in the shape the portal shows: a category, the error class, a readable message. */
@@ -70,6 +80,11 @@ export class JobFailedV1 {
   @ValidateNested()
   @Type(() => JobErrorV1)
   error!: JobErrorV1;
+
+  /** As JobSucceededV1's. */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  startedAt?: string;
 }
 
 /** The gateway cancelled a job: a service skips its queued command and aborts it if running. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { PermanentError, type HandlerContext, type HandlerMap } from '../broker/consumer.js';
 import type { CommandKey, Commands } from '../contracts/commands.js';
@@ -8,13 +9,17 @@ import type { EventKey, Events } from '../contracts/events.js';
 import { JobCancellations } from './job-cancellations.js';
 import { runNoop } from './noop.runner.js';
 import { fanOut, JobFailure, type WorkerDeclaration } from './worker.js';
-import { Workers, type WorkerBroker } from './workers.js';
+import { STARTED_REPORT_DELAY_MS, Workers, type WorkerBroker } from './workers.js';
 
 /** Stands in for the broker's two calls a worker makes: records the handlers it is given and the events it publishes. */
 class RecordingBroker implements WorkerBroker {
   handlers: HandlerMap<Commands> | undefined;
   queue: string | undefined;
   readonly events: Envelope<unknown>[] = [];
+  /** What happened, in order: `publish <type>` when an event is handed to the broker, `confirm <type>` when confirmed. */
+  readonly log: string[] = [];
+  /** How long the broker takes to confirm an event of a type (none: at once). */
+  readonly confirmDelayMs: Partial<Record<EventKey, number>> = {};
 
   async consumeCommands(queue: string, _prefetch: number, handlers: HandlerMap<Commands>): Promise<void> {
     this.queue = queue;
@@ -23,6 +28,10 @@ class RecordingBroker implements WorkerBroker {
 
   async publishEvent<K extends EventKey>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
     this.events.push(eventEnvelope(type, payload, origin));
+    this.log.push(`publish ${type}`);
+    const delay = this.confirmDelayMs[type];
+    if (delay) await sleep(delay);
+    this.log.push(`confirm ${type}`);
   }
 
   /** Hands a command to the consumed handler as the consumer would; resolves when the consumer would ack it. */
@@ -144,7 +153,7 @@ describe('worker declarations', () => {
       expect(broker.events.map((event) => event.payload)).toEqual([
         { jobId: command.payload.jobId, service: 'geo' },
         { jobId: command.payload.jobId, current: 1, total: 2, message: 'half way' },
-        { jobId: command.payload.jobId, result: { answer: 42 } },
+        { jobId: command.payload.jobId, result: { answer: 42 }, startedAt: expect.any(String) },
       ]);
       for (const event of broker.events) {
         expect(event).toMatchObject({ correlationId: command.correlationId, causationId: command.id });
@@ -157,10 +166,10 @@ describe('worker declarations', () => {
       const command = noop();
       await expect(broker.deliver(command)).resolves.toBeUndefined();
 
-      expect(broker.typesOf()).toEqual(['job.started', 'job.failed']);
-      expect(broker.events[1]).toMatchObject({
+      expect(broker.typesOf()).toEqual(['job.failed']);
+      expect(broker.events[0]).toMatchObject({
         causationId: command.id,
-        payload: { jobId: command.payload.jobId, error: { type: 'noop', class: 'NoopFailure', message: 'the file is empty' } },
+        payload: { jobId: command.payload.jobId, error: { type: 'noop', class: 'NoopFailure', message: 'the file is empty' }, startedAt: expect.any(String) },
       });
     });
 
@@ -173,7 +182,7 @@ describe('worker declarations', () => {
       expect(broker.events[1]).toMatchObject({ causationId: command.id, payload: { jobId: command.payload.jobId, subtasks: [{ type: 'noop' }] } });
     });
 
-    it('leaves a failure the broker retries unreported, and reports the one it gives up', async () => {
+    it('reports a failure the broker retries only as the job started, and the one it gives up as failed', async () => {
       let thrown: Error = new Error('the database is restarting');
       await workers.start(
         geoWorker({
@@ -183,12 +192,13 @@ describe('worker declarations', () => {
         }),
       );
       const command = noop();
+      // the job shows as running while the broker waits to retry it
       await expect(broker.deliver(command, { attempt: 1 })).rejects.toThrow('the database is restarting');
       expect(broker.typesOf()).toEqual(['job.started']);
 
       await expect(broker.deliver(command, { attempt: 4, lastAttempt: true })).rejects.toThrow('the database is restarting');
-      expect(broker.typesOf()).toEqual(['job.started', 'job.started', 'job.failed']);
-      expect(broker.events[2]).toMatchObject({
+      expect(broker.typesOf()).toEqual(['job.started', 'job.failed']);
+      expect(broker.events[1]).toMatchObject({
         causationId: command.id,
         payload: { error: { type: 'internal', class: 'Error', message: 'the database is restarting' } },
       });
@@ -199,6 +209,74 @@ describe('worker declarations', () => {
         type: 'job.failed',
         payload: { error: { class: 'PermanentError', message: 'the source is gone for good' } },
       });
+    });
+  });
+
+  describe('job.started deferred', () => {
+    it('reports a job that ends sooner than the delay with its final event alone, carrying when it started', async () => {
+      await workers.start(geoWorker({ job: async () => ({ quick: true }) }));
+      const before = Date.now();
+      const command = noop();
+      await broker.deliver(command);
+      await sleep(STARTED_REPORT_DELAY_MS * 2); // nothing is sent late either
+
+      expect(broker.typesOf()).toEqual(['job.succeeded']);
+      const [succeeded] = broker.events as Envelope<{ startedAt: string }>[];
+      expect(succeeded.payload).toEqual({ jobId: command.payload.jobId, result: { quick: true }, startedAt: expect.any(String) });
+      const startedAt = Date.parse(succeeded.payload.startedAt);
+      expect(startedAt).toBeGreaterThanOrEqual(before);
+      expect(startedAt).toBeLessThanOrEqual(Date.parse(succeeded.occurredAt));
+    });
+
+    it('reports job.started while a job still runs after the delay, without waiting for it to end', async () => {
+      let seenWhileRunning: string[] = [];
+      await workers.start(
+        geoWorker({
+          job: async () => {
+            await sleep(STARTED_REPORT_DELAY_MS * 3);
+            seenWhileRunning = broker.typesOf();
+            return {};
+          },
+        }),
+      );
+      await broker.deliver(noop());
+
+      expect(seenWhileRunning).toEqual(['job.started']);
+      expect(broker.typesOf()).toEqual(['job.started', 'job.succeeded']);
+    });
+
+    it('sends the final event only once the broker confirmed a job.started sent before it', async () => {
+      broker.confirmDelayMs['job.started'] = STARTED_REPORT_DELAY_MS * 2;
+      await workers.start(
+        geoWorker({
+          job: async () => {
+            await sleep(STARTED_REPORT_DELAY_MS * 1.5); // past the delay: job.started is sent, not yet confirmed
+            return {};
+          },
+        }),
+      );
+      await broker.deliver(noop());
+
+      expect(broker.log).toEqual(['publish job.started', 'confirm job.started', 'publish job.succeeded', 'confirm job.succeeded']);
+    });
+
+    it('reports job.started before a quick job’s first progress and before its fan-out', async () => {
+      await workers.start(
+        geoWorker({
+          job: async (command, job) => {
+            if ('fanout' in command.payload) return fanOut({ subtasks: [{ type: 'noop', input: { service: 'geo' } }] });
+            await job.progress(1, 1, 'done');
+            return {};
+          },
+        }),
+      );
+      await broker.deliver(noop());
+      expect(broker.typesOf()).toEqual(['job.started', 'job.progress', 'job.succeeded']);
+
+      broker.events.length = 0;
+      const jobId = randomUUID();
+      await broker.deliver(commandEnvelope('geo.noop', { jobId, fanout: { children: 1 } }, { correlationId: jobId }));
+      expect(broker.typesOf()).toEqual(['job.started', 'job.fanout']);
     });
   });
 
@@ -228,10 +306,25 @@ describe('worker declarations', () => {
       const command = noop();
       const delivered = broker.deliver(command);
       await running;
+      await sleep(STARTED_REPORT_DELAY_MS * 2);
       cancellations.cancel(command.payload.jobId);
 
       await expect(delivered).resolves.toBeUndefined();
       expect(broker.typesOf()).toEqual(['job.started']);
+    });
+
+    it('reports nothing at all for a job cancelled before it would have reported job.started', async () => {
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      await workers.start(geoWorker({ job: ({ payload }, job) => (started(), runNoop({ ...payload, sleepMs: 60_000 }, job)) }));
+      const command = noop();
+      const delivered = broker.deliver(command);
+      await running;
+      cancellations.cancel(command.payload.jobId);
+
+      await expect(delivered).resolves.toBeUndefined();
+      await sleep(STARTED_REPORT_DELAY_MS * 2); // the deferred job.started is dropped with the run, not sent late
+      expect(broker.events).toHaveLength(0);
     });
   });
 

@@ -15,6 +15,48 @@ type JobCommand = Envelope<{ jobId?: string }>;
 type RunJob = (command: JobCommand, job: JobContext) => Promise<JobOutcome>;
 type RunPlain = (command: Envelope<unknown>, context: HandlerContext) => Promise<void>;
 
+/**
+ * How long a job runs before its service reports `job.started`. A job that ends sooner reports only its final event,
+ * which carries `startedAt`: one message and one row version of the job fewer, for most jobs of a portal (a callback,
+ * a small conversion, every no-op). A job that reports progress or fans out first reports `job.started` then.
+ */
+export const STARTED_REPORT_DELAY_MS = 100;
+
+/**
+ * A job's `job.started`, sent once and only if needed: when the job is still running after STARTED_REPORT_DELAY_MS,
+ * or before its first progress or fan-out (`now`). Its final event waits for a `job.started` already sent (`settled`),
+ * so the two leave in order.
+ */
+class DeferredStart {
+  readonly startedAt = new Date().toISOString();
+  private sent: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly publish: () => Promise<void>) {
+    this.timer = setTimeout(() => {
+      // a failure is seen by whoever waits for it next (`settled`, `now`); a run cancelled meanwhile waits for nothing
+      this.now().catch(() => undefined);
+    }, STARTED_REPORT_DELAY_MS);
+  }
+
+  /** Sends `job.started` unless sent already; resolves once the broker confirmed it. */
+  now(): Promise<void> {
+    clearTimeout(this.timer);
+    return (this.sent ??= this.publish());
+  }
+
+  /** The job ends: `job.started` will not be sent now; resolves once one already sent is confirmed. */
+  async settled(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.sent;
+  }
+
+  /** The run was dropped (cancelled): nothing more to report. */
+  abandon(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 /** A signal for work that belongs to no job: nothing can cancel it. */
 const NEVER = new AbortController().signal;
 
@@ -54,25 +96,50 @@ export class Workers {
       const { jobId } = command.payload;
       if (jobId === undefined) return this.untracked(service, run, command, context);
       const origin = causedBy(command);
-      const failed = (error: JobErrorV1) => this.broker.publishEvent('job.failed', { jobId, error }, origin);
       await this.cancellations.run(jobId, async (signal) => {
-        await this.broker.publishEvent('job.started', { jobId, service }, origin);
-        const progress = (current: number, total: number, text: string) =>
-          this.broker.publishEvent('job.progress', { jobId, current, total, message: text }, origin);
+        const started = new DeferredStart(() => this.broker.publishEvent('job.started', { jobId, service }, origin));
+        const { startedAt } = started;
+        const failed = async (error: JobErrorV1) => {
+          await started.settled();
+          await this.broker.publishEvent('job.failed', { jobId, error, startedAt }, origin);
+        };
+        const progress = async (current: number, total: number, text: string) => {
+          await started.now();
+          await this.broker.publishEvent('job.progress', { jobId, current, total, message: text }, origin);
+        };
         let outcome: JobOutcome;
         try {
           outcome = await run(command, { ...context, service, signal, progress });
         } catch (error) {
-          if (signal.aborted) throw error; // cancelled: the gateway already ended the job, and the run is dropped
+          if (signal.aborted) {
+            started.abandon();
+            throw error; // cancelled: the gateway already ended the job, and the run is dropped
+          }
           if (error instanceof JobFailure) return failed(error.failure);
           // the broker gives the command up (dead-letters it) rather than retrying: the job ends with the error
           if (error instanceof PermanentError || context.lastAttempt) await this.reportGivenUp(failed, error);
+          else await this.reportRetried(started);
           throw error;
         }
-        if (outcome instanceof FanOut) await this.broker.publishEvent('job.fanout', { jobId, ...outcome.declaration }, origin);
-        else await this.broker.publishEvent('job.succeeded', { jobId, result: outcome }, origin);
+        if (outcome instanceof FanOut) {
+          await started.now();
+          await this.broker.publishEvent('job.fanout', { jobId, ...outcome.declaration }, origin);
+        } else {
+          await started.settled();
+          await this.broker.publishEvent('job.succeeded', { jobId, result: outcome, startedAt }, origin);
+        }
       });
     };
+  }
+
+  /** An attempt the broker will retry has run: the job shows as running while it waits for the next one. */
+  private async reportRetried(started: DeferredStart): Promise<void> {
+    try {
+      await started.now();
+    } catch (reportError) {
+      // the command is retried all the same, and the retry reports it
+      this.logger.warn({ err: reportError }, 'could not report a retried job as started');
+    }
   }
 
   /** A command of a job's key that carries no job (an `analytics.track` of no job): its work, and nothing reported. */
