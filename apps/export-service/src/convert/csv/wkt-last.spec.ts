@@ -12,7 +12,8 @@ describe('WktLast', () => {
     for (let size = 1; size <= bytes.length; size++) {
       const move = new WktLast();
       const out: Buffer[] = [];
-      for (let at = 0; at < bytes.length; at += size) out.push(move.push(bytes.subarray(at, at + size)));
+      // each chunk a buffer of its own, as a file stream reads them (WktLast writes over them)
+      for (let at = 0; at < bytes.length; at += size) out.push(Buffer.from(move.push(Buffer.from(bytes.subarray(at, at + size)))));
       move.end();
       expect(Buffer.concat(out).toString()).toBe(rowsPathRecords);
     }

@@ -14,21 +14,25 @@ const LF = 0x0a;
 export class WktLast {
   /** The start of a record not yet whole at the end of the last chunk. */
   private carry: Buffer = Buffer.alloc(0);
+  /** A record's WKT, set aside while the record's other fields move over it. */
+  private wkt: Buffer = Buffer.allocUnsafe(4096);
 
-  /** The whole records of `carry` + `chunk`, each with its first field moved last; the rest is kept for the next chunk. */
+  /**
+   * The whole records of `carry` + `chunk`, each with its first field moved last, written over the bytes they came from
+   * (no buffer more for the garbage collector: a record never grows, as GDAL quotes each WKT and only those with a
+   * comma keep their quotes); the rest is kept for the next chunk. `chunk` is the caller's no more.
+   */
   push(chunk: Buffer): Buffer {
     const bytes = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
     const length = bytes.length;
-    // at most 2 bytes more a record (the quotes a WKT with a comma keeps), and a record is at least 4 bytes (`,x\r\n`)
-    const out = Buffer.allocUnsafe(length + (length >> 1) + 2);
     let written = 0;
     let start = 0;
     for (;;) {
-      // the first field: `"…"` (a WKT holds no quote) or empty (a NULL geometry)
+      if (start >= length) break;
+      // the first field: `"…"` (a WKT holds no quote), or unquoted: empty for a NULL geometry
       let wktStart = start;
       let wktEnd: number;
       let rest: number;
-      if (start >= length) break;
       if (bytes[start] === QUOTE) {
         const close = bytes.indexOf(QUOTE, start + 1);
         if (close < 0) break;
@@ -36,7 +40,6 @@ export class WktLast {
         wktEnd = close;
         rest = close + 1;
       } else {
-        // unquoted: empty for a NULL geometry (GDAL quotes every WKT, which holds a space, but need not)
         rest = bytes.indexOf(COMMA, start);
         if (rest < 0) break;
         wktEnd = rest;
@@ -44,36 +47,34 @@ export class WktLast {
       if (rest >= length) break;
       if (bytes[rest] !== COMMA) throw new Error(`a CSV record of GDAL's has no field after its WKT (byte ${rest} of a slice)`);
       rest += 1;
-      // the other fields, copied as they are, up to the CRLF that is not inside quotes
+      // the record's end: the CRLF that is not inside quotes
       let end = rest;
       let quoted = false;
-      let at = written;
       for (; end < length; end++) {
         const byte = bytes[end];
         if (byte === QUOTE) quoted = !quoted;
         else if (byte === CR && !quoted) break;
-        out[at++] = byte;
       }
       if (end + 1 >= length) break;
       if (bytes[end + 1] !== LF) throw new Error(`a CSV record of GDAL's ends in CR without LF (byte ${end} of a slice)`);
-      out[at++] = COMMA;
-      let comma = false;
-      for (let i = wktStart; i < wktEnd; i++) {
-        if (bytes[i] === COMMA) {
-          comma = true;
-          break;
-        }
-      }
-      if (comma) out[at++] = QUOTE;
-      at += bytes.copy(out, at, wktStart, wktEnd);
-      if (comma) out[at++] = QUOTE;
-      out[at++] = CR;
-      out[at++] = LF;
+      const wktBytes = wktEnd - wktStart;
+      if (wktBytes > this.wkt.length) this.wkt = Buffer.allocUnsafe(wktBytes * 2);
+      bytes.copy(this.wkt, 0, wktStart, wktEnd);
+      const firstComma = bytes.indexOf(COMMA, wktStart);
+      const comma = firstComma >= 0 && firstComma < wktEnd;
+      // the other fields move to where the record starts (left of where they were), then the WKT, then CRLF
+      let at = written + bytes.copy(bytes, written, rest, end);
+      bytes[at++] = COMMA;
+      if (comma) bytes[at++] = QUOTE;
+      at += this.wkt.copy(bytes, at, 0, wktBytes);
+      if (comma) bytes[at++] = QUOTE;
+      bytes[at++] = CR;
+      bytes[at++] = LF;
       written = at;
       start = end + 2;
     }
     this.carry = Buffer.from(bytes.subarray(start));
-    return out.subarray(0, written);
+    return bytes.subarray(0, written);
   }
 
   /** Throws when the stream ended inside a record (GDAL ends each with CRLF). */
