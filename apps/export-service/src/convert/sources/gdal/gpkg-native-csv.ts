@@ -95,26 +95,36 @@ export function gpkgSliceHeader(table: GpkgTable): string {
   return `${(wktFirst(table) ? ['WKT', ...columns] : [...columns, 'g']).join(',')}\r\n`;
 }
 
-/** The first fid of each slice of `sliceRows` rows, and the table's row count: one pass over the fid index, on a connection of its own. */
+/**
+ * The first fid of each slice of `sliceRows` rows, and the table's row count, on a connection of its own: from the
+ * first fid, each next start `sliceRows` rows further along the fid (rowid) b-tree, then the last slice's rows counted.
+ * One walk over the fids, in as many short queries as slices (a window function numbering every row took about
+ * three times as long).
+ */
 async function sliceStarts(file: string, table: GpkgTable, sliceRows: number): Promise<{ starts: number[]; rows: number }> {
   const fid = sqlName(table.fid);
+  const from = sqlName(table.name);
   const dataset = await gdal.openAsync(file, 'r', ['GPKG']);
   // The result layers live until the dataset closes: one collected while the next query runs would block the event
   // loop until that query ends (gdal-async releases a result set under its dataset's lock).
   const results: gdal.Layer[] = [];
-  const read = async (sql: string): Promise<number[][]> => {
-    const rows: number[][] = [];
+  const first = async (sql: string): Promise<number | undefined> => {
     const result = await dataset.executeSQLAsync(sql);
     results.push(result);
-    for await (const feature of result.features) rows.push(feature.fields.toArray().map(Number));
-    return rows;
+    const feature = await result.features.firstAsync();
+    const value = feature?.fields.toArray()[0] as number | null | undefined;
+    return value === null || value === undefined ? undefined : Number(value);
   };
   try {
-    const [[rows]] = await read(`SELECT COUNT(*) AS n FROM ${sqlName(table.name)}`);
-    const starts = await read(
-      `SELECT b FROM (SELECT ${fid} + 0 AS b, row_number() OVER (ORDER BY ${fid}) AS n FROM ${sqlName(table.name)}) WHERE n % ${sliceRows} = 1`,
-    );
-    return { starts: starts.map(([start]) => start), rows };
+    const starts: number[] = [];
+    // `+ 0`: a value, not the fid GDAL would take the column for
+    for (let start = await first(`SELECT MIN(${fid}) + 0 AS b FROM ${from}`); start !== undefined;) {
+      starts.push(start);
+      start = await first(`SELECT ${fid} + 0 AS b FROM ${from} WHERE ${fid} >= ${start} ORDER BY ${fid} LIMIT 1 OFFSET ${sliceRows}`);
+    }
+    if (starts.length === 0) return { starts, rows: 0 };
+    const last = (await first(`SELECT COUNT(*) AS n FROM ${from} WHERE ${fid} >= ${starts[starts.length - 1]}`)) ?? 0;
+    return { starts, rows: sliceRows * (starts.length - 1) + last };
   } finally {
     dataset.close();
   }
