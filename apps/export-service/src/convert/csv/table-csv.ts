@@ -97,8 +97,7 @@ export function nativeTableCsv(
       const text = new StringDecoder('utf8');
       const wktLast = native.wktFirst ? new WktLast() : undefined;
       for await (const read of createReadStream(path, { start: native.headerBytes, highWaterMark: SLICE_READ_BYTES }) as AsyncIterable<Buffer>) {
-        const chunk = wktLast ? wktLast.push(read) : read;
-        if (chunk.length > 0) yield utf8 ? chunk : encode(text.write(chunk));
+        for (const chunk of wktLast ? wktLast.push(read) : [read]) if (chunk.length > 0) yield utf8 ? chunk : encode(text.write(chunk));
       }
       wktLast?.end();
       if (!utf8) yield encode(text.end());

@@ -11,19 +11,48 @@ const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
 
+/** Bytes of a chunk joined to the record carried from the last one, enough for most records to end in. */
+const HEAD_BYTES = 64 * 1024;
+
 export class WktLast {
   /** The start of a record not yet whole at the end of the last chunk. */
   private carry: Buffer = Buffer.alloc(0);
   /** A record's WKT, set aside while the record's other fields move over it. */
   private wkt: Buffer = Buffer.allocUnsafe(4096);
 
+  /** `headBytes`: see HEAD_BYTES (smaller in tests). */
+  constructor(private readonly headBytes = HEAD_BYTES) {}
+
   /**
    * The whole records of `carry` + `chunk`, each with its first field moved last, written over the bytes they came from
    * (no buffer more for the garbage collector: a record never grows, as GDAL quotes each WKT and only those with a
-   * comma keep their quotes); the rest is kept for the next chunk. `chunk` is the caller's no more.
+   * comma keep their quotes); the rest is kept for the next chunk. `chunk` is the caller's no more. The record carried
+   * over is joined to the chunk's first bytes only, not to the whole chunk: a copy of every chunk doubled the bytes
+   * allocated outside V8's heap, and with them its full collections.
    */
-  push(chunk: Buffer): Buffer {
-    const bytes = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
+  push(chunk: Buffer): Buffer[] {
+    const moved: Buffer[] = [];
+    let rest = chunk;
+    if (this.carry.length > 0) {
+      const carried = this.carry.length;
+      const head = Buffer.concat([this.carry, chunk.subarray(0, this.headBytes)]);
+      const { written, consumed } = this.move(head);
+      if (consumed > carried) {
+        moved.push(head.subarray(0, written));
+        rest = chunk.subarray(consumed - carried);
+      } else {
+        rest = chunk.length <= this.headBytes ? head : Buffer.concat([this.carry, chunk]);
+      }
+      this.carry = Buffer.alloc(0);
+    }
+    const { written, consumed } = this.move(rest);
+    moved.push(rest.subarray(0, written));
+    this.carry = Buffer.from(rest.subarray(consumed));
+    return moved;
+  }
+
+  /** Moves the WKT of each whole record of `bytes`, in place: the bytes written, and those consumed (whole records). */
+  private move(bytes: Buffer): { written: number; consumed: number } {
     const length = bytes.length;
     let written = 0;
     let start = 0;
@@ -73,8 +102,7 @@ export class WktLast {
       written = at;
       start = end + 2;
     }
-    this.carry = Buffer.from(bytes.subarray(start));
-    return bytes.subarray(0, written);
+    return { written, consumed: start };
   }
 
   /** Throws when the stream ended inside a record (GDAL ends each with CRLF). */
