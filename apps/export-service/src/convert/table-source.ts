@@ -45,6 +45,11 @@ export interface NativeCsv {
   /** Rows in each slice, in order (none for an empty table). */
   readonly slices: readonly number[];
   readonly headerBytes: number;
+  /**
+   * The engine writes the geometry (the table's last column) first, always quoted, as GDAL's CSV driver does: the
+   * bundle moves it last (csv/wkt-last).
+   */
+  readonly wktFirst?: boolean;
   /** Writes slice `index` to a new file at `path`. */
   write(index: number, path: string): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
 import type { NativeCsv, SourceTable, TableSource } from '../table-source.js';
 import { csvValue } from './csv-values.js';
+import { WktLast } from './wkt-last.js';
 
 /** Rows turned into CSV text and encoded at once: large enough to amortise the calls, small enough to stay flat. */
 const ROWS_PER_CHUNK = 1_000;
@@ -76,8 +77,8 @@ const SLICE_READ_BYTES = 256 * 1024;
 
 /**
  * A table the engine writes itself (NativeCsv) as a CSV stream: the header row, then each slice's file as `slice`
- * hands it over (written, the engine's header skipped), re-encoded when the charset is not UTF-8, and removed once
- * read. `onRows` hears the running count after each slice.
+ * hands it over (written, the engine's header skipped), its geometry moved last when the engine writes it first,
+ * re-encoded when the charset is not UTF-8, and removed once read. `onRows` hears the running count after each slice.
  */
 export function nativeTableCsv(
   table: SourceTable,
@@ -94,9 +95,11 @@ export function nativeTableCsv(
     for (const [index, sliceRows] of native.slices.entries()) {
       const path = await slice(index);
       const text = new StringDecoder('utf8');
-      for await (const chunk of createReadStream(path, { start: native.headerBytes, highWaterMark: SLICE_READ_BYTES }) as AsyncIterable<Buffer>) {
-        yield utf8 ? chunk : encode(text.write(chunk));
+      const wktLast = native.wktFirst ? new WktLast() : undefined;
+      for await (const read of createReadStream(path, { start: native.headerBytes, highWaterMark: SLICE_READ_BYTES }) as AsyncIterable<Buffer>) {
+        for (const chunk of wktLast ? wktLast.push(read) : [read]) if (chunk.length > 0) yield utf8 ? chunk : encode(text.write(chunk));
       }
+      wktLast?.end();
       if (!utf8) yield encode(text.end());
       await rm(path, { force: true });
       rows += sliceRows;

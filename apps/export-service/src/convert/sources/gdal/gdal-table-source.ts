@@ -117,6 +117,7 @@ export class GdalTableSource implements TableSource {
         fid: layer.fidColumn,
         fields,
         geometry: plan.hasGeometry ? layer.geomColumn : undefined,
+        geometryType: layer.geomType,
       });
     } catch (error) {
       throw new ConvertInputError(`reading table ${JSON.stringify(table.name)} failed: ${gdalMessage(error)}`);

@@ -12,6 +12,7 @@ const table: GpkgTable = {
     { name: 'nome "da" cidade', type: 'string' },
   ],
   geometry: 'geom',
+  geometryType: gdal.wkbPoint,
 };
 
 describe('GeoPackage native CSV', () => {
@@ -20,7 +21,8 @@ describe('GeoPackage native CSV', () => {
     expect(sql).toMatch(/^SELECT CAST\("fid" AS TEXT\) AS c0, .* AS c5, "geom" FROM "Lugares ""SP""" WHERE "fid" >= 50001 AND "fid" < 100001 ORDER BY "fid"$/);
     expect(sql).toContain(`"nome ""da"" cidade" || '' AS c5`);
     expect(gpkgSliceSql(table, 1)).toMatch(/WHERE "fid" >= 1 ORDER BY "fid"$/);
-    expect(gpkgSliceHeader(table)).toBe('c0,c1,c2,c3,c4,c5,g\r\n');
+    expect(gpkgSliceHeader(table)).toBe('WKT,c0,c1,c2,c3,c4,c5\r\n');
+    expect(gpkgSliceHeader({ ...table, geometryType: gdal.wkbMultiPoint })).toBe('c0,c1,c2,c3,c4,c5,g\r\n');
     expect(gpkgSliceHeader({ ...table, geometry: undefined })).toBe('c0,c1,c2,c3,c4,c5\r\n');
   });
 
