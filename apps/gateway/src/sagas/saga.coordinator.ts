@@ -97,10 +97,13 @@ export class SagaCoordinator {
     if (jobs.length <= FAST_PATH_JOBS && owners.length === 1 && this.tally.reserve(owners[0], jobs.length, queueCap, QUEUE_HEADROOM)) {
       let inserted = 0;
       try {
-        const rows = await this.sagas.transaction(async (manager) => {
-          await this.sagas.lockOwnerQueue(manager, owners[0], 'shared'); // an exclusive submission still waits for it
-          return this.insertAll(manager, jobs, sagas);
-        });
+        // shared, so that an exclusive submission still waits for it
+        const rows = sagas
+          ? await this.sagas.transaction(async (manager) => {
+              await this.sagas.lockOwnerQueue(manager, owners[0], 'shared');
+              return this.insertAll(manager, jobs, sagas);
+            })
+          : await this.sagas.insertJobs(jobs, undefined, owners[0]);
         inserted = rows.length;
         return rows;
       } finally {
