@@ -45,7 +45,7 @@ describe('cacheValidationMetadata', () => {
     }
   });
 
-  it('sees rules added after a class was first validated (a subclass)', () => {
+  it('sees rules added after a class was first validated (a subclass, a decorator applied later)', () => {
     expect(problems(Whole, { name: 'a', part: { count: 1 } })).toEqual([]);
     class Longer extends Whole {
       @MinLength(3)

@@ -37,7 +37,7 @@ export function cacheValidationMetadata(storage: MetadataStorage = getMetadataSt
   storage.getTargetValidationMetadatas = (targetConstructor, targetSchema, always, strictGroups, groups) => {
     const options = `${targetSchema}\u0000${always}\u0000${strictGroups}\u0000${groups === undefined ? '' : JSON.stringify(groups)}`;
     let byOptions = lookups.get(targetConstructor);
-    if (!byOptions) lookups.set(targetConstructor, (byOptions = new Map()));
+    if (!byOptions) lookups.set(targetConstructor, (byOptions = new Map<string, TargetMetadatas>()));
     let found = byOptions.get(options);
     if (!found) byOptions.set(options, (found = getTargetValidationMetadatas(targetConstructor, targetSchema, always, strictGroups, groups)));
     return found;
