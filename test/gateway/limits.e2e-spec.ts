@@ -144,6 +144,26 @@ describe('per-client limits (real gateway, PostgreSQL)', () => {
       expect(statuses.filter((status) => status === 429)).toHaveLength(40);
       expect(await unfinished('side-by-side')).toBe(ROOMY_CAP);
     });
+
+    it("makes a submission that needs no count still wait for one that holds the owner's queue lock exclusively", async () => {
+      const a = await portal(roomy, 'waits-for-lock');
+      expect((await a.post('/jobs', noops('counted', 1)[0])).status).toBe(202); // counted: the next one need not count
+      const holder = new pg.Client({ connectionString: context.databaseUrls.admin });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended('geojobs.owner-queue:' || $1, 0))`, ['waits-for-lock']);
+        const submitted = a.post('/jobs', noops('behind the lock', 1)[0]);
+        const first = await Promise.race([submitted.then(() => 'answered'), new Promise((resolve) => setTimeout(resolve, 1_000, 'waiting'))]);
+        expect(first).toBe('waiting');
+        expect(await unfinished('waits-for-lock')).toBe(1);
+        await holder.query('COMMIT');
+        expect((await submitted).status).toBe(202);
+        expect(await unfinished('waits-for-lock')).toBe(2);
+      } finally {
+        await holder.end();
+      }
+    });
   });
 
   describe('the request rate per credential', () => {

@@ -20,6 +20,7 @@ import {
   type SubtaskFailure,
 } from './saga-decisions.js';
 import { SagasRepository, type SagaCount, type SagaOutcome, type SagaPolicy, type Settlement, type SettledJob, type SettledMerge } from './sagas.repository.js';
+import { OwnerQueueTally } from './owner-queue-tally.js';
 import { sagaOptions, subtaskJobs } from './subtask-jobs.js';
 
 /** Submissions of at most this many jobs may take an owner's queue lock shared (see SagaCoordinator.insert). */
@@ -57,6 +58,9 @@ const settledBy = (jobs: SettledJob[], causationId: (job: SettledJob) => string 
  */
 @Injectable()
 export class SagaCoordinator {
+  /** What this gateway knows of each owner's unfinished jobs, so that small submissions need not count them. */
+  private readonly tally = new OwnerQueueTally();
+
   constructor(
     @Inject(SagasRepository) private readonly sagas: SagasRepository,
     @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
@@ -75,6 +79,12 @@ export class SagaCoordinator {
    * Shared holders do not see each other's rows, but one gateway has at most DATABASE_POOL_SIZE of them in flight,
    * which the headroom holds: through one gateway the cap is never passed; through n gateways, by at most
    * (n - 1) × QUEUE_HEADROOM jobs. A job only ever leaves queued/running, so nothing counted comes back.
+   *
+   * Counting is an index scan of up to `queueCap` rows, the most of a submission's database time for an owner with
+   * many jobs queued; so a small submission of one owner whose last count (at most QUEUE_COUNT_TTL_MS old) plus all
+   * this gateway has inserted for it since (OwnerQueueTally) leaves the same room takes the shared lock without
+   * counting. Through one gateway that bound is never below the truth, so the cap still holds exactly; through n
+   * gateways it may also pass by what the others accepted for that owner since the last count, one second at most.
    */
   async insert(jobs: NewJob[], queueCap: number | null = null): Promise<JobRow[]> {
     const sagas = jobs.some((job) => job.subtasks && job.subtasks.length > 0);
@@ -83,27 +93,67 @@ export class SagaCoordinator {
       return this.sagas.transaction((manager) => this.insertAll(manager, jobs, sagas));
     }
     const owners = [...new Set(jobs.map((job) => job.owner))].sort(); // in one order, so two submissions never deadlock
-    if (jobs.length <= FAST_PATH_JOBS) {
-      const fast = await this.sagas.transaction(async (manager) => {
-        for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'shared');
-        for (const owner of owners) {
-          const room = queueCap - (await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1));
-          if (room < jobs.filter((job) => job.owner === owner).length + QUEUE_HEADROOM) return null; // near the cap: the exact way
-        }
-        return this.insertAll(manager, jobs, sagas);
-      });
-      if (fast) return fast;
+    const jobsOf = (owner: string) => jobs.filter((job) => job.owner === owner).length;
+    if (jobs.length <= FAST_PATH_JOBS && owners.length === 1 && this.tally.reserve(owners[0], jobs.length, queueCap, QUEUE_HEADROOM)) {
+      let inserted = 0;
+      try {
+        // shared, so that an exclusive submission still waits for it
+        const rows = sagas
+          ? await this.sagas.transaction(async (manager) => {
+              await this.sagas.lockOwnerQueue(manager, owners[0], 'shared');
+              return this.insertAll(manager, jobs, sagas);
+            })
+          : await this.sagas.insertJobs(jobs, undefined, owners[0]);
+        inserted = rows.length;
+        return rows;
+      } finally {
+        this.tally.release(owners[0], jobs.length, inserted);
+      }
     }
-    return this.sagas.transaction(async (manager) => {
-      for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'exclusive');
-      const rows = await this.insertAll(manager, jobs, sagas);
-      if (rows.length > 0) {
-        for (const owner of owners) {
-          if ((await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1)) > queueCap) throw new QueueFullError(owner, queueCap);
+    if (jobs.length <= FAST_PATH_JOBS) {
+      const marks = new Map(owners.map((owner) => [owner, this.tally.mark(owner, jobsOf(owner))]));
+      const counts = new Map<string, number>();
+      let fast: JobRow[] | null = null;
+      try {
+        fast = await this.sagas.transaction(async (manager) => {
+          for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'shared');
+          for (const owner of owners) {
+            counts.set(owner, await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1));
+            if (queueCap - counts.get(owner)! < jobsOf(owner) + QUEUE_HEADROOM) return null; // near the cap: the exact way
+          }
+          return this.insertAll(manager, jobs, sagas);
+        });
+      } finally {
+        for (const [owner, mark] of marks) {
+          if (fast) this.tally.counted(owner, mark, counts.get(owner)!, fast.filter((row) => row.owner === owner).length);
+          else this.tally.abandoned(owner, mark);
         }
       }
+      if (fast) return fast;
+    }
+    const marks = new Map(owners.map((owner) => [owner, this.tally.mark(owner, jobsOf(owner))]));
+    const counts = new Map<string, number>();
+    let rows: JobRow[] | null = null;
+    try {
+      rows = await this.sagas.transaction(async (manager) => {
+        for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'exclusive');
+        const inserted = await this.insertAll(manager, jobs, sagas);
+        if (inserted.length > 0) {
+          for (const owner of owners) {
+            counts.set(owner, await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1));
+            if (counts.get(owner)! > queueCap) throw new QueueFullError(owner, queueCap);
+          }
+        }
+        return inserted;
+      });
       return rows;
-    });
+    } finally {
+      for (const [owner, mark] of marks) {
+        // the count was taken after this submission's own rows: they are in it
+        if (rows && counts.has(owner)) this.tally.counted(owner, mark, counts.get(owner)!, 0);
+        else this.tally.abandoned(owner, mark);
+      }
+    }
   }
 
   /** Inserts jobs and opens the sagas of those that declare subtasks; returns the rows inserted, as they are now. */

@@ -120,6 +120,10 @@ export const MAX_TREE_DEPTH = 8;
  * whole batch (many parents, many children), so a batch of settlements costs a handful of round trips whatever its
  * size. Each statement that changes a job's row announces it (OutboxRepository.notifyJobChanges).
  */
+/** Takes an owner's queue lock until the transaction ends; `owner` is the SQL parameter (`$1`) naming the owner. */
+const ownerQueueLock = (mode: 'shared' | 'exclusive', owner: string): string =>
+  `${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(hashtextextended('geojobs.owner-queue:' || ${owner}, 0))`;
+
 @Injectable()
 export class SagasRepository {
   constructor(
@@ -140,8 +144,11 @@ export class SagasRepository {
    * Inserts the jobs that are not duplicates and their commands, in one statement (so one job needs no transaction
    * of its own). A job whose idempotency key, or whose active (type, input) is taken, is skipped: the unique indexes
    * decide, atomically. Returns the rows actually inserted.
+   *
+   * `sharedQueueLockOf`: the statement first takes that owner's queue lock shared (see lockOwnerQueue), held until
+   * it commits, so a submission that needs no count is one statement rather than a transaction of four.
    */
-  async insertJobs(jobs: NewJob[], manager: EntityManager = this.db.manager): Promise<JobRow[]> {
+  async insertJobs(jobs: NewJob[], manager: EntityManager = this.db.manager, sharedQueueLockOf?: string): Promise<JobRow[]> {
     const rows = jobs.map((job, order) => ({
       order,
       id: job.id,
@@ -157,9 +164,12 @@ export class SagasRepository {
       command: job.command,
       exchange: job.command && exchangeOf(job.command),
     }));
+    const locked = sharedQueueLockOf !== undefined;
     return manager.query(
-      `WITH incoming AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+      // the lock is joined to every incoming row, so it is held before the first row is inserted
+      `WITH ${locked ? `queue_lock AS MATERIALIZED (SELECT ${ownerQueueLock('shared', '$2')}),` : ''}
+       incoming AS (
+         SELECT x.* FROM ${locked ? 'queue_lock, ' : ''}jsonb_to_recordset($1::jsonb) AS x(
            "order" int, id uuid, type text, input jsonb, input_fingerprint text, idempotency_key text,
            followups jsonb, saga jsonb, owner text, parent_id uuid, ckan jsonb, command jsonb, exchange text)
        ),
@@ -175,7 +185,7 @@ export class SagasRepository {
            WHERE jsonb_typeof(incoming.command) = 'object' ORDER BY incoming."order"`)}
        )
        SELECT * FROM inserted`,
-      [JSON.stringify(rows)],
+      locked ? [JSON.stringify(rows), sharedQueueLockOf] : [JSON.stringify(rows)],
     );
   }
 
@@ -185,8 +195,7 @@ export class SagasRepository {
    * from the cap count and insert side by side, and only an exclusive one waits for them.
    */
   async lockOwnerQueue(manager: EntityManager, owner: string, mode: 'shared' | 'exclusive'): Promise<void> {
-    const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-    await manager.query(`SELECT ${lock}(hashtextextended('geojobs.owner-queue:' || $1, 0))`, [owner]);
+    await manager.query(`SELECT ${ownerQueueLock(mode, '$1')}`, [owner]);
   }
 
   /**
