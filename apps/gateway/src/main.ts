@@ -3,12 +3,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService } from '#shared';
 import { AppModule } from './app.module.js';
-import { cacheValidationMetadata } from './common/validation-metadata-cache.js';
 import { GatewayConfig } from './config/gateway.config.js';
 import { TilesRoute } from './layers/tiles.route.js';
-
-// every request body, query and job input is validated by class-validator: look each class's rules up once
-cacheValidationMetadata();
 
 await bootstrapService({
   name: 'gateway',
