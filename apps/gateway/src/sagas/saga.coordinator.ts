@@ -111,47 +111,58 @@ export class SagaCoordinator {
       }
     }
     if (jobs.length <= FAST_PATH_JOBS) {
-      const marks = new Map(owners.map((owner) => [owner, this.tally.mark(owner, jobsOf(owner))]));
-      const counts = new Map<string, number>();
-      let fast: JobRow[] | null = null;
-      try {
-        fast = await this.sagas.transaction(async (manager) => {
+      const fast = await this.counting(owners, jobsOf, queueCap, 'before', (count) =>
+        this.sagas.transaction(async (manager) => {
           for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'shared');
           for (const owner of owners) {
-            counts.set(owner, await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1));
-            if (queueCap - counts.get(owner)! < jobsOf(owner) + QUEUE_HEADROOM) return null; // near the cap: the exact way
+            if (queueCap - (await count(manager, owner)) < jobsOf(owner) + QUEUE_HEADROOM) return null; // near the cap: the exact way
           }
           return this.insertAll(manager, jobs, sagas);
-        });
-      } finally {
-        for (const [owner, mark] of marks) {
-          if (fast) this.tally.counted(owner, mark, counts.get(owner)!, fast.filter((row) => row.owner === owner).length);
-          else this.tally.abandoned(owner, mark);
-        }
-      }
+        }),
+      );
       if (fast) return fast;
     }
+    const rows = await this.counting(owners, jobsOf, queueCap, 'after', (count) =>
+      this.sagas.transaction(async (manager) => {
+        for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'exclusive');
+        const inserted = await this.insertAll(manager, jobs, sagas);
+        if (inserted.length > 0) {
+          for (const owner of owners) if ((await count(manager, owner)) > queueCap) throw new QueueFullError(owner, queueCap);
+        }
+        return inserted;
+      }),
+    );
+    return rows!;
+  }
+
+  /**
+   * Runs a submission that counts its owners' unfinished jobs (`count`, up to `queueCap` and one), keeping this gateway's
+   * tally of them: what it counted, taken `before` or `after` its own rows were inserted, stands in for the next small
+   * submissions; a submission that fails or counts nothing leaves the tally as it was.
+   */
+  private async counting(
+    owners: string[],
+    jobsOf: (owner: string) => number,
+    queueCap: number,
+    taken: 'before' | 'after',
+    run: (count: (manager: EntityManager, owner: string) => Promise<number>) => Promise<JobRow[] | null>,
+  ): Promise<JobRow[] | null> {
     const marks = new Map(owners.map((owner) => [owner, this.tally.mark(owner, jobsOf(owner))]));
     const counts = new Map<string, number>();
     let rows: JobRow[] | null = null;
     try {
-      rows = await this.sagas.transaction(async (manager) => {
-        for (const owner of owners) await this.sagas.lockOwnerQueue(manager, owner, 'exclusive');
-        const inserted = await this.insertAll(manager, jobs, sagas);
-        if (inserted.length > 0) {
-          for (const owner of owners) {
-            counts.set(owner, await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1));
-            if (counts.get(owner)! > queueCap) throw new QueueFullError(owner, queueCap);
-          }
-        }
-        return inserted;
+      rows = await run(async (manager, owner) => {
+        const count = await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1);
+        counts.set(owner, count);
+        return count;
       });
       return rows;
     } finally {
       for (const [owner, mark] of marks) {
-        // the count was taken after this submission's own rows: they are in it
-        if (rows && counts.has(owner)) this.tally.counted(owner, mark, counts.get(owner)!, 0);
-        else this.tally.abandoned(owner, mark);
+        const counted = counts.get(owner);
+        if (!rows || counted === undefined) this.tally.abandoned(owner, mark);
+        // counted after the insert, its own rows are in the count already
+        else this.tally.counted(owner, mark, counted, taken === 'before' ? rows.filter((row) => row.owner === owner).length : 0);
       }
     }
   }

@@ -115,15 +115,15 @@ const numeric = <T extends SagaCount>(row: T): T => ({
 });
 export const MAX_TREE_DEPTH = 8;
 
+/** Takes an owner's queue lock until the transaction ends; `owner` is the SQL parameter (`$1`) naming the owner. */
+const ownerQueueLock = (mode: 'shared' | 'exclusive', owner: string): string =>
+  `${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(hashtextextended('geojobs.owner-queue:' || ${owner}, 0))`;
+
 /**
  * The saga coordinator's SQL: the jobs a tree inserts, its saga rows, cancelling a tree. Every statement takes a
  * whole batch (many parents, many children), so a batch of settlements costs a handful of round trips whatever its
  * size. Each statement that changes a job's row announces it (OutboxRepository.notifyJobChanges).
  */
-/** Takes an owner's queue lock until the transaction ends; `owner` is the SQL parameter (`$1`) naming the owner. */
-const ownerQueueLock = (mode: 'shared' | 'exclusive', owner: string): string =>
-  `${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(hashtextextended('geojobs.owner-queue:' || ${owner}, 0))`;
-
 @Injectable()
 export class SagasRepository {
   constructor(
