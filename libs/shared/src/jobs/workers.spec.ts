@@ -299,13 +299,19 @@ describe('worker declarations', () => {
       expect(broker.events).toHaveLength(0);
     });
 
-    it('aborts the signal of a job cancelled while it runs, and reports nothing more', async () => {
+    /** Delivers a noop that runs for a minute, once it runs: its command and the delivery's promise. */
+    const deliverLongJob = async () => {
       let started!: () => void;
       const running = new Promise<void>((resolve) => (started = resolve));
       await workers.start(geoWorker({ job: ({ payload }, job) => (started(), runNoop({ ...payload, sleepMs: 60_000 }, job)) }));
       const command = noop();
       const delivered = broker.deliver(command);
       await running;
+      return { command, delivered };
+    };
+
+    it('aborts the signal of a job cancelled while it runs, and reports nothing more', async () => {
+      const { command, delivered } = await deliverLongJob();
       await sleep(STARTED_REPORT_DELAY_MS * 2);
       cancellations.cancel(command.payload.jobId);
 
@@ -314,12 +320,7 @@ describe('worker declarations', () => {
     });
 
     it('reports nothing at all for a job cancelled before it would have reported job.started', async () => {
-      let started!: () => void;
-      const running = new Promise<void>((resolve) => (started = resolve));
-      await workers.start(geoWorker({ job: ({ payload }, job) => (started(), runNoop({ ...payload, sleepMs: 60_000 }, job)) }));
-      const command = noop();
-      const delivered = broker.deliver(command);
-      await running;
+      const { command, delivered } = await deliverLongJob();
       cancellations.cancel(command.payload.jobId);
 
       await expect(delivered).resolves.toBeUndefined();
