@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import pg from 'pg';
+import { eventEnvelope } from '#shared';
 import { benchEnv, withDatabase, withVhost } from '../support/bench-env.js';
 
 /** As geojobs' publishers (GEOJOBS_MAX_UNCONFIRMED's default). */
@@ -16,15 +17,13 @@ const IN_FLIGHT = 2_000;
 const PREFETCH = 500;
 /** A lifecycle event's size: an envelope of ids and timestamps around a small payload. */
 const BODY = Buffer.from(
-  JSON.stringify({
-    id: randomUUID(),
-    type: 'job.succeeded',
-    version: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: randomUUID(),
-    causationId: randomUUID(),
-    payload: { jobId: randomUUID(), result: { sleptMs: 0 }, startedAt: new Date().toISOString() },
-  }),
+  JSON.stringify(
+    eventEnvelope(
+      'job.succeeded',
+      { jobId: randomUUID(), result: { sleptMs: 0 }, startedAt: new Date().toISOString() },
+      { correlationId: randomUUID(), causationId: randomUUID() },
+    ),
+  ),
 );
 
 /** `messages` persistent messages published with confirms to a quorum queue and consumed, each acked: ms from the first publish to the last ack. */
