@@ -5,7 +5,7 @@ import { infra, infraEnv, separateRabbitNode } from '../harness/global-setup.js'
 import { drainQueue, silentLogger, testBrokerOptions } from '../harness/broker.js';
 
 /** A RabbitMQ node of this file's own, since restarting the shared one would disturb the other test files. */
-const NODE_ENV = separateRabbitNode('restart', 100);
+const NODE_ENV = separateRabbitNode('restart');
 
 describe('broker restart (a RabbitMQ node stopped and started again)', () => {
   let amqpUrl: string;

@@ -8,7 +8,7 @@ import { infra, infraEnv, separateRabbitNode } from '../harness/global-setup.js'
 import { silentLogger, testBrokerOptions } from '../harness/broker.js';
 
 /** A three-node RabbitMQ cluster of this file's own (its folder and ports), so killing a node disturbs no other test. */
-const CLUSTER_ENV: Record<string, string> = { ...separateRabbitNode('cluster', 200), GEOJOBS_RABBITMQ_NODES: '3' };
+const CLUSTER_ENV: Record<string, string> = { ...separateRabbitNode('cluster'), GEOJOBS_RABBITMQ_NODES: '3' };
 
 interface ManagementConnection {
   node: string;

@@ -7,7 +7,7 @@ import type { Job } from '../harness/jobs.js';
 import { startService, type RunningService } from '../harness/services.js';
 
 /** A RabbitMQ node of this file's own, since stopping the shared one would disturb the other test files. */
-const NODE_ENV = separateRabbitNode('outage', 200);
+const NODE_ENV = separateRabbitNode('outage');
 
 describe('gateway while RabbitMQ is down', () => {
   let context: TestContext;

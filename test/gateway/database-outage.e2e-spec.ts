@@ -8,7 +8,7 @@ import { submitJob, waitForJob, type Job } from '../harness/jobs.js';
 import { startService, storageDir, type RunningService } from '../harness/services.js';
 
 /** A PostgreSQL of this file's own, since stopping the shared one would disturb the other test files. */
-const PG_ENV = separatePostgres('pg-outage', 300);
+const PG_ENV = separatePostgres('pg-outage');
 
 describe('the gateway while PostgreSQL restarts: 503 with a clear error, then back without a restart (real servers)', () => {
   let context: TestContext;

@@ -65,9 +65,19 @@ export function infraRunning(env: Record<string, string> = TEST_INFRA_ENV): bool
   }
 }
 
+/**
+ * Port offsets (from the shared servers' ports) of the servers test files start for themselves, in one table so that
+ * no two files running at once share a port. A RabbitMQ node takes its AMQP port + 0..4 (management, distribution,
+ * rabbitmqctl's distribution range) and a cluster's later nodes 10 and 20 above, so the offsets are 100 apart.
+ */
+const SEPARATE_SERVERS = {
+  rabbitmq: { restart: 100, cluster: 200, outage: 300 },
+  postgres: { 'pg-outage': 300 },
+} as const;
+
 /** The environment of a RabbitMQ node of a test file's own (its folder and ports), for tests that stop or restart it. */
-export function separateRabbitNode(name: string, portOffset: number): Record<string, string> {
-  const port = (key: string) => String(Number(TEST_INFRA_ENV[key]) + portOffset);
+export function separateRabbitNode(name: keyof typeof SEPARATE_SERVERS.rabbitmq): Record<string, string> {
+  const port = (key: string) => String(Number(TEST_INFRA_ENV[key]) + SEPARATE_SERVERS.rabbitmq[name]);
   return {
     ...TEST_INFRA_ENV,
     GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-${name}`,
@@ -78,11 +88,11 @@ export function separateRabbitNode(name: string, portOffset: number): Record<str
 }
 
 /** The environment of a PostgreSQL of a test file's own (its folder and port), for tests that stop or restart it. */
-export function separatePostgres(name: string, portOffset: number): Record<string, string> {
+export function separatePostgres(name: keyof typeof SEPARATE_SERVERS.postgres): Record<string, string> {
   return {
     ...TEST_INFRA_ENV,
     GEOJOBS_DATA_DIR: `${TEST_INFRA_ENV.GEOJOBS_DATA_DIR}-${name}`,
-    GEOJOBS_PG_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_PG_PORT) + portOffset),
+    GEOJOBS_PG_PORT: String(Number(TEST_INFRA_ENV.GEOJOBS_PG_PORT) + SEPARATE_SERVERS.postgres[name]),
   };
 }
 
