@@ -17,6 +17,27 @@ interface LayerPlan {
   hasFid: boolean;
   hasGeometry: boolean;
   values: ((raw: unknown) => SourceValue)[];
+  /** The OGR SQL that reads the layer with its date-times and times as OGR's text (see `readAsText`), when it has any. */
+  textSql?: string;
+}
+
+/**
+ * A name in OGR SQL: double quotes, a quote inside escaped by a backslash (OGR SQL's only escape; a backslash before
+ * anything else is itself). Undefined for a name ending in a backslash, which OGR SQL cannot write.
+ */
+const ogrSqlName = (name: string): string | undefined => (name.endsWith('\\') ? undefined : `"${name.replaceAll('"', '\\"')}"`);
+
+/** A SELECT of the layer's fields, in order, those read as text cast by OGR SQL (which keeps each feature's fid and geometry). */
+function textSelect(layer: gdal.Layer, asText: boolean[]): string | undefined {
+  if (!asText.includes(true)) return undefined;
+  const columns: string[] = [];
+  for (const [index, field] of layer.fields.map((field) => field.name).entries()) {
+    const name = ogrSqlName(field);
+    if (name === undefined) return undefined;
+    columns.push(asText[index] ? `CAST(${name} AS character(0))` : name);
+  }
+  const from = ogrSqlName(layer.name);
+  return from === undefined ? undefined : `SELECT ${columns.join(', ')} FROM ${from}`;
 }
 
 const geometryTypeName = (layer: gdal.Layer): string => {
@@ -34,16 +55,18 @@ const geometryTypeName = (layer: gdal.Layer): string => {
 function planLayer(name: string, dataset: gdal.Dataset, layer: gdal.Layer): LayerPlan {
   const columns: SourceColumn[] = [];
   const values: LayerPlan['values'] = [];
+  const asText: boolean[] = [];
   const hasFid = layer.fidColumn !== '';
   if (hasFid) columns.push({ name: layer.fidColumn, type: 'Integer64 (FID)', kind: 'integer' });
   layer.fields.forEach((field) => {
     const plan = ogrFieldPlan(field.type, field.width);
     columns.push({ name: field.name, type: plan.type, kind: plan.kind });
     values.push(plan.value);
+    asText.push(plan.readAsText === true);
   });
   const hasGeometry = layer.geomType !== gdal.wkbNone;
   if (hasGeometry) columns.push({ name: layer.geomColumn || 'geometry', type: geometryTypeName(layer), kind: 'geometry' });
-  return { table: { name, columns }, dataset, layer, hasFid, hasGeometry, values };
+  return { table: { name, columns }, dataset, layer, hasFid, hasGeometry, values, textSql: textSelect(layer, asText) };
 }
 
 const gdalMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
@@ -71,15 +94,16 @@ export class GdalTableSource implements TableSource {
    * whole. Features are read with gdal-async's synchronous calls, a slice at a time (FEATURES_PER_TURN features or
    * MS_PER_TURN ms), yielding to the event loop between slices: an asynchronous call per feature (its async iterator)
    * costs a thread-pool round trip each, measured at about 3 times the time of the whole conversion, while a slice
-   * keeps the event loop free for the broker's heartbeats and the cancel signal.
+   * keeps the event loop free for the broker's heartbeats and the cancel signal. A layer with date-times or times is
+   * read through OGR SQL, which gives them as text with their milliseconds.
    */
   async *rows(table: SourceTable, signal: AbortSignal): AsyncIterable<SourceValue[]> {
-    const { layer, hasFid, hasGeometry, values } = this.plan(table);
-    const features = layer.features;
+    const { dataset, layer, hasFid, hasGeometry, values, textSql } = this.plan(table);
     const width = values.length;
     let feature: gdal.Feature | null;
     const batch: SourceValue[][] = [];
     try {
+      const features = (textSql === undefined ? layer : dataset.executeSQL(textSql, undefined, 'OGRSQL')).features;
       feature = features.first();
       while (feature) {
         signal.throwIfAborted();

@@ -9,15 +9,15 @@ import { GdalOpener } from './gdal-opener.js';
 import { gpkgNativeCsv } from './gpkg-native-csv.js';
 
 /**
- * Rows of every kind the native path writes: NULLs, quotes, commas and line breaks, reals, dates, timestamps. (Not
- * here, as both native ways write them otherwise than the rows path: reals that SQLite's printf writes with an
- * exponent and JavaScript without, or the other way round, and timestamps with milliseconds.)
+ * Rows of every kind the native path writes: NULLs, quotes, commas and line breaks, reals, dates, timestamps with and
+ * without milliseconds. (Not here, as both native ways write them otherwise than the rows path: reals that SQLite's
+ * printf writes with an exponent and JavaScript without, or the other way round.)
  */
 const ROWS: Record<string, string | number | null>[] = [
   { name: 'a, "b"', value: 0.1 + 0.2, day: '2020-01-02', seen: '2020-09-13T12:27:17Z' },
   { name: 'two\r\nlines', value: 1e21, day: null, seen: '2020-09-13T12:27:17Z' },
   { name: null, value: null, day: '1999-12-31', seen: null },
-  { name: 'São Paulo', value: -1234.5678, day: '2001-02-03', seen: '2001-02-03T04:05:06' },
+  { name: 'São Paulo', value: -1234.5678, day: '2001-02-03', seen: '2001-02-03T04:05:06.789' },
   { name: '', value: 100, day: null, seen: null },
 ];
 /** Layers by declared type: the first two are written by the CSV driver's WKT moved last, the others through OGR SQL. */
@@ -86,6 +86,7 @@ describe('GeoPackage native CSV against the rows path', () => {
       expect([table.name, native.wktFirst]).toEqual([table.name, ['points', 'areas'].includes(table.name)]);
       const expected = (await rowsPath(table)).toString();
       expect(expected).toContain('"two\r\nlines",1e+21');
+      expect(expected).toContain(',2001-02-03T04:05:06.789');
       expect((await bytesOf(table, native)).toString()).toBe(expected);
     }
   });
