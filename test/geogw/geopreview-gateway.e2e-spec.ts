@@ -325,7 +325,8 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
 
   it('answers public tiles ahead of Express as TilesController does, with one log line and one metrics sample per request', async () => {
     const layerId = layerOf.get('test.shp.zip')!;
-    const logged = await startService('gateway', context, { GEOJOBS_LOG_LEVEL: 'info' });
+    const logged = await startService('gateway', context, { GEOJOBS_LOG_LEVEL: 'debug' });
+    const answeredAhead = new Set<number>();
     try {
       let sent = 0;
       const get = (path: string, headers: Record<string, string> = {}) => {
@@ -337,6 +338,7 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
       // Express and Nest to TilesController
       for (const path of [`/layers/${layerId}/tiles/0/0/0.mvt`, `/gis/services/postgis/${layerId}/wkb_geometry/vector-tiles/0/0/0.pbf`]) {
         const ahead = await get(path);
+        answeredAhead.add(sent);
         const routed = await get(`${path}?via=express`);
         expect(ahead.status).toBe(200);
         expect(routed.status).toBe(200);
@@ -347,6 +349,7 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
         const etag = ahead.headers.get('etag')!;
         for (const spelling of [path, `${path}?via=express`]) {
           const again = await get(spelling, { 'if-none-match': etag });
+          if (spelling === path) answeredAhead.add(sent);
           expect(again.status).toBe(304);
           expect(sameHeaders(again)).toMatchObject({ etag, 'cache-control': ahead.headers.get('cache-control') });
         }
@@ -364,17 +367,20 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
         expect(await handedOn.json()).toEqual(await routed.json());
       }
 
-      // one pino-http line per request, each carrying its correlation id, whichever way it went
+      // one log line per request, each carrying its correlation id, whichever way it went: at debug level for a tile
+      // answered ahead (a map asks for dozens), at info (pino-http's) for every request Express answered
       const lines = await waitFor(() => {
         const found = logged
           .output()
           .split('\n')
           .filter((line) => line.includes('"request completed"'))
-          .map((line) => JSON.parse(line) as { req: { id: string; url: string }; res: { statusCode: number } })
+          .map((line) => JSON.parse(line) as { level: number; req: { id: string; url: string }; res: { statusCode: number } })
           .filter((line) => line.req.id.startsWith('tile-'));
         return found.length >= sent && found;
       }, 'a log line for each tile request');
       expect(lines.map((line) => line.req.id).sort()).toEqual(Array.from({ length: sent }, (_, index) => `tile-${index + 1}`).sort());
+      expect(answeredAhead.size).toBe(4);
+      for (const line of lines) expect([line.req.id, line.level]).toEqual([line.req.id, answeredAhead.has(Number(line.req.id.slice(5))) ? 20 : 30]);
       // and one sample each in the HTTP metrics, under the route's pattern
       const metrics = (await (await Client.admin(logged)).get<string>('/metrics')).body;
       const samples = (route: string, status: number) =>
