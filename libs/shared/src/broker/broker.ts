@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
 import { COMMAND_CONTRACTS, type CommandKey, type Commands } from '../contracts/commands.js';
@@ -53,7 +53,7 @@ export class Broker {
     private readonly options: BrokerOptions,
     private readonly logger: Logger,
   ) {
-    this.publisher = new ConfirmedPublisher(options.maxUnconfirmed);
+    this.publisher = new ConfirmedPublisher(options.maxUnconfirmed, (stuck) => void this.replacePublishingChannel(stuck));
   }
 
   get connected(): boolean {
@@ -179,13 +179,31 @@ export class Broker {
     const admin = await model.createChannel();
     await declareTopology(admin, this.options);
     await admin.close();
-    const publishing = await model.createConfirmChannel();
-    publishing.on('error', (error: Error) => this.logger.warn({ err: error }, 'publisher channel error'));
-    this.publisher.attach(publishing);
+    await this.openPublishingChannel(model);
     this.model = model;
     for (const consumer of this.consumers) await this.startConsumer(model, consumer);
     for (const subscription of this.subscriptions) await this.startSubscription(model, subscription);
     this.logger.info({ node }, 'connected to the broker');
+  }
+
+  private async openPublishingChannel(model: ChannelModel): Promise<void> {
+    const publishing = await model.createConfirmChannel();
+    publishing.on('error', (error: Error) => this.logger.warn({ err: error }, 'publisher channel error'));
+    this.publisher.attach(publishing);
+  }
+
+  /** A publishing channel that answers only nacks is closed (what it had not confirmed goes out again) for a new one. */
+  private async replacePublishingChannel(stuck: ConfirmChannel): Promise<void> {
+    const model = this.model;
+    if (!model || this.closing) return;
+    this.logger.warn('the broker has nacked every publish on this channel for 5 s; publishing on a new channel');
+    try {
+      await stuck.close();
+      if (this.model === model && !this.closing) await this.openPublishingChannel(model);
+    } catch (error) {
+      // the connection went down meanwhile: the reconnect opens the next channel
+      this.logger.warn({ err: error }, 'could not replace the publisher channel');
+    }
   }
 
   private async startSubscription(model: ChannelModel, subscription: (typeof this.subscriptions)[number]): Promise<void> {

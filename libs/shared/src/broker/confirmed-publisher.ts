@@ -39,8 +39,19 @@ export class ConfirmedPublisher {
   private readonly unconfirmed = new Set<Outgoing>();
   private readonly returned = new Set<string>();
   private writable = true;
+  /** When the channel's current run of nacks (no confirm since) began. */
+  private nackedSince: number | undefined;
 
-  constructor(private readonly maxUnconfirmed: number) {}
+  /**
+   * `onStuck` is told of a channel that has answered only nacks for `stuckAfterMs`: seen with RabbitMQ 3.10 after a
+   * quorum queue's leader node was killed, a channel that had published to it nacked every later publish for minutes,
+   * while the queue had a new leader within a second and a new channel's publishes were confirmed.
+   */
+  constructor(
+    private readonly maxUnconfirmed: number,
+    private readonly onStuck: (channel: ConfirmChannel) => void = () => undefined,
+    private readonly stuckAfterMs = 5_000,
+  ) {}
 
   get pending(): number {
     return this.waiting.length - this.waitingHead + this.unconfirmed.size;
@@ -116,9 +127,22 @@ export class ConfirmedPublisher {
     if (error?.message === CHANNEL_CLOSED) return;
     if (!this.unconfirmed.delete(message)) return;
     const wasReturned = this.returned.delete(message.options.messageId);
+    this.watchNacks(error !== null);
     if (error) message.reject(new MessageNackedError(message.exchange, message.routingKey));
     else if (wasReturned) message.reject(new UnroutableMessageError(message.exchange, message.routingKey));
     else message.resolve();
     this.flush();
+  }
+
+  private watchNacks(nacked: boolean): void {
+    if (!nacked) {
+      this.nackedSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.nackedSince ??= now;
+    if (now - this.nackedSince < this.stuckAfterMs || !this.channel) return;
+    this.nackedSince = undefined;
+    this.onStuck(this.channel);
   }
 }
