@@ -382,7 +382,8 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
       expect(answeredAhead.size).toBe(4);
       for (const line of lines) expect([line.req.id, line.level]).toEqual([line.req.id, answeredAhead.has(Number(line.req.id.slice(5))) ? 20 : 30]);
       // and one sample each in the HTTP metrics, under the route's pattern
-      const metrics = (await (await Client.admin(logged)).get<string>('/metrics')).body;
+      const loggedAdmin = await Client.admin(logged);
+      const metrics = (await loggedAdmin.get<string>('/metrics')).body;
       const samples = (route: string, status: number) =>
         Number(
           metrics
@@ -400,6 +401,12 @@ describe('geopreview through the gateway: HDX add-layer, CKAN callback, layers, 
       }
       expect(samples('/layers/:id/tiles/:z/:x/:y.mvt', 400) + samples('/layers/:id/tiles/:z/:x/:y.mvt', 404)).toBe(4);
       expect(samples('/gis/services/postgis/:id/:column/vector-tiles/:z/:x/:y.pbf', 404)).toBe(2);
+
+      // no credential in the log: neither the admin's bearer token nor a key in the query
+      await fetch(`${logged.url}/layers/${layerId}/tiles/0/0/0.mvt?key=not-for-the-log`);
+      await waitFor(() => logged.output().includes('"url":"/layers/' + layerId + '/tiles/0/0/0.mvt?key=[redacted]"'), 'the redacted line');
+      expect(logged.output()).not.toContain('not-for-the-log');
+      expect(logged.output()).not.toContain(loggedAdmin.authorization!.replace(/^Bearer /, ''));
     } finally {
       await logged.stop();
     }

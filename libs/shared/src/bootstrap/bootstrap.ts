@@ -44,12 +44,38 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
   return correlationId;
 }
 
+/** Query parameters that carry a credential (HDX's `?key=`, a TmpToken's `?token=`), as a request line shows them. */
+const CREDENTIAL_IN_QUERY = /([?&](?:key|token|api_key|access_token)=)[^&#]*/gi;
+
+export const redactedUrl = (url: string): string => url.replace(CREDENTIAL_IN_QUERY, '$1[redacted]');
+
+/**
+ * What a request's log line says of it and of its answer: no headers (pino-http's default logs them all, the
+ * `Authorization` header with its token among them) and no credential in the query; the user agent, which tells an
+ * operator who calls.
+ */
+const REQUEST_LINE_SERIALIZERS = {
+  req: (request: { id: unknown; method: string; url: string; remoteAddress?: string; headers: Record<string, unknown> }) => ({
+    id: request.id,
+    method: request.method,
+    url: redactedUrl(request.url),
+    remoteAddress: request.remoteAddress,
+    userAgent: request.headers['user-agent'],
+  }),
+  res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+};
+
 /**
  * The context of every request the framework answers: pino-http (a line when it is answered, the correlation id as
  * its request id) and the correlation id for everything logged while handling it. Set once per request.
  */
 function requestContext(logger: Logger): Middleware {
-  const log = pinoHttp({ logger, genReqId: correlationIdOf, autoLogging: { ignore: (request) => request.url === '/health' } });
+  const log = pinoHttp({
+    logger,
+    genReqId: correlationIdOf,
+    serializers: REQUEST_LINE_SERIALIZERS,
+    autoLogging: { ignore: (request) => request.url === '/health' },
+  });
   return (request, response, next) => {
     const seen = request as IncomingMessage & { [CONTEXT_SET]?: true };
     if (!seen[CONTEXT_SET]) {
@@ -80,7 +106,7 @@ function serveAhead(server: Server, route: AheadRoute, logger: Logger): void {
         if (handedOn) return;
         const { method, url } = request;
         const responseTime = Math.round(performance.now() - started);
-        logger.debug({ req: { id: correlationId, method, url }, res: { statusCode: response.statusCode }, responseTime }, 'request completed');
+        logger.debug({ req: { id: correlationId, method, url: redactedUrl(url!) }, res: { statusCode: response.statusCode }, responseTime }, 'request completed');
       });
     }
     const next = () => {
