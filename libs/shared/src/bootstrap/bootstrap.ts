@@ -106,7 +106,10 @@ function serveAhead(server: Server, route: AheadRoute, logger: Logger): void {
         if (handedOn) return;
         const { method, url } = request;
         const responseTime = Math.round(performance.now() - started);
-        logger.debug({ req: { id: correlationId, method, url: redactedUrl(url!) }, res: { statusCode: response.statusCode }, responseTime }, 'request completed');
+        logger.debug(
+          { req: { id: correlationId, method, url: redactedUrl(url!) }, res: { statusCode: response.statusCode }, responseTime },
+          'request completed',
+        );
       });
     }
     const next = () => {
