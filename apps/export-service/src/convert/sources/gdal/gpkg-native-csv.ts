@@ -44,8 +44,8 @@ const realText = (column: string): string =>
 /**
  * A column's value as the text the CSV must hold, in GeoPackage's SQL (an expression, so GDAL types it as a plain
  * string and writes it as it is): integers as they are, reals round-trip, dates as stored (GeoPackage stores ISO 8601
- * `YYYY-MM-DD`), timestamps as stored without a `.000` fraction (as OGR's text, which the rows path writes, leaves it out). Undefined
- * for a type the rows path writes otherwise (binary as base64, times, lists).
+ * `YYYY-MM-DD`), timestamps as stored without a `.000` fraction (which OGR's text, as the rows path writes them,
+ * leaves out). Undefined for a type the rows path writes otherwise (binary as base64, times, lists).
  */
 export function gpkgColumnText(name: string, type: string): string | undefined {
   const column = sqlName(name);
