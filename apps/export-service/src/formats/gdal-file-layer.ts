@@ -1,5 +1,6 @@
 import gdal from 'gdal-async';
 import type { LayerField } from './exported-file.js';
+import { quoteOgr } from './ogr-sql.js';
 import { shapefileKindOf, shpRecordBytes, type FieldKind, type ShapefileKind } from './shapefile-rules.js';
 import type { KindStats, ShapefileSelection, ShapefileStats, TranslateOptions, VectorLayer } from './vector-layer.js';
 
@@ -18,8 +19,6 @@ const OGR_TYPES: Record<Exclude<ShapefileKind, 'none'>, string[]> = {
   lines: ['LINESTRING', 'MULTILINESTRING'],
   polygons: ['POLYGON', 'MULTIPOLYGON'],
 };
-
-const quoteOgr = (name: string): string => `"${name.replace(/"/g, '\\"')}"`;
 
 /** The EPSG code of a CRS when GDAL can tell it, else its name. */
 export function crsName(srs: gdal.SpatialReference | null): string {

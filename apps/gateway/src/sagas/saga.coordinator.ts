@@ -132,7 +132,7 @@ export class SagaCoordinator {
         return inserted;
       }),
     );
-    return rows!;
+    return rows;
   }
 
   /**
@@ -140,23 +140,24 @@ export class SagaCoordinator {
    * tally of them: what it counted, taken `before` or `after` its own rows were inserted, stands in for the next small
    * submissions; a submission that fails or counts nothing leaves the tally as it was.
    */
-  private async counting(
+  private async counting<Rows extends JobRow[] | null>(
     owners: string[],
     jobsOf: (owner: string) => number,
     queueCap: number,
     taken: 'before' | 'after',
-    run: (count: (manager: EntityManager, owner: string) => Promise<number>) => Promise<JobRow[] | null>,
-  ): Promise<JobRow[] | null> {
+    run: (count: (manager: EntityManager, owner: string) => Promise<number>) => Promise<Rows>,
+  ): Promise<Rows> {
     const marks = new Map(owners.map((owner) => [owner, this.tally.mark(owner, jobsOf(owner))]));
     const counts = new Map<string, number>();
     let rows: JobRow[] | null = null;
     try {
-      rows = await run(async (manager, owner) => {
+      const ran = await run(async (manager, owner) => {
         const count = await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1);
         counts.set(owner, count);
         return count;
       });
-      return rows;
+      rows = ran;
+      return ran;
     } finally {
       for (const [owner, mark] of marks) {
         const counted = counts.get(owner);

@@ -34,8 +34,6 @@ export interface ServiceDefinition<C extends ServiceConfig> {
 
 type Middleware = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
 
-const CONTEXT_SET = Symbol('geojobs request context');
-
 /** A request's correlation id: its `x-correlation-id` when it has a usable one, else a new one; echoed on the response. */
 function correlationIdOf(request: IncomingMessage, response: ServerResponse): string {
   const id = request.headers[CORRELATION_HEADER];
@@ -55,10 +53,10 @@ export const redactedUrl = (url: string): string => url.replace(CREDENTIAL_IN_QU
  * operator who calls.
  */
 const REQUEST_LINE_SERIALIZERS = {
-  req: (request: { id: unknown; method: string; url: string; remoteAddress?: string; headers: Record<string, unknown> }) => ({
+  req: (request: { id: unknown; method?: string; url?: string; remoteAddress?: string; headers: Record<string, unknown> }) => ({
     id: request.id,
     method: request.method,
-    url: redactedUrl(request.url),
+    url: redactedUrl(request.url ?? ''),
     remoteAddress: request.remoteAddress,
     userAgent: request.headers['user-agent'],
   }),
@@ -67,7 +65,7 @@ const REQUEST_LINE_SERIALIZERS = {
 
 /**
  * The context of every request the framework answers: pino-http (a line when it is answered, the correlation id as
- * its request id) and the correlation id for everything logged while handling it. Set once per request.
+ * its request id) and the correlation id for everything logged while handling it.
  */
 function requestContext(logger: Logger): Middleware {
   const log = pinoHttp({
@@ -77,11 +75,7 @@ function requestContext(logger: Logger): Middleware {
     autoLogging: { ignore: (request) => request.url === '/health' },
   });
   return (request, response, next) => {
-    const seen = request as IncomingMessage & { [CONTEXT_SET]?: true };
-    if (!seen[CONTEXT_SET]) {
-      seen[CONTEXT_SET] = true;
-      log(request, response);
-    }
+    log(request, response);
     runWithCorrelation({ correlationId: String(request.id as string) }, next);
   };
 }
@@ -104,12 +98,10 @@ function serveAhead(server: Server, route: AheadRoute, logger: Logger): void {
       const started = performance.now();
       response.once('finish', () => {
         if (handedOn) return;
-        const { method, url } = request;
+        const { method, url, headers, socket } = request;
+        const req = REQUEST_LINE_SERIALIZERS.req({ id: correlationId, method, url, headers, remoteAddress: socket.remoteAddress });
         const responseTime = Math.round(performance.now() - started);
-        logger.debug(
-          { req: { id: correlationId, method, url: redactedUrl(url!) }, res: { statusCode: response.statusCode }, responseTime },
-          'request completed',
-        );
+        logger.debug({ req, res: REQUEST_LINE_SERIALIZERS.res(response), responseTime }, 'request completed');
       });
     }
     const next = () => {

@@ -6,7 +6,7 @@ import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
 import { EVENT_CONTRACTS, type EventKey, type Events } from '../contracts/events.js';
 import { EXCHANGES, HEADERS, deadLetterQueueOf } from '../contracts/routing.js';
 import { BrokerNodes } from './broker-nodes.js';
-import { ConfirmedPublisher } from './confirmed-publisher.js';
+import { ConfirmedPublisher, STUCK_CHANNEL_MS } from './confirmed-publisher.js';
 import { Consumer, type ConsumerSpec, type DeadLetterReason, type HandlerMap, type RetryPolicy } from './consumer.js';
 import { declareTopology, type TopologyOptions } from './topology.js';
 
@@ -199,7 +199,7 @@ export class Broker {
   private async replacePublishingChannel(stuck: ConfirmChannel): Promise<void> {
     const model = this.model;
     if (!model || this.closing) return;
-    this.logger.warn('the broker has nacked every publish on this channel for 5 s; publishing on a new channel');
+    this.logger.warn({ nackedForMs: STUCK_CHANNEL_MS }, 'the broker has nacked every publish on this channel; publishing on a new channel');
     try {
       await stuck.close();
       if (this.model === model && !this.closing) await this.openPublishingChannel(model);

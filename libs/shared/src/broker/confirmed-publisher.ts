@@ -16,6 +16,9 @@ export class MessageNackedError extends Error {
 
 const CHANNEL_CLOSED = 'channel closed';
 
+/** How long a channel may answer only nacks before it is reported stuck (see ConfirmedPublisher's `onStuck`). */
+export const STUCK_CHANNEL_MS = 5_000;
+
 interface Outgoing {
   exchange: string;
   routingKey: string;
@@ -50,7 +53,7 @@ export class ConfirmedPublisher {
   constructor(
     private readonly maxUnconfirmed: number,
     private readonly onStuck: (channel: ConfirmChannel) => void = () => undefined,
-    private readonly stuckAfterMs = 5_000,
+    private readonly stuckAfterMs = STUCK_CHANNEL_MS,
   ) {}
 
   get pending(): number {

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import gdal from 'gdal-async';
+import { ogrSqlCanName, quoteOgr } from '../../../formats/ogr-sql.js';
 import { ConvertInputError, type NativeCsv, type SourceColumn, type SourceTable, type SourceValue, type TableSource } from '../../table-source.js';
 import { gpkgNativeCsv } from './gpkg-native-csv.js';
 import { ogrFieldPlan } from './ogr-values.js';
@@ -22,22 +23,14 @@ interface LayerPlan {
 }
 
 /**
- * A name in OGR SQL: double quotes, a quote inside escaped by a backslash (OGR SQL's only escape; a backslash before
- * anything else is itself). Undefined for a name ending in a backslash, which OGR SQL cannot write.
+ * A SELECT of the layer's fields, in order, those read as text cast by OGR SQL (which keeps each feature's fid and
+ * geometry); undefined when none is, or when OGR SQL cannot name the layer or a field.
  */
-const ogrSqlName = (name: string): string | undefined => (name.endsWith('\\') ? undefined : `"${name.replaceAll('"', '\\"')}"`);
-
-/** A SELECT of the layer's fields, in order, those read as text cast by OGR SQL (which keeps each feature's fid and geometry). */
 function textSelect(layer: gdal.Layer, asText: boolean[]): string | undefined {
-  if (!asText.includes(true)) return undefined;
-  const columns: string[] = [];
-  for (const [index, field] of layer.fields.map((field) => field.name).entries()) {
-    const name = ogrSqlName(field);
-    if (name === undefined) return undefined;
-    columns.push(asText[index] ? `CAST(${name} AS character(0))` : name);
-  }
-  const from = ogrSqlName(layer.name);
-  return from === undefined ? undefined : `SELECT ${columns.join(', ')} FROM ${from}`;
+  const fields = layer.fields.map((field) => field.name);
+  if (!asText.includes(true) || ![layer.name, ...fields].every(ogrSqlCanName)) return undefined;
+  const columns = fields.map((field, index) => (asText[index] ? `CAST(${quoteOgr(field)} AS character(0))` : quoteOgr(field)));
+  return `SELECT ${columns.join(', ')} FROM ${quoteOgr(layer.name)}`;
 }
 
 const geometryTypeName = (layer: gdal.Layer): string => {
