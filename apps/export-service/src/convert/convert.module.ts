@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '#shared';
 import { archiveLimits } from '../config/archive-limits.js';
 import { EXPORT_CONFIG, type ExportConfig } from '../config/export.config.js';
 import { ConvertService, TABLE_SOURCE_OPENERS } from './convert.service.js';
@@ -14,8 +16,11 @@ import type { TableSourceOpener } from './table-source.js';
     ConvertService,
     {
       provide: TABLE_SOURCE_OPENERS,
-      useFactory: (config: ExportConfig): TableSourceOpener[] => [new GdalOpener(archiveLimits(config)), new FirebirdOpener(firebirdServer(config))],
-      inject: [EXPORT_CONFIG],
+      useFactory: (config: ExportConfig, logger: Logger): TableSourceOpener[] => [
+        new GdalOpener(archiveLimits(config)),
+        new FirebirdOpener(firebirdServer(config), logger),
+      ],
+      inject: [EXPORT_CONFIG, LOGGER],
     },
   ],
   exports: [ConvertService],

@@ -1,5 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
 import type { ExportConfig } from '../../../config/export.config.js';
 import { ConvertInputError, type TableSource, type TableSourceOpener } from '../../table-source.js';
 import { engineName, inspectFirebirdFile, unreadableReason } from './firebird-file.js';
@@ -29,7 +30,10 @@ export function firebirdServer(config: ExportConfig): Partial<FirebirdServer> & 
 export class FirebirdOpener implements TableSourceOpener {
   readonly name = 'firebird';
 
-  constructor(private readonly server: Partial<FirebirdServer> & Omit<FirebirdServer, 'password'>) {}
+  constructor(
+    private readonly server: Partial<FirebirdServer> & Omit<FirebirdServer, 'password'>,
+    private readonly logger?: Logger,
+  ) {}
 
   recognises(head: Buffer): boolean {
     return inspectFirebirdFile(head) !== null;
@@ -52,7 +56,7 @@ export class FirebirdOpener implements TableSourceOpener {
       await restoreBackup(server, resolve(path), database, signal);
     }
     signal.throwIfAborted();
-    return FirebirdTableSource.attach(server, database, engineName(file));
+    return FirebirdTableSource.attach(server, database, { engine: engineName(file), signal, logger: this.logger });
   }
 }
 

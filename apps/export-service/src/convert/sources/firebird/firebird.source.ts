@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { Logger } from 'pino';
 import Firebird, { GDSCode, type Database, type Options, type Transaction } from 'node-firebird';
 import { ConvertInputError, type SourceTable, type SourceValue, type TableSource } from '../../table-source.js';
 import {
@@ -28,6 +29,10 @@ interface FirebirdTable extends SourceTable {
 /** Attach errors that say something about the file rather than the server: the job fails with the engine's words. */
 const INPUT_ERRORS = new Set<number>([GDSCode.BAD_DB_FORMAT, GDSCode.WRONG_ODS, GDSCode.IO_ERROR, GDSCode.DB_CORRUPT, GDSCode.BAD_CHECKSUM, GDSCode.SHUTDOWN]);
 
+/** How long a login may take (it takes 20 ms here) before it is abandoned for a new one, and how many are made. */
+const ATTACH_TIMEOUT_MS = 10_000;
+const ATTACH_ATTEMPTS = 3;
+
 /** Rows node-firebird buffers ahead of the consumer; it fetches 200 per round trip. */
 const ROWS_AHEAD = 400;
 
@@ -51,8 +56,13 @@ export class FirebirdTableSource implements TableSource {
   /**
    * Attaches the database at `path` (a path on the server's machine, which is this one) and reads its tables.
    * The connection's character set is NONE: each column's text is decoded with its own character set (firebird-columns).
+   * The login is bounded (see attachDatabase); `signal` stops it.
    */
-  static async attach(server: FirebirdServer, path: string, engine: string): Promise<FirebirdTableSource> {
+  static async attach(
+    server: FirebirdServer,
+    path: string,
+    { engine, signal, logger }: { engine: string; signal: AbortSignal; logger?: Logger },
+  ): Promise<FirebirdTableSource> {
     const options: Options = {
       host: server.host,
       port: server.port,
@@ -64,20 +74,7 @@ export class FirebirdTableSource implements TableSource {
       // blobReadChunkSize stays at its default (1 KB a round trip): node-firebird 2.17 misreads a BLOB segment reply
       // longer than one 8 KB socket read (RangeError in XdrReader), so larger segments break on BLOBs over 8 KB.
     };
-    let database: Database;
-    const attaching = Firebird.attachAsync(options);
-    // The connection attachAsync has just made (set synchronously). When the attach fails node-firebird keeps its
-    // socket, and once that closes it reconnects and attaches again every second: marked detached, it lets go.
-    const connection = Firebird.connection;
-    try {
-      database = await attaching;
-    } catch (error) {
-      if (connection) {
-        connection._isDetach = true;
-        connection.disconnect();
-      }
-      throw attachError(error, path);
-    }
+    const database = await attachDatabase(options, signal, { logger });
     try {
       const transaction = await database.startTransactionAsync({ readOnly: true, isolation: Firebird.ISOLATION_REPEATABLE_READ });
       try {
@@ -190,6 +187,52 @@ function readBlob(reader: unknown, transaction: Transaction): Promise<Buffer> {
       stream.on('end', () => resolve(Buffer.concat(chunks)));
       stream.on('error', reject);
     });
+  });
+}
+
+/**
+ * Attaches, giving a login `timeoutMs` before abandoning it for a new one, ATTACH_ATTEMPTS times in all.
+ * node-firebird 2.17 can wait forever in the SRP login: bench:convert hung twice in 20 attaches of a freshly copied
+ * database (none in 400 attaches of one file in a loop), its connection still pending `connect` with the server's last
+ * reply read, the server waiting for the client. A new connection (new SRP keys) logs in at once.
+ */
+export async function attachDatabase(
+  options: Options,
+  signal: AbortSignal,
+  { logger, timeoutMs = ATTACH_TIMEOUT_MS }: { logger?: Logger; timeoutMs?: number } = {},
+): Promise<Database> {
+  for (let attempt = 1; ; attempt++) {
+    signal.throwIfAborted();
+    const attaching = Firebird.attachAsync(options);
+    // The connection attachAsync has just made (set synchronously). When the attach fails node-firebird keeps its
+    // socket, and once that closes it reconnects and attaches again every second: marked detached, it lets go.
+    const connection = Firebird.connection;
+    const stalled = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    try {
+      return await untilAborted(attaching, stalled);
+    } catch (error) {
+      attaching.catch(() => undefined);
+      if (connection) {
+        connection._isDetach = true;
+        connection.disconnect();
+      }
+      if (signal.aborted) throw signal.reason;
+      if (!stalled.aborted) throw attachError(error, options.database ?? '');
+      if (attempt === ATTACH_ATTEMPTS) {
+        throw new Error(`the Firebird server did not complete the login in ${timeoutMs / 1000} s, ${ATTACH_ATTEMPTS} times over`, { cause: error });
+      }
+      logger?.warn({ attempt, timeoutMs }, 'the Firebird login stalled; logging in again on a new connection');
+    }
+  }
+}
+
+/** `promise`, or the signal's reason once it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
