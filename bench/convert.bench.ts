@@ -237,7 +237,9 @@ if (firebird.length >= 2) {
     `  ratio ${larger.rows} rows / ${smaller.rows} rows   ${(median(larger.ms) / median(smaller.ms)).toFixed(2)}× the time for ${larger.rows / smaller.rows}× the rows   (target ≤ 11×)`,
   );
 }
-console.log(`  export-service peak RSS (VmHWM)          ${peak} MB   (target < 300 MB; node flags: ${benchNodeArgs().join(' ') || 'defaults'})`);
+console.log(
+  `  export-service peak RSS (VmHWM)          ${peak} MB   (target < 300 MB; after the GeoPackage rounds ${peaks[0]} MB; node flags: ${benchNodeArgs().join(' ') || 'defaults'})`,
+);
 console.log(
   `  per round: ${service.map((round, index) => `${(round.ms / 1000).toFixed(2)} s vs ${(cli[index].ms / 1000).toFixed(2)} s (${(round.ms / cli[index].ms).toFixed(2)}×)`).join(', ')}`,
 );
