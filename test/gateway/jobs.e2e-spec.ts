@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { EXCHANGES } from '#shared';
 import { Tap } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
@@ -132,6 +133,22 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
 
     const tooMany = await admin.post('/jobs', [...batch, batch[0]]);
     expect(tooMany.status).toBe(400);
+  });
+
+  it('keeps accepting jobs when a release adds a column to the jobs table while it runs (a rolling migration)', async () => {
+    // 30 at once: every connection of the gateway's pool has prepared its insert before the column comes
+    const burst = (label: string) =>
+      Promise.all(Array.from({ length: 30 }, (_, i) => submit(admin, { service: 'analytics', sleepMs: 1, fail: `${label} ${i}` })));
+    await burst('before');
+    const db = new pg.Client({ connectionString: context.databaseUrls.admin });
+    await db.connect();
+    try {
+      await db.query('ALTER TABLE jobs.jobs ADD COLUMN added_by_a_later_release text');
+    } finally {
+      await db.end();
+    }
+    const after = await burst('after');
+    expect(after.map((job) => job.state)).toEqual(Array.from({ length: 30 }, () => 'queued'));
   });
 
   it('answers invalid bodies with 400 naming the field', async () => {

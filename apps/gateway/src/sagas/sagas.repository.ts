@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SagaPolicyName } from '#shared';
+import { preparedQuery, type PreparedStatement } from '../database/prepared-query.js';
 import { transactionRetryingDeadlocks } from '../database/transaction.js';
 import type { JobError, JobRow, JobState, NewJob, SagaMerge } from '../job-model/job.model.js';
 import { enqueueFrom, exchangeOf, OutboxRepository } from '../outbox/outbox.repository.js';
@@ -120,6 +121,57 @@ const ownerQueueLock = (mode: 'shared' | 'exclusive', owner: string): string =>
   `${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(hashtextextended('geojobs.owner-queue:' || ${owner}, 0))`;
 
 /**
+ * The columns of a JobRow, as the insert returns them: listed, as a prepared statement's must be (see preparedQuery),
+ * and every one of JobRow's (the object type checks both ways).
+ */
+const JOB_ROW_COLUMNS = Object.keys({
+  id: true,
+  type: true,
+  state: true,
+  progress_current: true,
+  progress_total: true,
+  progress_message: true,
+  input: true,
+  result: true,
+  error: true,
+  parent_id: true,
+  idempotency_key: true,
+  followups: true,
+  saga: true,
+  owner: true,
+  ckan: true,
+  created_at: true,
+  started_at: true,
+  finished_at: true,
+  expires_at: true,
+} satisfies Record<keyof JobRow, true>);
+
+/** SagasRepository.insertJobs' statement, with the owner's queue lock taken first (`locked`) or not. */
+const insertJobsStatement = (locked: boolean): PreparedStatement => ({
+  name: locked ? 'geojobs_insert_jobs_locked' : 'geojobs_insert_jobs',
+  // the lock is joined to every incoming row, so it is held before the first row is inserted
+  text: `WITH ${locked ? `queue_lock AS MATERIALIZED (SELECT ${ownerQueueLock('shared', '$2')}),` : ''}
+       incoming AS (
+         SELECT x.* FROM ${locked ? 'queue_lock, ' : ''}jsonb_to_recordset($1::jsonb) AS x(
+           "order" int, id uuid, type text, input jsonb, input_fingerprint text, idempotency_key text,
+           followups jsonb, saga jsonb, owner text, parent_id uuid, ckan jsonb, command jsonb, exchange text)
+       ),
+       inserted AS (
+         INSERT INTO jobs.jobs (id, type, state, input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan)
+         SELECT id, type, 'queued', input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan
+         FROM incoming ORDER BY "order"
+         ON CONFLICT DO NOTHING
+         RETURNING ${JOB_ROW_COLUMNS.join(', ')}
+       ),
+       commands AS (
+         ${enqueueFrom(`SELECT incoming.exchange, incoming.command FROM incoming JOIN inserted USING (id)
+           WHERE jsonb_typeof(incoming.command) = 'object' ORDER BY incoming."order"`)}
+       )
+       SELECT * FROM inserted`,
+});
+const INSERT_JOBS = { unlocked: insertJobsStatement(false), locked: insertJobsStatement(true) };
+
+/**
  * The saga coordinator's SQL: the jobs a tree inserts, its saga rows, cancelling a tree. Every statement takes a
  * whole batch (many parents, many children), so a batch of settlements costs a handful of round trips whatever its
  * size. Each statement that changes a job's row announces it (OutboxRepository.notifyJobChanges).
@@ -164,29 +216,8 @@ export class SagasRepository {
       command: job.command,
       exchange: job.command && exchangeOf(job.command),
     }));
-    const locked = sharedQueueLockOf !== undefined;
-    return manager.query(
-      // the lock is joined to every incoming row, so it is held before the first row is inserted
-      `WITH ${locked ? `queue_lock AS MATERIALIZED (SELECT ${ownerQueueLock('shared', '$2')}),` : ''}
-       incoming AS (
-         SELECT x.* FROM ${locked ? 'queue_lock, ' : ''}jsonb_to_recordset($1::jsonb) AS x(
-           "order" int, id uuid, type text, input jsonb, input_fingerprint text, idempotency_key text,
-           followups jsonb, saga jsonb, owner text, parent_id uuid, ckan jsonb, command jsonb, exchange text)
-       ),
-       inserted AS (
-         INSERT INTO jobs.jobs (id, type, state, input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan)
-         SELECT id, type, 'queued', input, input_fingerprint, idempotency_key, followups, saga, owner, parent_id, ckan
-         FROM incoming ORDER BY "order"
-         ON CONFLICT DO NOTHING
-         RETURNING *
-       ),
-       commands AS (
-         ${enqueueFrom(`SELECT incoming.exchange, incoming.command FROM incoming JOIN inserted USING (id)
-           WHERE jsonb_typeof(incoming.command) = 'object' ORDER BY incoming."order"`)}
-       )
-       SELECT * FROM inserted`,
-      locked ? [JSON.stringify(rows), sharedQueueLockOf] : [JSON.stringify(rows)],
-    );
+    if (sharedQueueLockOf === undefined) return preparedQuery<JobRow>(manager, INSERT_JOBS.unlocked, [JSON.stringify(rows)]);
+    return preparedQuery<JobRow>(manager, INSERT_JOBS.locked, [JSON.stringify(rows), sharedQueueLockOf]);
   }
 
   /**
