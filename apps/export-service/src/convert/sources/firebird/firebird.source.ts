@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import Firebird, { GDSCode, type Database, type Options, type Transaction } from 'node-firebird';
+import { stopOnAbort } from '../../../formats/vector-layer.js';
 import { ConvertInputError, type SourceTable, type SourceValue, type TableSource } from '../../table-source.js';
 import {
   decodeBytes,
@@ -208,36 +209,30 @@ export async function attachDatabase(
   for (let attempt = 1; ; attempt++) {
     signal.throwIfAborted();
     const attaching = Firebird.attachAsync(options);
-    // The connection attachAsync has just made (set synchronously). When the attach fails node-firebird keeps its
-    // socket, and once that closes it reconnects and attaches again every second: marked detached, it lets go.
+    // The connection attachAsync has just made (set synchronously). When the attach fails or is abandoned node-firebird
+    // keeps its socket, and once that closes it reconnects and attaches again every second: marked detached, it lets go.
     const connection = Firebird.connection;
+    const letGo = async () => {
+      if (!connection) return;
+      connection._isDetach = true;
+      connection.disconnect();
+    };
     const stalled = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     try {
-      return await untilAborted(attaching, stalled);
+      return await stopOnAbort(attaching, stalled, letGo);
     } catch (error) {
-      attaching.catch(() => undefined);
-      if (connection) {
-        connection._isDetach = true;
-        connection.disconnect();
-      }
+      // aborted, stopOnAbort has let the connection go already
       if (signal.aborted) throw signal.reason;
-      if (!stalled.aborted) throw attachError(error, options.database ?? '');
+      if (!stalled.aborted) {
+        await letGo();
+        throw attachError(error, options.database ?? '');
+      }
       if (attempt === ATTACH_ATTEMPTS) {
         throw new Error(`the Firebird server did not complete the login in ${timeoutMs / 1000} s, ${ATTACH_ATTEMPTS} times over`, { cause: error });
       }
       logger?.warn({ attempt, timeoutMs }, 'the Firebird login stalled; logging in again on a new connection');
     }
   }
-}
-
-/** `promise`, or the signal's reason once it aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** A failed attach: the file's fault (a readable ConvertInputError without the scratch path) or the server's. */
