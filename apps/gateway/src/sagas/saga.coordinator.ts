@@ -149,15 +149,14 @@ export class SagaCoordinator {
   ): Promise<Rows> {
     const marks = new Map(owners.map((owner) => [owner, this.tally.mark(owner, jobsOf(owner))]));
     const counts = new Map<string, number>();
-    let rows: JobRow[] | null = null;
+    let rows: Rows | null = null;
     try {
-      const ran = await run(async (manager, owner) => {
+      rows = await run(async (manager, owner) => {
         const count = await this.sagas.unfinishedTopLevel(manager, owner, queueCap + 1);
         counts.set(owner, count);
         return count;
       });
-      rows = ran;
-      return ran;
+      return rows;
     } finally {
       for (const [owner, mark] of marks) {
         const counted = counts.get(owner);
