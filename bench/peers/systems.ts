@@ -125,10 +125,10 @@ export async function startRedis(port: number, dir: string): Promise<{ stop: () 
 /**
  * geojobs: gateway + geo-service (prefetch 500, as bench:saga) on a fresh database and vhost; the built services in
  * the current folder's dist, or in `root`'s (another checkout's, to compare two builds in one run, with another database
- * name; the database is migrated by this checkout's build).
+ * name, migrated by that build: a change to the schema is measured too).
  */
 export async function startGeojobs(receiver: WebhookReceiver, databaseName = 'geojobs_bench_peers', root = process.cwd()): Promise<PeerSystem> {
-  const database = await freshDatabase(databaseName);
+  const database = await freshDatabase(databaseName, root);
   const vhost = await freshVhost('geojobs_bench_peers');
   const services: BenchService[] = [];
   const gateway = await startBenchGateway(vhost.url, database.name, { GEOJOBS_ALLOWED_HOSTS: '127.0.0.1' }, root);

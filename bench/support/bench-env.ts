@@ -54,14 +54,14 @@ export async function withVhost<T>(prefix: string, fn: (url: string) => Promise<
   }
 }
 
-/** A new, migrated database; dropped by `remove`. */
-export async function freshDatabase(name: string): Promise<{ name: string; remove: () => Promise<void> }> {
+/** A new database, migrated by the build in `root`; dropped by `remove`. */
+export async function freshDatabase(name: string, root = process.cwd()): Promise<{ name: string; remove: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: benchEnv('GEOJOBS_ADMIN_DATABASE_URL') });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
-  execFileSync('node', ['dist/scripts/migrate.js'], {
+  execFileSync('node', [join(root, 'dist/scripts/migrate.js')], {
     env: { ...process.env, GEOJOBS_ADMIN_DATABASE_URL: withDatabase(benchEnv('GEOJOBS_ADMIN_DATABASE_URL'), name) },
     stdio: 'ignore',
   });
