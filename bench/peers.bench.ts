@@ -227,8 +227,8 @@ async function intake(): Promise<void> {
   const result = await runIntake(INTAKE_SECONDS, 50);
   rows.push({
     section: 'intake',
-    what: `POST /jobs, 50 clients, ${INTAKE_SECONDS} s (bench:intake)`,
-    geojobs: `p50 ${result.p50} ms, p99 ${result.p99} ms; ${result.rate} jobs/s accepted, ${result.errors} errors`,
+    what: `POST /jobs, 50 clients, ${INTAKE_SECONDS} s after ${result.warmup.seconds} s of warm-up (bench:intake)`,
+    geojobs: `p50 ${result.p50} ms, p99 ${result.p99} ms; ${result.rate} jobs/s accepted, ${result.errors} errors; the warm-up (a gateway just started): p99 ${result.warmup.p99} ms, max ${result.warmup.max} ms`,
     peer: '—',
     peerFigure: '—',
     ratio: '—',
