@@ -3,11 +3,11 @@ import pg from 'pg';
 import { createTestContext, type TestContext } from '../harness/context.js';
 
 /**
- * The transitions triggers of jobs.jobs against PostgreSQL: what they record, and that an update of many jobs costs
- * them one join of its rows, however the session's first updates were planned (auto_explain, its plans sent to this
- * client as notices).
+ * The transitions trigger of jobs.jobs against PostgreSQL: what it records (a job's `queued` is its creation, read from
+ * `created_at`: no row), and that an update of many jobs costs it one join of its rows, however the session's first
+ * updates were planned (auto_explain, its plans sent to this client as notices).
  */
-describe('job transitions (triggers of jobs.jobs)', () => {
+describe('job transitions (the update trigger of jobs.jobs)', () => {
   let context: TestContext;
   let admin: pg.Client;
   const plans: string[] = [];
@@ -54,23 +54,28 @@ describe('job transitions (triggers of jobs.jobs)', () => {
     await context?.dispose();
   });
 
-  it('records a quick job as queued, running at its start, then its final state, in that order', async () => {
+  it('writes nothing for a job inserted: its queued time is its created_at', async () => {
+    const ids = await insertQueued(3);
+    expect(await transitionsOf(ids)).toEqual([]);
+  });
+
+  it('records a quick job as running at its start, then its final state, in that order', async () => {
     const ids = await insertQueued(3);
     await finish(ids);
     const transitions = await transitionsOf(ids);
     expect(transitions).toHaveLength(3);
     for (const job of transitions) {
-      expect(job.states).toEqual(['queued', 'running', 'succeeded']);
+      expect(job.states).toEqual(['running', 'succeeded']);
       expect(job.running_at_start).toBe(true);
     }
   });
 
-  it('records a job already running only its new state', async () => {
+  it('records a job that reported its start each change of state, and nothing for a change of no state', async () => {
     const [id] = await insertQueued(1);
     await admin.query(`UPDATE jobs.jobs SET state = 'running', started_at = now() WHERE id = $1`, [id]);
     await admin.query(`UPDATE jobs.jobs SET state = 'failed', finished_at = now() WHERE id = $1`, [id]);
     await admin.query(`UPDATE jobs.jobs SET progress_message = 'a change of no state' WHERE id = $1`, [id]);
-    expect((await transitionsOf([id]))[0].states).toEqual(['queued', 'running', 'failed']);
+    expect((await transitionsOf([id]))[0].states).toEqual(['running', 'failed']);
   });
 
   it('joins the rows of an update of 500 jobs once, not each with every other, after updates of one job were planned first', async () => {
@@ -91,6 +96,6 @@ describe('job transitions (triggers of jobs.jobs)', () => {
     expect(plan).toMatch(/Hash Join|Merge Join/);
     const transitions = await transitionsOf(ids);
     expect(transitions).toHaveLength(500);
-    expect(transitions.every((job) => job.states.join() === 'queued,running,succeeded' && job.running_at_start)).toBe(true);
+    expect(transitions.every((job) => job.states.join() === 'running,succeeded' && job.running_at_start)).toBe(true);
   });
 });

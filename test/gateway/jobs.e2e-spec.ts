@@ -42,6 +42,7 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
     expect(done.startedAt).not.toBeNull();
     expect(done.history!.transitions.map((transition) => transition.state)).toEqual(['queued', 'running', 'succeeded']);
     expect(done.history!.transitions.every((transition) => !Number.isNaN(Date.parse(transition.at)))).toBe(true);
+    expect(Date.parse(done.history!.transitions[0].at)).toBe(Date.parse(done.createdAt)); // queued when created
     expect(done).toMatchObject({ children: null, followupRuns: [], history: { retryOf: null, retries: [] } });
 
     const failed = await submit(admin, { service: 'geo', fail: 'the file is corrupt' });

@@ -149,15 +149,17 @@ export class JobsRepository {
 
   /**
    * The job with all that `GET /jobs/:id` shows of it — its children (counted by state, and the first `listed`
-   * of them), its followups' outcomes, its history (the state changes written by the table's triggers, the job it
+   * of them), its followups' outcomes, its history (its creation, then the state changes written by the table's update trigger, the job it
    * retried and its retries) — in one statement: a read takes one connection for one round trip, rather than
    * six side by side from the pool the event applier and the outbox relay draw on too (bench:packages).
    */
   async findWithDetail(id: string, listed: number): Promise<{ row: JobRow; detail: JobDetail } | undefined> {
     const rows: (JobRow & DetailColumns)[] = await this.db.query(
       `SELECT j.*,
-         (SELECT coalesce(json_agg(json_build_object('state', t.state, 'at', t.at) ORDER BY t.id), '[]')
-            FROM jobs.job_transitions t WHERE t.job_id = j.id) AS detail_transitions,
+         -- every job is inserted queued: its first transition is its creation (QueuedAtCreation)
+         (SELECT json_agg(json_build_object('state', t.state, 'at', t.at) ORDER BY t.n)
+            FROM (SELECT 'queued' AS state, j.created_at AS at, 0 AS n
+                  UNION ALL SELECT state, at, id FROM jobs.job_transitions WHERE job_id = j.id) t) AS detail_transitions,
          (SELECT r.retry_of FROM jobs.job_retries r WHERE r.job_id = j.id) AS detail_retry_of,
          (SELECT coalesce(json_agg(r.job_id ORDER BY r.created_at), '[]') FROM jobs.job_retries r WHERE r.retry_of = j.id) AS detail_retries,
          (SELECT coalesce(json_agg(f ORDER BY f.outcome DESC, f.action_index), '[]') FROM jobs.followup_runs f WHERE f.job_id = j.id) AS detail_followup_runs,
