@@ -149,9 +149,9 @@ export class JobsRepository {
 
   /**
    * The job with all that `GET /jobs/:id` shows of it — its children (counted by state, and the first `listed`
-   * of them), its followups' outcomes, its history (its creation, then the state changes written by the table's update trigger, the job it
-   * retried and its retries) — in one statement: a read takes one connection for one round trip, rather than
-   * six side by side from the pool the event applier and the outbox relay draw on too (bench:packages).
+   * of them), its followups' outcomes, its history (its creation, then the state changes written by the table's
+   * update trigger; the job it retried and its retries) — in one statement: a read takes one connection for one round
+   * trip, rather than six side by side from the pool the event applier and the outbox relay draw on too (bench:packages).
    */
   async findWithDetail(id: string, listed: number): Promise<{ row: JobRow; detail: JobDetail } | undefined> {
     const rows: (JobRow & DetailColumns)[] = await this.db.query(
