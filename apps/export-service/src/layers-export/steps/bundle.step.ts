@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { canonicalJson, defineStep, sha256, type ExportFormat } from '#shared';
 import { renderReadme, writeLayer, ZipSink, type ExportedFile, type PostgisLayer } from '../../formats/index.js';
 import { LayerGoneError, type LayersExportDependencies, type LayersExportInput } from './layers-export.steps.js';
@@ -25,6 +26,13 @@ export const bundleKey = (input: LayersExportInput, stamps: LayerStamps): string
   `exports/layers/${sha256(canonicalJson({ stamps: stamps.layers, formats: input.formats, name: input.name, version: BUNDLE_VERSION })).slice(0, 32)}/${input.name}.zip`;
 
 const FORMAT_ORDER: ExportFormat[] = ['csv', 'shp', 'gpkg', 'geojson'];
+
+/**
+ * Formats GDAL writes at once for one layer, each in a thread of libuv's pool reading from a PostgreSQL connection of its
+ * own. One at a time, GDAL's formats were most of a bundle's time (bench:export) while the second core idled once the
+ * CSV was done.
+ */
+const GDAL_FORMATS_AT_ONCE = 2;
 
 /**
  * bundle: every layer in every format, and the README, in one ZIP streamed into storage as it is made. Cached by the
@@ -82,7 +90,8 @@ export const bundleStep = (deps: LayersExportDependencies) =>
 
 /**
  * One layer in every format. The CSV streams from the database's COPY into the ZIP while GDAL writes the other
- * formats in scratch (in libuv's thread pool): the database, the deflate and GDAL each get a core when they can.
+ * formats in scratch (in libuv's thread pool, GDAL_FORMATS_AT_ONCE at a time): the database, the deflate and GDAL each
+ * get a core when they can. The files come back in FORMAT_ORDER, whichever was done first.
  */
 async function writeAllFormats(
   layer: PostgisLayer,
@@ -114,13 +123,10 @@ async function writeAllFormats(
   };
   const ordered = FORMAT_ORDER.filter((format) => formats.includes(format));
   const streamed = (ordered.includes('csv') ? write('csv') : Promise.resolve([])).catch(stopOthers);
-  const byGdal = (async () => {
-    const files: ExportedFile[] = [];
-    for (const format of ordered.filter((format) => format !== 'csv')) files.push(...(await write(format)));
-    return files;
-  })().catch(stopOthers);
-  // both sides are waited for, so that nothing still writes into scratch or the sink once this returns
-  const settled = await Promise.allSettled([streamed, byGdal]);
+  const limit = pLimit(GDAL_FORMATS_AT_ONCE);
+  const byGdal = ordered.filter((format) => format !== 'csv').map((format) => limit(() => write(format)).catch(stopOthers));
+  // every side is waited for, so that nothing still writes into scratch or the sink once this returns
+  const settled = await Promise.allSettled([streamed, ...byGdal]);
   const rejected = settled.find((result) => result.status === 'rejected');
   if (rejected) throw rejected.reason;
   return settled.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
