@@ -608,9 +608,20 @@ fb_provision() { # the security database, and SYSDBA's password (re-set on every
       die "could not create the Firebird security database; see $FB_LOG"
     mv "$FB_DIR/security3.fdb.new" "$FB_DIR/security3.fdb"
   fi
-  # The password goes through stdin, not the process list.
-  printf "CREATE OR ALTER USER %s PASSWORD '%s' USING PLUGIN Srp;\nCOMMIT;\n" "$FB_USER" "$FIREBIRD_SYSDBA_PASSWORD" |
-    fb_embedded_isql "$FB_DIR/security3.fdb" || die "could not set the Firebird $FB_USER password; see $FB_LOG"
+  # node-firebird (2.17) reads the server's SRP key from a 4-byte-aligned offset after the salt, right only when the
+  # salt's hex has 64 digits: for a salt whose first byte is below 0x10 (1 user in 16) every login of node-firebird
+  # fails. Setting the password draws a new salt: it is set again until the salt is whole.
+  local attempt first
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    # The password goes through stdin, not the process list.
+    printf "CREATE OR ALTER USER %s PASSWORD '%s' USING PLUGIN Srp;\nCOMMIT;\n" "$FB_USER" "$FIREBIRD_SYSDBA_PASSWORD" |
+      fb_embedded_isql "$FB_DIR/security3.fdb" || die "could not set the Firebird $FB_USER password; see $FB_LOG"
+    first="$(cd "$FB_DIR" && echo "SET HEADING OFF; SELECT ascii_val(PLG\$SALT) FROM PLG\$SRP WHERE PLG\$USER_NAME = '$FB_USER';" |
+      env "${FB_ENV[@]}" isql-fb -q -bail -user "$FB_USER" "$FB_DIR/security3.fdb" 2>>"$FB_LOG" 9>&- | tr -d '[:space:]')"
+    [[ "$first" =~ ^[0-9]+$ ]] || die "could not read the Firebird $FB_USER salt; see $FB_LOG"
+    ((first >= 16)) && return 0
+  done
+  die "the Firebird $FB_USER salt began with a zero digit 10 times over"
 }
 
 fb_login_ok() { # the server answers and takes our password
