@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { QuickJobTransitions1765000000000 } from './1765000000000-QuickJobTransitions.js';
 
 /**
  * The transitions trigger joins the statement's old and new rows once, planned for the rows at hand. QuickJobTransitions
@@ -32,16 +33,8 @@ export class TransitionsInOneJoin1765100000000 implements MigrationInterface {
       END $$`);
   }
 
+  /** Back to the two static joins, exactly as QuickJobTransitions wrote them. */
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
-      CREATE OR REPLACE FUNCTION jobs.record_changed_states() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO jobs.job_transitions (job_id, state, at)
-          SELECT n.id, 'running', n.started_at FROM updated n JOIN previous o ON o.id = n.id
-          WHERE o.state = 'queued' AND n.state IN ('succeeded', 'failed') AND o.started_at IS NULL AND n.started_at IS NOT NULL;
-        INSERT INTO jobs.job_transitions (job_id, state)
-          SELECT n.id, n.state FROM updated n JOIN previous o ON o.id = n.id WHERE o.state IS DISTINCT FROM n.state;
-        RETURN NULL;
-      END $$`);
+    await new QuickJobTransitions1765000000000().up(queryRunner);
   }
 }
