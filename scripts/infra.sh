@@ -596,8 +596,12 @@ EOF
   echo '# Written by scripts/infra.sh: no plugins beyond the built-in ones.' >"$FB_DIR/plugins.conf"
 }
 
-fb_embedded_isql() { # SQL on stdin, run by the engine inside isql itself: only while the server is stopped
-  (cd "$FB_DIR" && env "${FB_ENV[@]}" isql-fb -q -bail -user "$FB_USER" "$@") >>"$FB_LOG" 2>&1 9>&-
+fb_embedded_query() { # SQL on stdin, run by the engine inside isql itself (only while the server is stopped); prints its output
+  (cd "$FB_DIR" && env "${FB_ENV[@]}" isql-fb -q -bail -user "$FB_USER" "$@") 2>>"$FB_LOG" 9>&-
+}
+
+fb_embedded_isql() { # the same, its output to the log
+  fb_embedded_query "$@" >>"$FB_LOG"
 }
 
 fb_provision() { # the security database, and SYSDBA's password (re-set on every start, so it follows secrets.env)
@@ -616,8 +620,8 @@ fb_provision() { # the security database, and SYSDBA's password (re-set on every
     # The password goes through stdin, not the process list.
     printf "CREATE OR ALTER USER %s PASSWORD '%s' USING PLUGIN Srp;\nCOMMIT;\n" "$FB_USER" "$FIREBIRD_SYSDBA_PASSWORD" |
       fb_embedded_isql "$FB_DIR/security3.fdb" || die "could not set the Firebird $FB_USER password; see $FB_LOG"
-    first="$(cd "$FB_DIR" && echo "SET HEADING OFF; SELECT ascii_val(PLG\$SALT) FROM PLG\$SRP WHERE PLG\$USER_NAME = '$FB_USER';" |
-      env "${FB_ENV[@]}" isql-fb -q -bail -user "$FB_USER" "$FB_DIR/security3.fdb" 2>>"$FB_LOG" 9>&- | tr -d '[:space:]')"
+    first="$(echo "SET HEADING OFF; SELECT ascii_val(PLG\$SALT) FROM PLG\$SRP WHERE PLG\$USER_NAME = '$FB_USER';" |
+      fb_embedded_query "$FB_DIR/security3.fdb" | tr -d '[:space:]')"
     [[ "$first" =~ ^[0-9]+$ ]] || die "could not read the Firebird $FB_USER salt; see $FB_LOG"
     ((first >= 16)) && return 0
   done
