@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { EXCHANGES } from '#shared';
-import { Tap } from '../harness/broker.js';
+import type { GetMessage } from 'amqplib';
+import { type BatchedEvent, deadLetterQueueOf, type Envelope, eventEnvelope, EXCHANGES, HEADERS, type JobBatchV1, QUEUES } from '#shared';
+import { waitFor } from '../../libs/testing/src/index.js';
+import { drainQueue, startTestBroker, Tap } from '../harness/broker.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { Client } from '../harness/http.js';
 import { submitJob, waitForJob, type Job } from '../harness/jobs.js';
@@ -134,6 +136,60 @@ describe('gateway jobs API (real gateway, services, RabbitMQ, PostgreSQL)', () =
 
     const tooMany = await admin.post('/jobs', [...batch, batch[0]]);
     expect(tooMany.status).toBe(400);
+  });
+
+  it('applies the events of a job.batch as if each had come alone, dead-letters a malformed one alone, and a redelivery once', async () => {
+    // analytics-service is not running here: its jobs stay queued until the batch below reports them (inputs of no
+    // other test's job, which would be the same job)
+    const [first, second] = await Promise.all([
+      submit(admin, { service: 'analytics', sleepMs: 10_001 }),
+      submit(admin, { service: 'analytics', sleepMs: 10_002 }),
+    ]);
+    const succeeded = (jobId: string, result: Record<string, unknown>) =>
+      eventEnvelope('job.succeeded', { jobId, result, startedAt: new Date().toISOString() }, { correlationId: jobId, causationId: randomUUID() });
+    const badPayload = succeeded('not-a-job-id', {});
+    const notLifecycle = eventEnvelope('job.cancelled', { jobId: first.id }, { correlationId: first.id });
+    const batch = eventEnvelope(
+      'job.batch',
+      { events: [succeeded(first.id, { n: 1 }), badPayload, succeeded(second.id, { n: 2 }), notLifecycle] as BatchedEvent[] },
+      { correlationId: randomUUID() },
+    );
+    const broker = await startTestBroker(context);
+    try {
+      await broker.publishEnvelope(EXCHANGES.events, batch);
+      expect((await waitForJob(admin, first.id, 'succeeded')).result).toEqual({ n: 1 });
+      const done = await waitForJob(admin, second.id, 'succeeded');
+      expect(done.result).toEqual({ n: 2 });
+
+      const deadLetters: GetMessage[] = [];
+      await waitFor(async () => {
+        deadLetters.push(...(await drainQueue(context.amqpUrl, deadLetterQueueOf(QUEUES.saga))));
+        return deadLetters.length >= 2;
+      }, 'the two malformed events to be dead-lettered');
+      const dead = deadLetters.map((message) => ({
+        reason: message.properties.headers?.[HEADERS.reason],
+        error: String(message.properties.headers?.[HEADERS.error]),
+        events: (JSON.parse(message.content.toString()) as Envelope<JobBatchV1>).payload.events,
+      }));
+      expect(dead).toEqual([
+        { reason: 'malformed', error: 'events[1]: invalid job.succeeded payload: jobId: jobId must be a UUID', events: [badPayload] },
+        { reason: 'malformed', error: expect.stringContaining('events[3]: a job.batch carries'), events: [notLifecycle] },
+      ]);
+
+      // the same message again (a redelivery): its events are in the inbox, and the jobs are as they were
+      await broker.publishEnvelope(EXCHANGES.events, batch);
+      const marker = await submit(admin, { service: 'analytics', sleepMs: 10_003 });
+      await broker.publishEnvelope(
+        EXCHANGES.events,
+        eventEnvelope('job.batch', { events: [succeeded(marker.id, {}), succeeded(marker.id, {})] }, { correlationId: marker.id }),
+      );
+      await waitForJob(admin, marker.id, 'succeeded');
+      const again = await admin.get<Job>(`/jobs/${second.id}`);
+      expect(again.body).toMatchObject({ result: { n: 2 }, startedAt: done.startedAt, finishedAt: done.finishedAt });
+      expect(again.body.history!.transitions.map((transition) => transition.state)).toEqual(['queued', 'running', 'succeeded']);
+    } finally {
+      await broker.close();
+    }
   });
 
   it('keeps accepting jobs when a release adds a column to the jobs table while it runs (a rolling migration)', async () => {

@@ -1,6 +1,6 @@
 import amqp, { type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
 import { pino } from 'pino';
-import { Broker, type BrokerOptions, type Envelope } from '#shared';
+import { Broker, type BrokerOptions, type Envelope, type JobBatchV1 } from '#shared';
 import type { TestContext } from './context.js';
 
 /** Short retry tiers, so tests see a message retried three times in well under a second. */
@@ -49,8 +49,12 @@ export class Tap {
     return tap;
   }
 
+  /** Every message's envelope, in order; a `job.batch` read as the events it carries, as its consumer reads it. */
   envelopes<T = Record<string, unknown>>(): Envelope<T>[] {
-    return this.messages.map((message) => JSON.parse(message.content.toString()) as Envelope<T>);
+    return this.messages.flatMap((message) => {
+      const envelope = JSON.parse(message.content.toString()) as Envelope<unknown>;
+      return (envelope.type === 'job.batch' ? (envelope as Envelope<JobBatchV1>).payload.events : [envelope]) as Envelope<T>[];
+    });
   }
 
   close(): Promise<void> {

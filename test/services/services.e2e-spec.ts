@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Broker, EXCHANGES, type JobFailedV1, type JobSucceededV1 } from '#shared';
+import { Broker, commandEnvelope, type Envelope, EXCHANGES, type JobBatchV1, type JobFailedV1, type JobSucceededV1 } from '#shared';
 import { waitFor } from '../../libs/testing/src/index.js';
 import { createTestContext, type TestContext } from '../harness/context.js';
 import { startTestBroker, Tap } from '../harness/broker.js';
@@ -93,6 +93,33 @@ describe('the four services (real processes, RabbitMQ and PostgreSQL)', () => {
     await broker.publishCommand('export.noop', { jobId, fail: 'asked to fail' }, { correlationId: jobId });
     const failed = await waitFor(() => eventsOf(jobId).find((event) => event.type === 'job.failed'), 'job.failed');
     expect((failed.payload as unknown as JobFailedV1).error).toEqual({ type: 'noop', class: 'NoopFailure', message: 'asked to fail' });
+  });
+
+  it('sends the final events of quick jobs that end together as one job.batch, each event as it would come alone', async () => {
+    // analytics-service takes 200 commands at a time: 40 sent at once end in the same moment
+    await start('analytics-service');
+    const commands = Array.from({ length: 40 }, () => {
+      const jobId = randomUUID();
+      return commandEnvelope('analytics.noop', { jobId }, { correlationId: jobId });
+    });
+    await Promise.all(commands.map((command) => broker.publishEnvelope(EXCHANGES.commands, command)));
+    const jobIds = new Set(commands.map((command) => command.payload.jobId));
+    await waitFor(() => [...jobIds].every((jobId) => eventsOf(jobId).length > 0), 'the 40 noop jobs to report');
+
+    const messages = events.messages.map((message) => JSON.parse(message.content.toString()) as Envelope<Record<string, unknown>>);
+    const carrying = messages.filter((message) =>
+      (message.type === 'job.batch' ? (message.payload as unknown as JobBatchV1).events : [message]).some((event) =>
+        jobIds.has((event.payload as { jobId: string }).jobId),
+      ),
+    );
+    expect(carrying.some((message) => message.type === 'job.batch')).toBe(true);
+    expect(carrying.length).toBeLessThan(commands.length);
+    for (const command of commands) {
+      const { jobId } = command.payload;
+      const reported = eventsOf(jobId);
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toMatchObject({ type: 'job.succeeded', correlationId: jobId, causationId: command.id, payload: { jobId, result: { sleptMs: 0 } } });
+    }
   });
 
   it('redelivers to another consumer the message of a consumer killed before it acked', async () => {

@@ -4,9 +4,11 @@ import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
 import { COMMAND_CONTRACTS, type CommandKey, type Commands } from '../contracts/commands.js';
 import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
 import { EVENT_CONTRACTS, type EventKey, type Events } from '../contracts/events.js';
+import type { BatchedEvent, BatchedEventKey } from '../contracts/job.events.js';
 import { EXCHANGES, HEADERS, deadLetterQueueOf } from '../contracts/routing.js';
 import { BrokerNodes } from './broker-nodes.js';
 import { ConfirmedPublisher, STUCK_CHANNEL_MS } from './confirmed-publisher.js';
+import { JobEventBatcher } from './job-event-batcher.js';
 import { Consumer, type ConsumerSpec, type DeadLetterReason, type HandlerMap, type RetryPolicy } from './consumer.js';
 import { declareTopology, type TopologyOptions } from './topology.js';
 
@@ -40,6 +42,7 @@ export interface DeadLetterOutcome {
 export class Broker {
   private connection: RecoveringChannelModel | null = null;
   private readonly publisher: ConfirmedPublisher;
+  private readonly jobEvents: JobEventBatcher;
   private readonly consumers: Consumer<unknown>[] = [];
   /** The connection each consumer was last started on, and its channel there. */
   private readonly startedOn = new Map<Consumer<unknown>, ChannelModel>();
@@ -54,6 +57,7 @@ export class Broker {
     private readonly logger: Logger,
   ) {
     this.publisher = new ConfirmedPublisher(options.maxUnconfirmed, (stuck) => void this.replacePublishingChannel(stuck));
+    this.jobEvents = new JobEventBatcher((envelope, body) => this.publishBody(EXCHANGES.events, envelope, body));
   }
 
   get connected(): boolean {
@@ -101,12 +105,25 @@ export class Broker {
   }
 
   /**
+   * Publishes a job's lifecycle event, with the others reported in the same turn of the event loop: several go out
+   * together as one `job.batch` (JobEventBatcher). Resolves once the broker has confirmed it.
+   */
+  publishJobEvent<K extends BatchedEventKey>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
+    return this.jobEvents.add(eventEnvelope(type, payload, origin) as BatchedEvent);
+  }
+
+  /**
    * Publishes a ready envelope under its type as routing key; resolves once the broker has confirmed it.
    * A command must reach a queue (it is refused with UnroutableMessageError otherwise); an event may have
    * no subscriber at all.
    */
   publishEnvelope<T>(exchange: string, envelope: Envelope<T>): Promise<void> {
-    return this.publisher.publish(exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
+    return this.publishBody(exchange, envelope, Buffer.from(JSON.stringify(envelope)));
+  }
+
+  /** Publishes `envelope` serialised already as `body`. */
+  private publishBody(exchange: string, envelope: Envelope<unknown>, body: Buffer): Promise<void> {
+    return this.publisher.publish(exchange, envelope.type, body, {
       messageId: envelope.id,
       correlationId: envelope.correlationId,
       type: envelope.type,

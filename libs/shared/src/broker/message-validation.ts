@@ -2,6 +2,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { Envelope } from '../contracts/envelope.js';
 import type { MessageContract } from '../contracts/contract.js';
+import { EVENT_CONTRACTS } from '../contracts/events.js';
+import { BATCHED_EVENT_TYPES, type BatchedEvent, type BatchedEventKey, type JobBatchV1 } from '../contracts/job.events.js';
 
 /** A message that can never be handled as it is: it goes to the dead-letter queue at once, never retried. */
 export class MalformedMessageError extends Error {
@@ -51,8 +53,13 @@ export function parseEnvelope(content: Buffer): Envelope<Record<string, unknown>
   } catch (error) {
     throw new MalformedMessageError(`body is not JSON: ${(error as Error).message}`);
   }
+  return checkedEnvelope(plain, 'body');
+}
+
+/** `plain` as an envelope, once its seven fields are checked. */
+function checkedEnvelope(plain: unknown, what: string): Envelope<Record<string, unknown>> {
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
-    throw new MalformedMessageError('body is not a JSON object');
+    throw new MalformedMessageError(`${what} is not a JSON object`);
   }
   const envelope = plain as Envelope<Record<string, unknown>>;
   const problems = envelopeProblems(envelope as unknown as Record<string, unknown>);
@@ -70,4 +77,35 @@ export function validatePayload<T extends object>(contract: MessageContract<T>, 
   const errors = validateSync(payload, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new MalformedMessageError(`invalid ${envelope.type} payload: ${describeValidationErrors(errors)}`);
   return payload;
+}
+
+/** An item of a `job.batch` that is not a lifecycle event as its contract says, and why. */
+export interface MalformedBatchItem {
+  item: unknown;
+  error: MalformedMessageError;
+}
+
+/**
+ * The events a `job.batch` carries, each checked as a message of its own would be (envelope, type, payload), and
+ * the items that failed the check: the reader applies the first and dead-letters the others, one by one.
+ */
+export function unbatchJobEvents(batch: JobBatchV1): { events: BatchedEvent[]; malformed: MalformedBatchItem[] } {
+  const events: BatchedEvent[] = [];
+  const malformed: MalformedBatchItem[] = [];
+  batch.events.forEach((item: unknown, index) => {
+    try {
+      const envelope = checkedEnvelope(item, `events[${index}]`);
+      if (!(BATCHED_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
+        throw new MalformedMessageError(`events[${index}]: a job.batch carries ${BATCHED_EVENT_TYPES.join(', ')}, not ${envelope.type}`);
+      }
+      const contract = EVENT_CONTRACTS[envelope.type as BatchedEventKey] as MessageContract<object>;
+      envelope.payload = validatePayload(contract, envelope) as Record<string, unknown>;
+      events.push(envelope as unknown as BatchedEvent);
+    } catch (error) {
+      const cause = error as Error;
+      const message = cause.message.startsWith('events[') ? cause.message : `events[${index}]: ${cause.message}`;
+      malformed.push({ item, error: new MalformedMessageError(message) });
+    }
+  });
+  return { events, malformed };
 }

@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import { SERVICES, type ServiceName } from './routing.js';
 import type { ContractsOf } from './contract.js';
+import type { Envelope } from './envelope.js';
 
 export class JobStartedV1 {
   @IsUUID()
@@ -164,6 +165,31 @@ export class JobFanoutV1 {
   deadlineSeconds?: number;
 }
 
+/** The lifecycle events a service reports for the jobs it runs: what a `job.batch` may carry. */
+export const BATCHED_EVENT_TYPES = ['job.started', 'job.progress', 'job.fanout', 'job.succeeded', 'job.failed'] as const;
+export type BatchedEventKey = (typeof BATCHED_EVENT_TYPES)[number];
+
+/** Events one `job.batch` carries at most. */
+export const MAX_BATCHED_EVENTS = 500;
+
+/**
+ * Several lifecycle events of a service's jobs, reported at the same moment (quick jobs ending together), in one
+ * message: each item is a whole event envelope of a type in BATCHED_EVENT_TYPES, with its own id, causation and
+ * correlation, and reads exactly as if it had come alone. The batch is only their transport: one persistent message
+ * and one confirm for many. Items are checked by the reader (`unbatchJobEvents`), so one malformed item is
+ * dead-lettered alone and the others are applied.
+ */
+export class JobBatchV1 {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCHED_EVENTS)
+  @IsObject({ each: true })
+  events!: BatchedEvent[];
+}
+
+/** An item of a `job.batch`: a lifecycle event's whole envelope. */
+export type BatchedEvent = { [K in BatchedEventKey]: Envelope<JobEvents[K], K> }[BatchedEventKey];
+
 /** A job's lifecycle, as the service running it reports it (and the gateway, for cancellation). */
 export interface JobEvents {
   'job.started': JobStartedV1;
@@ -172,6 +198,7 @@ export interface JobEvents {
   'job.failed': JobFailedV1;
   'job.cancelled': JobCancelledV1;
   'job.fanout': JobFanoutV1;
+  'job.batch': JobBatchV1;
 }
 
 export const JOB_EVENT_CONTRACTS: ContractsOf<JobEvents> = {
@@ -181,4 +208,5 @@ export const JOB_EVENT_CONTRACTS: ContractsOf<JobEvents> = {
   'job.failed': { version: 1, payload: JobFailedV1 },
   'job.cancelled': { version: 1, payload: JobCancelledV1 },
   'job.fanout': { version: 1, payload: JobFanoutV1 },
+  'job.batch': { version: 1, payload: JobBatchV1 },
 };

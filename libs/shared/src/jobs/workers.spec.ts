@@ -6,6 +6,7 @@ import type { CommandKey, Commands } from '../contracts/commands.js';
 import type { Envelope, MessageOrigin } from '../contracts/envelope.js';
 import { commandEnvelope, eventEnvelope } from '../contracts/envelopes.js';
 import type { EventKey, Events } from '../contracts/events.js';
+import type { BatchedEventKey } from '../contracts/job.events.js';
 import { JobCancellations } from './job-cancellations.js';
 import { runNoop } from './noop.runner.js';
 import { fanOut, JobFailure, type WorkerDeclaration } from './worker.js';
@@ -26,7 +27,7 @@ class RecordingBroker implements WorkerBroker {
     this.handlers = handlers;
   }
 
-  async publishEvent<K extends EventKey>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
+  async publishJobEvent<K extends BatchedEventKey>(type: K, payload: Events[K], origin: MessageOrigin): Promise<void> {
     this.events.push(eventEnvelope(type, payload, origin));
     this.log.push(`publish ${type}`);
     const delay = this.confirmDelayMs[type];

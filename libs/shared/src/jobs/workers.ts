@@ -8,8 +8,8 @@ import type { CommandQueue, ServiceName } from '../contracts/routing.js';
 import type { JobCancellations } from './job-cancellations.js';
 import { checkWorker, FanOut, JobFailure, serviceOfQueue, WorkerDeclarationError, type JobContext, type JobOutcome, type WorkerDeclaration } from './worker.js';
 
-/** What a worker needs of the broker: a queue to consume and events to publish. */
-export type WorkerBroker = Pick<Broker, 'consumeCommands' | 'publishEvent'>;
+/** What a worker needs of the broker: a queue to consume and its jobs' lifecycle events to publish. */
+export type WorkerBroker = Pick<Broker, 'consumeCommands' | 'publishJobEvent'>;
 
 type JobCommand = Envelope<{ jobId?: string }>;
 type RunJob = (command: JobCommand, job: JobContext) => Promise<JobOutcome>;
@@ -97,15 +97,15 @@ export class Workers {
       if (jobId === undefined) return this.untracked(service, run, command, context);
       const origin = causedBy(command);
       await this.cancellations.run(jobId, async (signal) => {
-        const started = new DeferredStart(() => this.broker.publishEvent('job.started', { jobId, service }, origin));
+        const started = new DeferredStart(() => this.broker.publishJobEvent('job.started', { jobId, service }, origin));
         const { startedAt } = started;
         const failed = async (error: JobErrorV1) => {
           await started.settled();
-          await this.broker.publishEvent('job.failed', { jobId, error, startedAt }, origin);
+          await this.broker.publishJobEvent('job.failed', { jobId, error, startedAt }, origin);
         };
         const progress = async (current: number, total: number, text: string) => {
           await started.now();
-          await this.broker.publishEvent('job.progress', { jobId, current, total, message: text }, origin);
+          await this.broker.publishJobEvent('job.progress', { jobId, current, total, message: text }, origin);
         };
         let outcome: JobOutcome;
         try {
@@ -123,10 +123,10 @@ export class Workers {
         }
         if (outcome instanceof FanOut) {
           await started.now();
-          await this.broker.publishEvent('job.fanout', { jobId, ...outcome.declaration }, origin);
+          await this.broker.publishJobEvent('job.fanout', { jobId, ...outcome.declaration }, origin);
         } else {
           await started.settled();
-          await this.broker.publishEvent('job.succeeded', { jobId, result: outcome, startedAt }, origin);
+          await this.broker.publishJobEvent('job.succeeded', { jobId, result: outcome, startedAt }, origin);
         }
       });
     };
